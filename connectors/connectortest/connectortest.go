@@ -1,0 +1,107 @@
+// Package connectortest is the suite every connector runs: reading twice
+// gives the same graph, the output is a valid subgraph, bad input is an
+// error that names the place, and no secret reaches the output.
+package connectortest
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/graph"
+)
+
+// Read runs r once, fails the test on error, and returns the normalized
+// subgraphs.
+func Read(t testing.TB, r connectors.Reader) []*graph.Subgraph {
+	t.Helper()
+	sgs, err := r.Read(context.Background())
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	for _, sg := range sgs {
+		sg.Normalize()
+	}
+	return sgs
+}
+
+// Suite checks the contract every connector keeps. newReader must return a
+// fresh reader over the same input each call. secrets are values present in
+// the input that must never appear in the output (passwords, key secrets,
+// tokens); pass the real ones from the fixture.
+func Suite(t *testing.T, newReader func() connectors.Reader, secrets []string) []*graph.Subgraph {
+	t.Helper()
+	first := Read(t, newReader())
+	if len(first) == 0 {
+		t.Fatal("reader returned no subgraph")
+	}
+	nodes := 0
+	for _, sg := range first {
+		if err := sg.Validate(); err != nil {
+			t.Fatalf("invalid subgraph: %v", err)
+		}
+		nodes += len(sg.Nodes)
+	}
+	if nodes == 0 {
+		t.Fatal("reader returned no nodes")
+	}
+	second := Read(t, newReader())
+	if !reflect.DeepEqual(first, second) {
+		t.Fatal("reading the same input twice gave different graphs")
+	}
+	out, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(string(out), s) {
+			t.Fatalf("a secret value from the input (%d chars) reached the output", len(s))
+		}
+	}
+	return first
+}
+
+// Bad checks that r fails and that the error mentions every one of want
+// (the file, the JSON path or CSV line, the field).
+func Bad(t *testing.T, r connectors.Reader, want ...string) {
+	t.Helper()
+	sgs, err := r.Read(context.Background())
+	if err == nil {
+		t.Fatalf("read succeeded on bad input (%d subgraphs), want error", len(sgs))
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+}
+
+// Find returns the node with id across sgs, failing the test if absent.
+func Find(t testing.TB, sgs []*graph.Subgraph, id string) graph.Node {
+	t.Helper()
+	for _, sg := range sgs {
+		for _, n := range sg.Nodes {
+			if n.ID == id {
+				return n
+			}
+		}
+	}
+	t.Fatalf("node %q not found", id)
+	return graph.Node{}
+}
+
+// Edges returns the edges of kind from -> to across sgs.
+func Edges(sgs []*graph.Subgraph, kind graph.EdgeKind, from, to string) []graph.Edge {
+	var out []graph.Edge
+	for _, sg := range sgs {
+		for _, e := range sg.Edges {
+			if e.Kind == kind && (from == "" || e.From == from) && (to == "" || e.To == to) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
