@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the real servers that integration tests start on 127.0.0.1
+# (internal/pgtest: PostgreSQL; internal/ldaptest: OpenLDAP slapd), but only
+# the ones that are missing, so a warm machine does not touch apt at all.
+# Called from .ci/run; safe to run by hand as root.
+set -euo pipefail
+
+missing=()
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && ! command -v postgres >/dev/null; then
+	missing+=(postgresql)
+fi
+if ! command -v slapd >/dev/null && [ ! -x /usr/sbin/slapd ]; then
+	missing+=(slapd)
+fi
+if ! command -v ldapadd >/dev/null; then
+	missing+=(ldap-utils)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-servers: postgresql, slapd and ldap-utils already installed"
+	exit 0
+fi
+
+echo "install-servers: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo="sudo"
+fi
+$sudo apt-get update -q
+# noninteractive: slapd's debconf would otherwise ask for an admin password.
+# The packaged services are not needed (tests start their own servers), but
+# Debian starts them on install; that is harmless in CI.
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
