@@ -50,10 +50,10 @@ func TestInfer(t *testing.T) {
 		extra     []*graph.Subgraph // other subgraphs (creators, namespaces)
 		edges     []graph.Edge      // edges added to the target's subgraph
 		overrides []Override
-		want      string  // owner human id, "" for none
-		rule      string  // rule on the edge
-		conf      string  // confidence
-		reason    string  // substring of the reason
+		want      string   // owner human id, "" for none
+		rule      string   // rule on the edge
+		conf      string   // confidence
+		reason    string   // substring of the reason
 		unres     []string // hints expected unresolved
 	}{
 		{name: "override wins over tag", node: sa(map[string]string{"owner": "alice@example.com"}, nil),
