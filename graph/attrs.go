@@ -4,23 +4,23 @@ package graph
 // read them. Source-specific facts may use other keys; these are the ones
 // other packages rely on.
 const (
-	AttrEmail         = "email"          // a person's or owner's e-mail, lower-case
-	AttrTeam          = "team"           // HR team, or a team named by a tag
-	AttrManager       = "manager"        // e-mail of a person's manager (HR)
-	AttrEndDate       = "end_date"       // RFC 3339 date a person left (HR)
-	AttrARN           = "arn"            // AWS ARN
-	AttrKeyIDMasked   = "key_id_masked"  // "AKIA…WXYZ"; never the full key id of a secret
-	AttrFingerprint   = "fingerprint"    // hex SHA-256 of a credential's public id, for leak matching
-	AttrTokenPrefix   = "token_prefix"   // non-secret prefix, e.g. "ghp_" or "xoxb-"
-	AttrManagedBy     = "managed_by"     // owner hint from the source: e-mail, DN or node id
-	AttrInstalledBy   = "installed_by"   // owner hint: who installed/created an app (login or e-mail)
-	AttrNamespace     = "namespace"      // Kubernetes namespace
-	AttrReason        = "reason"         // on owns edges: why this owner was inferred
-	AttrConfidence    = "confidence"     // on owns edges: 0..1 as a decimal string
-	AttrVia           = "via"            // on grants/can_assume: binding or statement that produced it
-	AttrSourceIP      = "source_ip"      // on used edges
-	AttrUserAgent     = "user_agent"     // on used edges
-	AttrUsedAction    = "action"         // on used edges: the API action seen
+	AttrEmail         = "email"         // a person's or owner's e-mail, lower-case
+	AttrTeam          = "team"          // HR team, or a team named by a tag
+	AttrManager       = "manager"       // e-mail of a person's manager (HR)
+	AttrEndDate       = "end_date"      // RFC 3339 date a person left (HR)
+	AttrARN           = "arn"           // AWS ARN
+	AttrKeyIDMasked   = "key_id_masked" // "AKIA…WXYZ"; never the full key id of a secret
+	AttrFingerprint   = "fingerprint"   // hex SHA-256 of a credential's public id, for leak matching
+	AttrTokenPrefix   = "token_prefix"  // non-secret prefix, e.g. "ghp_" or "xoxb-"
+	AttrManagedBy     = "managed_by"    // owner hint from the source: e-mail, DN or node id
+	AttrInstalledBy   = "installed_by"  // owner hint: who installed/created an app (login or e-mail)
+	AttrNamespace     = "namespace"     // Kubernetes namespace
+	AttrReason        = "reason"        // on owns edges: why this owner was inferred
+	AttrConfidence    = "confidence"    // on owns edges: 0..1 as a decimal string
+	AttrVia           = "via"           // on grants/can_assume: binding or statement that produced it
+	AttrSourceIP      = "source_ip"     // on used edges
+	AttrUserAgent     = "user_agent"    // on used edges
+	AttrUsedAction    = "action"        // on used edges: the API action seen
 	AttrPasswordNever = "password_never_expires"
 	AttrMFA           = "mfa"
 	AttrEnvironment   = "environment" // "prod", "staging", "dev" where the source says so

@@ -1,0 +1,196 @@
+package planner
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/query"
+)
+
+var (
+	// "what can X access", "what does X have access to", "everything X can touch"
+	reachREs = []*regexp.Regexp{
+		regexp.MustCompile(`^(?:what|which (?:resources|things|systems))\s+(?:can|could)\s+(.+?)\s+(?:access|reach|touch|do|see|read|modify|get to|get into)\b(.*)$`),
+		regexp.MustCompile(`^(?:what|which (?:resources|things|systems))\s+(?:does|do)\s+(.+?)\s+(?:have access to|have|reach|access|touch)\b(.*)$`),
+		regexp.MustCompile(`^(?:show me |list |show )?(?:everything|all (?:the )?(?:resources|things|access))\s+(?:that\s+)?(.+?)\s+(?:can|could|has access to|have access to)\s*(?:access|reach|touch|do|see)?\b(.*)$`),
+		regexp.MustCompile(`^(?:show me |show |list )?(?:the )?(?:access|permissions|reach|blast radius)\s+(?:of|for)\s+(.+?)()$`),
+		regexp.MustCompile(`^(?:where|what) can (.+?) (?:go|get)\b(.*)$`),
+	}
+	// "who can read secrets", "who has admin on X", "who can assume role X"
+	whoCanRE     = regexp.MustCompile(`^(?:which (?:identities|service accounts|accounts|principals|bots|workloads)|who)\s+(?:can|could|is able to|are able to)\s+(.+)$`)
+	whoHasRE     = regexp.MustCompile(`^(?:which (?:identities|service accounts|accounts|principals)|who)\s+(?:has|have)\s+(admin|write|read|full|any)?\s*(?:access|rights|permissions?)?\s*(?:to|on|over|for)\s+(.+)$`)
+	verbPrivWord = map[string]graph.Privilege{
+		"read": graph.PrivRead, "view": graph.PrivRead, "see": graph.PrivRead, "access": graph.PrivRead, "get": graph.PrivRead, "list": graph.PrivRead,
+		"write": graph.PrivWrite, "modify": graph.PrivWrite, "change": graph.PrivWrite, "update": graph.PrivWrite, "push": graph.PrivWrite,
+		"deploy": graph.PrivWrite, "edit": graph.PrivWrite,
+		"administer": graph.PrivAdmin, "admin": graph.PrivAdmin, "control": graph.PrivAdmin, "manage": graph.PrivAdmin, "own": graph.PrivAdmin,
+	}
+	fillerRE = regexp.MustCompile(`^(?:the|a|an|any|all|on|to|in|of)\s+`)
+)
+
+func parseReach(q string) (*query.Plan, bool) {
+	for _, re := range reachREs {
+		m := re.FindStringSubmatch(q)
+		if m == nil {
+			continue
+		}
+		entity := cleanEntity(m[1])
+		if entity == "" || isPronoun(entity) {
+			continue
+		}
+		p := &query.Plan{Version: query.Version, Reach: &query.Reach{From: entity}}
+		rest := m[2]
+		for _, ew := range envWords {
+			if containsWord(rest, ew.word) {
+				p.Filters = append(p.Filters, query.Filter{Field: "environment", Op: "eq", Value: ew.env})
+				break
+			}
+		}
+		return p, true
+	}
+	return nil, false
+}
+
+func parseWhoCan(q string) (*query.Plan, bool) {
+	var verb, rest string
+	if m := whoHasRE.FindStringSubmatch(q); m != nil {
+		verb, rest = m[1], m[2]
+		if verb == "" || verb == "any" {
+			verb = "access"
+		}
+		if verb == "full" {
+			verb = "admin"
+		}
+	} else if m := whoCanRE.FindStringSubmatch(q); m != nil {
+		words := strings.Fields(m[1])
+		verb, rest = words[0], strings.Join(words[1:], " ")
+	} else {
+		return nil, false
+	}
+	rest = cleanEntity(rest)
+	w := &query.WhoCan{}
+	scope := ""
+	// "cluster-wide", "in prod" qualify, they are not the resource.
+	for _, qual := range []string{" cluster-wide", " cluster wide", " across the cluster", " in all namespaces"} {
+		if strings.Contains(rest, qual) {
+			rest = strings.TrimSpace(strings.ReplaceAll(rest, qual, ""))
+			scope = "cluster"
+		}
+	}
+	switch {
+	case verb == "assume" || verb == "become" || verb == "impersonate":
+		w.Action = "assume"
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "role "), "the role ")
+		w.Resource = strings.TrimSuffix(strings.TrimSuffix(rest, " role"), " account")
+	case strings.Contains(verb, ":") || strings.Contains(verb, "*"):
+		w.Action = verb
+		w.Resource = rest
+	case verb == "delete" || verb == "create" || verb == "exec" || verb == "impersonate":
+		w.Action = "*" + verb + "*"
+		w.Resource = rest
+	default:
+		pr, ok := verbPrivWord[verb]
+		if !ok {
+			return nil, false
+		}
+		w.Privilege = pr
+		w.Resource = rest
+	}
+	if w.Resource == "" || w.Resource == "anything" || w.Resource == "everything" {
+		w.Resource = "*"
+	}
+	p := &query.Plan{Version: query.Version, WhoCan: w}
+	if w.Action == "assume" {
+		p.Kinds = []graph.Kind{graph.KindUser, graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload, graph.KindRole, graph.KindAccount}
+	}
+	if scope == "cluster" {
+		p.Sources = []string{"k8s"}
+		p.Kinds = []graph.Kind{graph.KindWorkload, graph.KindServiceAccount}
+	}
+	return p, true
+}
+
+func cleanEntity(s string) string {
+	s = strings.TrimSpace(s)
+	for {
+		t := fillerRE.ReplaceAllString(s, "")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	for _, suffix := range []string{" in prod", " in production", " in staging", " in dev", " now", " today", " currently", " right now"} {
+		s = strings.TrimSuffix(s, suffix)
+	}
+	return strings.Trim(strings.TrimSpace(s), "'`")
+}
+
+func isPronoun(s string) bool {
+	switch s {
+	case "it", "they", "them", "those", "these", "this", "that", "he", "she", "i", "we", "you":
+		return true
+	}
+	return false
+}
+
+// followUp phrases refer to the previous result.
+var followUpRE = regexp.MustCompile(`^(and |but |now |also |then |ok |okay )?(which|what|how many|only|just|of those|of them|among (them|those)|those|these|them|filter|narrow|show only|now only|and)\b`)
+
+func isFollowUp(q string) bool {
+	if strings.Contains(q, "of those") || strings.Contains(q, "of them") || strings.Contains(q, "among those") || strings.Contains(q, "among them") ||
+		strings.HasPrefix(q, "and ") || strings.HasPrefix(q, "only ") || strings.HasPrefix(q, "just ") || strings.Contains(q, "those") || strings.Contains(q, "these") {
+		return true
+	}
+	return false
+}
+
+// followUp narrows prev with the conditions of q; "how many" turns it into
+// a count.
+func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
+	p := *prev
+	p.Filters = append([]query.Filter(nil), prev.Filters...)
+	p.GroupBy = nil
+	p.Limit = 0
+	changed := false
+	if srcs := matchSources(q); len(srcs) > 0 {
+		p.Sources = srcs
+		changed = true
+	}
+	if kinds, subtype, ok := matchKinds(q); ok && kinds != nil {
+		p.Kinds = kinds
+		if subtype != "" {
+			p.Filters = append(p.Filters, query.Filter{Field: "subtype", Op: "eq", Value: subtype})
+		}
+		changed = true
+	}
+	for _, f := range conditions(q) {
+		p.Filters = replaceFilter(p.Filters, f)
+		changed = true
+	}
+	if has(q, countWords...) {
+		if m := groupRE.FindStringSubmatch(q); m != nil {
+			p.GroupBy = []string{groupField(m[1])}
+		} else {
+			p.GroupBy = []string{"kind"}
+		}
+		changed = true
+	}
+	if !changed {
+		return nil, false
+	}
+	return &p, true
+}
+
+// replaceFilter adds f, replacing an earlier filter on the same field and
+// direction so "and idle 90 days" after "idle 30 days" tightens rather
+// than contradicts.
+func replaceFilter(fs []query.Filter, f query.Filter) []query.Filter {
+	for i := range fs {
+		if fs[i].Field == f.Field && fs[i].Op == f.Op {
+			fs[i] = f
+			return fs
+		}
+	}
+	return append(fs, f)
+}

@@ -1,0 +1,234 @@
+package planner
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/query"
+)
+
+// sourceWords maps how people name a source to its connector type.
+var sourceWords = []struct {
+	words []string
+	src   string
+}{
+	{[]string{"aws", "amazon", "iam"}, "aws"},
+	{[]string{"gcp", "google cloud", "gke"}, "gcp"},
+	{[]string{"entra", "azure", "azure ad", "aad", "microsoft"}, "entra"},
+	{[]string{"kubernetes", "k8s", "kube", "cluster"}, "k8s"},
+	{[]string{"github", "gh"}, "github"},
+	{[]string{"okta"}, "okta"},
+	{[]string{"ldap", "active directory", "ad", "directory"}, "ldap"},
+	{[]string{"postgres", "postgresql", "database", "db", "databases"}, "postgres"},
+	{[]string{"vault"}, "vault"},
+	{[]string{"conjur", "cyberark"}, "conjur"},
+}
+
+// kindWords map phrases to kinds, most specific first. subtype narrows
+// credentials.
+var kindWords = []struct {
+	words   []string
+	kinds   []graph.Kind
+	subtype string
+}{
+	{[]string{"access key", "aws key", "iam key"}, []graph.Kind{graph.KindCredential}, "access_key"},
+	{[]string{"service account key", "sa key", "json key"}, []graph.Kind{graph.KindCredential}, "sa_key"},
+	{[]string{"personal access token", "pat"}, []graph.Kind{graph.KindCredential}, "pat"},
+	{[]string{"deploy key"}, []graph.Kind{graph.KindCredential}, "deploy_key"},
+	{[]string{"client secret", "app secret"}, []graph.Kind{graph.KindCredential}, "client_secret"},
+	{[]string{"certificate", "cert"}, []graph.Kind{graph.KindCredential}, "certificate"},
+	{[]string{"api token"}, []graph.Kind{graph.KindCredential}, "api_token"},
+	{[]string{"key", "credential", "secret", "token", "password", "cred"}, []graph.Kind{graph.KindCredential}, ""},
+	{[]string{"kubernetes service account", "k8s service account", "workload", "managed identit", "managed identity", "instance profile", "pod identit"}, []graph.Kind{graph.KindWorkload}, ""},
+	{[]string{"service account", "service user", "service principal", "sa", "svc account", "svc"}, []graph.Kind{graph.KindServiceAccount, graph.KindWorkload, graph.KindOAuthApp}, ""},
+	{[]string{"bot"}, []graph.Kind{graph.KindBot}, ""},
+	{[]string{"ai agent", "agent", "llm agent"}, []graph.Kind{graph.KindAIAgent}, ""},
+	{[]string{"oauth app", "app registration", "app", "application", "integration"}, []graph.Kind{graph.KindOAuthApp}, ""},
+	{[]string{"role"}, []graph.Kind{graph.KindRole}, ""},
+	{[]string{"group"}, []graph.Kind{graph.KindGroup}, ""},
+	{[]string{"human user", "user", "person", "people", "employee"}, []graph.Kind{graph.KindUser}, ""},
+	{[]string{"machine identit", "machine identity", "non-human identit", "non-human identity", "nhi", "identit", "identity", "account", "principal", "thing"}, nil, ""},
+}
+
+var (
+	idleWords     = []string{"idle", "dormant", "unused", "stale", "inactive", "not used", "haven't been used", "hasn't been used", "have not been used", "no activity", "not been used", "haven't done anything", "hasn't done anything", "not active", "no use", "no recorded use", "untouched", "abandoned", "not seen", "haven't logged in", "not logged in"}
+	adminWords    = []string{"admin", "admins", "administrator", "full access", "privileged", "superuser", "super user", "superusers", "god mode", "root", "owner role", "all permissions", "admin rights", "admin access", "global admin", "cluster-admin", "domain admin"}
+	writeWords    = []string{"write access", "write", "can write", "read-write", "read/write", "modify"}
+	noOwnerWords  = []string{"no owner", "without an owner", "without owner", "without owners", "unowned", "ownerless", "nobody owns", "no one owns", "missing owner", "missing an owner", "have no owner", "has no owner", "lacking an owner", "not owned", "no accountable"}
+	departedWords = []string{"owner left", "owners left", "owner has left", "owner who left", "owner departed", "departed owner", "departed", "former employee", "terminated", "owner is gone", "owner quit", "left the company", "orphaned", "orphan", "ex-employee", "owner no longer"}
+	leakWords     = []string{"leaked", "leak", "exposed", "compromised", "found in git", "in a repo", "committed"}
+	neverWords    = []string{"never used", "never been used", "no use ever", "never logged in"}
+	expireWords   = []string{"expiring", "expire", "expires", "expiry", "expiration", "about to expire"}
+	expiredWords  = []string{"expired", "already expired", "past expiry"}
+	rotateWords   = []string{"not rotated", "unrotated", "rotation", "rotated", "haven't been rotated", "without rotation"}
+	ageWords      = []string{"older than", "old", "created more than", "age", "aged", "more than", "over"}
+	countWords    = []string{"count", "how many", "number of", "breakdown", "tally", "totals", "total"}
+	disabledWords = []string{"disabled", "deactivated", "inactive status"}
+	activeWords   = []string{"still active", "active", "enabled", "still valid", "live"}
+	envWords      = []struct{ word, env string }{{"production", "prod"}, {"prod", "prod"}, {"staging", "staging"}, {"stage", "staging"}, {"development", "dev"}, {"dev", "dev"}}
+)
+
+var groupRE = regexp.MustCompile(`\b(?:by|per|grouped by|broken down by|for each)\s+(source type|source|kind|type|owner status|owner|team|privilege|status|account|environment|env|cloud|system|platform)\b`)
+
+// parse maps a normalised question to a plan.
+func parse(q string) (*query.Plan, bool) {
+	p := &query.Plan{Version: query.Version}
+	if rp, ok := parseReach(q); ok {
+		return rp, true
+	}
+	if wp, ok := parseWhoCan(q); ok {
+		return wp, true
+	}
+	recognised := false
+	// Kinds.
+	kinds, subtype, kindHit := matchKinds(q)
+	if kindHit {
+		recognised = true
+		p.Kinds = kinds
+		if subtype != "" {
+			p.Filters = append(p.Filters, query.Filter{Field: "subtype", Op: "eq", Value: subtype})
+		}
+	}
+	// Sources.
+	if srcs := matchSources(q); len(srcs) > 0 {
+		recognised = true
+		p.Sources = srcs
+		// "kubernetes service accounts" are workloads, not IAM users.
+		if len(srcs) == 1 && srcs[0] == "k8s" && len(p.Kinds) > 0 && p.Kinds[0] == graph.KindServiceAccount {
+			p.Kinds = []graph.Kind{graph.KindWorkload}
+		}
+		if len(srcs) == 1 && srcs[0] == "postgres" && !kindHit {
+			p.Kinds = []graph.Kind{graph.KindServiceAccount, graph.KindRole}
+		}
+	}
+	if f := conditions(q); len(f) > 0 {
+		recognised = true
+		p.Filters = append(p.Filters, f...)
+	}
+	if count := has(q, countWords...); count {
+		recognised = true
+		if m := groupRE.FindStringSubmatch(q); m != nil {
+			p.GroupBy = []string{groupField(m[1])}
+		} else {
+			p.GroupBy = []string{"kind"}
+		}
+	} else if m := groupRE.FindStringSubmatch(q); m != nil && (strings.HasPrefix(q, "identities by") || has(q, "group")) {
+		recognised = true
+		p.GroupBy = []string{groupField(m[1])}
+	}
+	if !recognised {
+		return nil, false
+	}
+	// Credentials: sort the oldest first when age matters.
+	for _, f := range p.Filters {
+		if f.Field == "idle_days" {
+			p.Sort = []query.Sort{{Field: "last_used_at"}}
+		}
+		if f.Field == "expires_in_days" {
+			p.Sort = []query.Sort{{Field: "expires_at"}}
+		}
+	}
+	return p, true
+}
+
+func groupField(w string) string {
+	switch w {
+	case "type":
+		return "kind"
+	case "cloud", "system", "platform", "source":
+		return "source_type"
+	case "source type":
+		return "source_type"
+	case "owner status":
+		return "owner_status"
+	case "env":
+		return "environment"
+	}
+	return w
+}
+
+func matchKinds(q string) ([]graph.Kind, string, bool) {
+	for _, kw := range kindWords {
+		for _, w := range kw.words {
+			if containsWord(q, w) || (strings.HasSuffix(w, "identit") && strings.Contains(q, w)) {
+				return kw.kinds, kw.subtype, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+func matchSources(q string) []string {
+	var out []string
+	for _, sw := range sourceWords {
+		for _, w := range sw.words {
+			if containsWord(q, w) {
+				out = append(out, sw.src)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// conditions extracts the filters a question states.
+func conditions(q string) []query.Filter {
+	var fs []query.Filter
+	days, hasDays := duration(q)
+	switch {
+	case has(q, neverWords...):
+		fs = append(fs, query.Filter{Field: "never_used", Op: "eq", Value: true})
+		if hasDays {
+			fs = append(fs, query.Filter{Field: "age_days", Op: "gte", Value: days})
+		}
+	case has(q, idleWords...) || regexp.MustCompile(`\b(not|n't|no) (been )?(used|active|seen|touched)\b.*\b(in|for|since)\b`).MatchString(q):
+		if !hasDays {
+			days = 90
+		}
+		fs = append(fs, query.Filter{Field: "idle_days", Op: "gte", Value: days})
+	case has(q, rotateWords...):
+		if !hasDays {
+			days = 90
+		}
+		fs = append(fs, query.Filter{Field: "rotated_days", Op: "gte", Value: days})
+	case has(q, expiredWords...) && !has(q, "expiring", "expire in", "expires in", "expire within"):
+		fs = append(fs, query.Filter{Field: "expires_in_days", Op: "lt", Value: 0.0})
+	case has(q, expireWords...):
+		if !hasDays {
+			days = 30
+		}
+		fs = append(fs, query.Filter{Field: "expires_in_days", Op: "gte", Value: 0.0},
+			query.Filter{Field: "expires_in_days", Op: "lte", Value: days})
+	case hasDays && (has(q, ageWords...) || strings.Contains(q, "created")):
+		fs = append(fs, query.Filter{Field: "age_days", Op: "gte", Value: days})
+	}
+	switch {
+	case has(q, adminWords...):
+		fs = append(fs, query.Filter{Field: "privilege", Op: "eq", Value: "admin"})
+	case has(q, writeWords...):
+		fs = append(fs, query.Filter{Field: "privilege", Op: "gte", Value: "write"})
+	}
+	switch {
+	case has(q, departedWords...) || strings.Contains(q, "owner left") || strings.Contains(q, "owners left") || regexp.MustCompile(`owner.* (left|departed|quit|gone)`).MatchString(q):
+		fs = append(fs, query.Filter{Field: "owner_status", Op: "eq", Value: "departed"})
+	case has(q, noOwnerWords...):
+		fs = append(fs, query.Filter{Field: "owner_status", Op: "eq", Value: "absent"})
+	}
+	if has(q, leakWords...) {
+		fs = append(fs, query.Filter{Field: "leaked", Op: "eq", Value: true})
+	}
+	switch {
+	case has(q, disabledWords...):
+		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "disabled"})
+	case has(q, activeWords...) && !has(q, idleWords...) && !strings.Contains(q, "inactive"):
+		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "active"})
+	}
+	for _, ew := range envWords {
+		if containsWord(q, ew.word) {
+			fs = append(fs, query.Filter{Field: "environment", Op: "eq", Value: ew.env})
+			break
+		}
+	}
+	return fs
+}

@@ -1,0 +1,146 @@
+// Package planner is Steward's offline question planner: it turns an
+// analyst's question into a query.Plan deterministically, without any
+// model. It normalises the text (numbers, units, synonyms), matches an
+// intent and its slots, resolves entity names against the graph, and
+// refuses plainly — with example questions — when it cannot map a
+// question, rather than guessing.
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/steward-oss/steward/query"
+)
+
+// Examples are questions the planner answers; shown when it cannot map one.
+var Examples = []string{
+	"admins idle 30 days",
+	"service accounts with no owner",
+	"identities whose owner left",
+	"keys older than 90 days",
+	"what can ci-deployer access",
+	"who can read secrets",
+	"credentials expiring in 14 days",
+	"count identities by source",
+}
+
+// ErrUnmapped is returned (wrapped in *UnmappedError) when the planner
+// cannot map a question to a plan.
+var ErrUnmapped = errors.New("question not understood")
+
+// UnmappedError says why a question was not mapped and what works.
+type UnmappedError struct {
+	Question string
+	Reason   string
+}
+
+func (e *UnmappedError) Error() string {
+	return fmt.Sprintf("I could not map %q to a query (%s). Try questions like:\n  - %s",
+		e.Question, e.Reason, strings.Join(Examples, "\n  - "))
+}
+
+func (e *UnmappedError) Unwrap() error { return ErrUnmapped }
+
+// Plan maps question to a plan. prev, when non-nil, is the previous plan
+// of the conversation, used for follow-ups ("and which of those are in
+// prod?"). The returned plan is validated.
+func Plan(question string, prev *query.Plan) (*query.Plan, error) {
+	q := normalize(question)
+	if q == "" {
+		return nil, &UnmappedError{question, "empty question"}
+	}
+	var p *query.Plan
+	var ok bool
+	if prev != nil && isFollowUp(q) {
+		p, ok = followUp(q, prev)
+	} else {
+		p, ok = parse(q)
+	}
+	if !ok {
+		return nil, &UnmappedError{question, "no identity kind, source, condition or access question recognised"}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("planner: %w", err)
+	}
+	return p, nil
+}
+
+var numberWords = map[string]string{
+	"a": "1", "an": "1", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+	"seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+	"fourteen": "14", "fifteen": "15", "twenty": "20", "thirty": "30", "sixty": "60", "ninety": "90",
+	"a couple of": "2", "couple of": "2", "a few": "3", "several": "3", "half a": "0.5",
+}
+
+var spaceRE = regexp.MustCompile(`\s+`)
+
+// normalize lower-cases, strips punctuation that carries no meaning and
+// rewrites number words to digits.
+func normalize(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.NewReplacer("?", " ", "!", " ", ",", " ", ";", " ", "’", "'", "\"", " ", "“", " ", "”", " ").Replace(s)
+	s = " " + spaceRE.ReplaceAllString(s, " ") + " "
+	// Longest phrases first so "a couple of" wins over "a".
+	for _, w := range []string{"a couple of", "couple of", "a few", "half a", "several"} {
+		s = strings.ReplaceAll(s, " "+w+" ", " "+numberWords[w]+" ")
+	}
+	words := strings.Fields(s)
+	for i, w := range words {
+		if d, ok := numberWords[w]; ok && i+1 < len(words) && isUnit(words[i+1]) {
+			words[i] = d
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+func isUnit(w string) bool {
+	_, ok := unitDays[strings.TrimSuffix(w, "s")]
+	return ok
+}
+
+var unitDays = map[string]float64{
+	"day": 1, "d": 1, "week": 7, "w": 7, "wk": 7, "month": 30, "mo": 30, "m": 30, "year": 365, "y": 365, "yr": 365,
+	"quarter": 90, "fortnight": 14,
+}
+
+var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)
+
+// duration finds the first "N unit" in s and returns days.
+func duration(s string) (float64, bool) {
+	m := durationRE.FindStringSubmatch(s)
+	if m == nil {
+		for phrase, d := range map[string]float64{"last month": 30, "past month": 30, "a month": 30, "last week": 7, "past week": 7, "last year": 365, "past year": 365, "last quarter": 90} {
+			if strings.Contains(s, phrase) {
+				return d, true
+			}
+		}
+		return 0, false
+	}
+	n, _ := strconv.ParseFloat(m[1], 64)
+	u := strings.TrimSuffix(m[2], "s")
+	return n * unitDays[u], true
+}
+
+func has(s string, words ...string) bool {
+	for _, w := range words {
+		if containsWord(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWord matches w at word boundaries (w may be a phrase).
+func containsWord(s, w string) bool {
+	s = " " + s + " "
+	for _, suffix := range []string{" ", "s ", "es "} {
+		if strings.Contains(s, " "+w+suffix) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,740 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steward-oss/steward/graph"
+)
+
+// DefaultKinds are the kinds a plan selects when it names none: the
+// non-human identities themselves (credentials are asked for by kind).
+var DefaultKinds = []graph.Kind{graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload}
+
+// scannerSources produce leak findings: credential-shaped records that are
+// evidence about other credentials, never identities themselves.
+var scannerSources = map[string]bool{"gitleaks": true, "trufflehog": true}
+
+// IsFinding reports whether n is a secret-scanner finding rather than a
+// live credential.
+func IsFinding(n *graph.Node) bool { return scannerSources[graph.SourceType(n.Source)] }
+
+// EdgeRef is one edge of evidence, in the export format's shape.
+type EdgeRef struct {
+	From  string         `json:"from"`
+	To    string         `json:"to"`
+	Kind  graph.EdgeKind `json:"kind"`
+	Props map[string]any `json:"props,omitempty"`
+}
+
+// Result is the answer to a plan.
+type Result struct {
+	Plan    *Plan    `json:"plan"`
+	Columns []string `json:"columns"`
+	Rows    [][]any  `json:"rows"`
+	// Evidence[i] justifies Rows[i]: the edges that make the row true.
+	Evidence [][]EdgeRef `json:"evidence"`
+	// Total is the number of matching rows before Limit.
+	Total int `json:"total"`
+	// IDs are the node ids of the rows (for follow-ups and proposals),
+	// empty for grouped results.
+	IDs []string `json:"-"`
+}
+
+// ErrNotFound is returned when a plan names an entity the graph lacks.
+var ErrNotFound = errors.New("not found")
+
+// EntityError is returned when a named entity does not resolve; Suggestions
+// holds close names ("did you mean").
+type EntityError struct {
+	Name        string
+	Suggestions []string
+}
+
+func (e *EntityError) Error() string {
+	if len(e.Suggestions) == 0 {
+		return fmt.Sprintf("query: no identity named %q", e.Name)
+	}
+	return fmt.Sprintf("query: no identity named %q; did you mean %s?", e.Name, strings.Join(e.Suggestions, ", "))
+}
+
+func (e *EntityError) Unwrap() error { return ErrNotFound }
+
+// Execute validates and runs p over ix. now is used when p.Now is zero.
+func Execute(ctx context.Context, ix *graph.Index, p *Plan, now time.Time) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if !p.Now.IsZero() {
+		now = p.Now
+	}
+	ex := &executor{ix: ix, p: p, now: now.UTC()}
+	var err error
+	switch {
+	case p.Reach != nil:
+		err = ex.reach(ctx)
+	case p.WhoCan != nil:
+		err = ex.whoCan(ctx)
+	default:
+		err = ex.find(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ex.finish(), nil
+}
+
+type row struct {
+	node     int32
+	vals     map[string]any
+	evidence []int32
+}
+
+type executor struct {
+	ix      *graph.Index
+	p       *Plan
+	now     time.Time
+	columns []string
+	rows    []row
+	grouped bool
+}
+
+func (ex *executor) inScope(i int32) bool {
+	n := &ex.ix.Nodes[i]
+	kinds := ex.p.Kinds
+	if len(kinds) == 0 {
+		kinds = DefaultKinds
+	}
+	ok := false
+	for _, k := range kinds {
+		if n.Kind == k {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return false
+	}
+	if len(ex.p.Sources) > 0 {
+		ok = false
+		for _, s := range ex.p.Sources {
+			if n.Source == s || graph.SourceType(n.Source) == s {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	} else if IsFinding(n) {
+		return false
+	}
+	for _, f := range ex.p.Filters {
+		if !ex.match(i, &f) {
+			return false
+		}
+	}
+	return true
+}
+
+func (ex *executor) candidates() []int32 {
+	if len(ex.p.IDs) > 0 {
+		out := make([]int32, 0, len(ex.p.IDs))
+		for _, id := range ex.p.IDs {
+			if i, ok := ex.ix.Lookup(id); ok {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	out := make([]int32, len(ex.ix.Nodes))
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
+}
+
+func (ex *executor) find(ctx context.Context) error {
+	for n, i := range ex.candidates() {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !ex.inScope(i) {
+			continue
+		}
+		ex.rows = append(ex.rows, row{node: i, evidence: ex.evidence(i)})
+	}
+	ex.columns = ex.findColumns()
+	return nil
+}
+
+// evidence gathers the edges behind the facts a row shows: the path to its
+// strongest grant, its owners, its latest use and leak findings.
+func (ex *executor) evidence(i int32) []int32 {
+	var ev []int32
+	if p, path := ex.ix.Privilege(i); p != graph.PrivNone {
+		ev = append(ev, path...)
+	}
+	owners, _ := ex.ix.Owners(i)
+	ev = append(ev, owners...)
+	if _, e := ex.ix.LastUsed(i); e >= 0 {
+		ev = append(ev, e)
+	}
+	ev = append(ev, ex.ix.Leaks(i)...)
+	return dedup(ev)
+}
+
+func dedup(ev []int32) []int32 {
+	seen := make(map[int32]bool, len(ev))
+	out := ev[:0]
+	for _, e := range ev {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (ex *executor) findColumns() []string {
+	cols := []string{"id", "name", "kind", "source", "privilege", "owner", "owner_status", "last_used_at"}
+	extra := map[string]string{"age_days": "created_at", "rotated_days": "rotated_at", "expires_in_days": "expires_at",
+		"idle_days": "idle_days", "leaked": "leaked", "team": "team", "status": "status", "subtype": "subtype"}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		seen[c] = true
+	}
+	for _, f := range ex.p.Filters {
+		if c, ok := extra[f.Field]; ok && !seen[c] {
+			cols = append(cols, c)
+			seen[c] = true
+		}
+		if f.Field == "idle_days" && !seen["created_at"] {
+			cols = append(cols, "created_at")
+			seen["created_at"] = true
+		}
+	}
+	for _, k := range ex.p.Kinds {
+		if k == graph.KindCredential && !seen["subtype"] {
+			cols = append(cols, "subtype")
+			seen["subtype"] = true
+		}
+	}
+	return cols
+}
+
+// value returns the value of field for node i, and whether it has one.
+func (ex *executor) value(i int32, field string) (any, bool) {
+	n := &ex.ix.Nodes[i]
+	days := func(t time.Time) float64 { return ex.now.Sub(t).Hours() / 24 }
+	switch field {
+	case "id":
+		return n.ID, true
+	case "name":
+		return n.Name, true
+	case "kind":
+		return string(n.Kind), true
+	case "subtype":
+		return n.Subtype, n.Subtype != ""
+	case "source":
+		return n.Source, true
+	case "source_type":
+		return graph.SourceType(n.Source), true
+	case "status":
+		return n.Status, n.Status != ""
+	case "privilege":
+		p, _ := ex.ix.Privilege(i)
+		return string(p), true
+	case "owner":
+		s := ex.ownerEmails(i)
+		return s, s != ""
+	case "owner_status":
+		_, st := ex.ix.Owners(i)
+		return string(st), true
+	case "team":
+		s := ex.team(i)
+		return s, s != ""
+	case "account":
+		s := ex.account(i)
+		return s, s != ""
+	case "environment":
+		s := ex.environment(i)
+		return s, s != ""
+	case "idle_days":
+		last, _ := ex.ix.LastUsed(i)
+		if n.CreatedAt.After(last) {
+			last = n.CreatedAt
+		}
+		if last.IsZero() {
+			return math.MaxFloat64, true // never used, creation unknown: no evidence of any use
+		}
+		return days(last), true
+	case "last_used_days":
+		last, _ := ex.ix.LastUsed(i)
+		return days(last), !last.IsZero()
+	case "age_days":
+		return days(n.CreatedAt), !n.CreatedAt.IsZero()
+	case "rotated_days":
+		t := n.RotatedAt
+		if t.IsZero() {
+			t = n.CreatedAt
+		}
+		return days(t), !t.IsZero()
+	case "expires_in_days":
+		return -days(n.ExpiresAt), !n.ExpiresAt.IsZero()
+	case "never_used":
+		last, _ := ex.ix.LastUsed(i)
+		return last.IsZero(), true
+	case "leaked":
+		return len(ex.ix.Leaks(i)) > 0 && !IsFinding(n), true
+	case "nhi":
+		return n.Kind.IsNHI(), true
+	case "last_used_at":
+		last, _ := ex.ix.LastUsed(i)
+		return ts(last), !last.IsZero()
+	case "created_at":
+		return ts(n.CreatedAt), !n.CreatedAt.IsZero()
+	case "rotated_at":
+		return ts(n.RotatedAt), !n.RotatedAt.IsZero()
+	case "expires_at":
+		return ts(n.ExpiresAt), !n.ExpiresAt.IsZero()
+	}
+	if k, ok := strings.CutPrefix(field, "tag:"); ok {
+		v, ok := n.Tags[k]
+		return v, ok
+	}
+	if k, ok := strings.CutPrefix(field, "attr:"); ok {
+		v, ok := n.Attrs[k]
+		return v, ok
+	}
+	return nil, false
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (ex *executor) ownerEmails(i int32) string {
+	owners, _ := ex.ix.Owners(i)
+	var out []string
+	for _, ei := range owners {
+		e := &ex.ix.Edges[ei]
+		if e.Kind != graph.EdgeOwns {
+			continue
+		}
+		h, _ := ex.ix.Lookup(e.From)
+		hn := &ex.ix.Nodes[h]
+		email := hn.Attrs[graph.AttrEmail]
+		if email == "" {
+			email = strings.TrimPrefix(hn.ID, "human:")
+		}
+		out = append(out, email)
+	}
+	return strings.Join(out, ",")
+}
+
+func (ex *executor) team(i int32) string {
+	n := &ex.ix.Nodes[i]
+	if t := n.Tags["team"]; t != "" {
+		return t
+	}
+	owners, _ := ex.ix.Owners(i)
+	for _, ei := range owners {
+		e := &ex.ix.Edges[ei]
+		if e.Kind != graph.EdgeOwns {
+			continue
+		}
+		h, _ := ex.ix.Lookup(e.From)
+		if t := ex.ix.Nodes[h].Attrs[graph.AttrTeam]; t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+func (ex *executor) account(i int32) string {
+	for _, ei := range ex.ix.Out(i) {
+		if e := &ex.ix.Edges[ei]; e.Kind == graph.EdgeInAccount {
+			return e.To
+		}
+	}
+	return ""
+}
+
+func (ex *executor) environment(i int32) string {
+	n := &ex.ix.Nodes[i]
+	for _, v := range []string{n.Attrs[graph.AttrEnvironment], n.Tags["environment"], n.Tags["env"]} {
+		if v != "" {
+			return strings.ToLower(v)
+		}
+	}
+	if a, ok := ex.ix.Lookup(ex.account(i)); ok && a != i {
+		an := &ex.ix.Nodes[a]
+		for _, v := range []string{an.Attrs[graph.AttrEnvironment], an.Tags["environment"], an.Tags["env"]} {
+			if v != "" {
+				return strings.ToLower(v)
+			}
+		}
+	}
+	return ""
+}
+
+func (ex *executor) match(i int32, f *Filter) bool {
+	v, present := ex.value(i, f.Field)
+	switch f.Op {
+	case "exists":
+		return present
+	case "not_exists":
+		return !present
+	}
+	t, _ := fieldTypeOf(f.Field)
+	if !present {
+		// Absent values match only negative tests.
+		return f.Op == "ne" || f.Op == "not_in"
+	}
+	switch t {
+	case tNumber:
+		x := v.(float64)
+		y, _ := toFloat(f.Value)
+		switch f.Op {
+		case "eq":
+			return x == y
+		case "ne":
+			return x != y
+		case "gt":
+			return x > y
+		case "gte":
+			return x >= y
+		case "lt":
+			return x < y
+		case "lte":
+			return x <= y
+		}
+	case tBool:
+		b, _ := f.Value.(bool)
+		return v.(bool) == b
+	case tPrivilege:
+		r := graph.Privilege(v.(string)).Rank()
+		if f.Op == "in" {
+			for _, w := range f.Values {
+				if s, _ := w.(string); graph.Privilege(s).Rank() == r {
+					return true
+				}
+			}
+			return false
+		}
+		y := graph.Privilege(f.Value.(string)).Rank()
+		switch f.Op {
+		case "eq":
+			return r == y
+		case "ne":
+			return r != y
+		case "gte":
+			return r >= y
+		case "lte":
+			return r <= y
+		}
+	case tString:
+		s := strings.ToLower(v.(string))
+		want, _ := f.Value.(string)
+		want = strings.ToLower(want)
+		switch f.Op {
+		case "eq":
+			return s == want || (f.Field == "owner" && containsItem(s, want))
+		case "ne":
+			return s != want
+		case "contains":
+			return strings.Contains(s, want)
+		case "prefix":
+			return strings.HasPrefix(s, want)
+		case "in", "not_in":
+			hit := false
+			for _, w := range f.Values {
+				ws, _ := w.(string)
+				if s == strings.ToLower(ws) {
+					hit = true
+				}
+			}
+			return hit == (f.Op == "in")
+		}
+	}
+	return false
+}
+
+func containsItem(list, item string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if x == item {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve finds the node a name refers to: an exact id, then an exact
+// name among identities, then a unique case-insensitive name. Ambiguity or
+// absence is an *EntityError with suggestions.
+func Resolve(ix *graph.Index, name string) (int32, error) {
+	if i, ok := ix.Lookup(name); ok {
+		return i, nil
+	}
+	low := strings.ToLower(name)
+	var exact []int32
+	for i := range ix.Nodes {
+		n := &ix.Nodes[i]
+		if !(n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup) {
+			continue
+		}
+		if strings.ToLower(n.Name) == low {
+			exact = append(exact, int32(i))
+		}
+	}
+	if len(exact) == 1 {
+		return exact[0], nil
+	}
+	if len(exact) > 1 {
+		var ids []string
+		for _, i := range exact {
+			ids = append(ids, ix.Nodes[i].ID)
+		}
+		sort.Strings(ids)
+		if len(ids) > 5 {
+			ids = ids[:5]
+		}
+		return -1, &EntityError{Name: name, Suggestions: ids}
+	}
+	return -1, &EntityError{Name: name, Suggestions: Suggest(ix, name, 3)}
+}
+
+// Suggest returns up to k identity names closest to name by edit distance.
+func Suggest(ix *graph.Index, name string, k int) []string {
+	type cand struct {
+		name string
+		d    int
+	}
+	low := strings.ToLower(name)
+	best := map[string]int{}
+	for i := range ix.Nodes {
+		n := &ix.Nodes[i]
+		if !(n.Kind.IsIdentity() || n.Kind == graph.KindRole || n.Kind == graph.KindGroup) {
+			continue
+		}
+		nl := strings.ToLower(n.Name)
+		d := Levenshtein(low, nl)
+		if strings.Contains(nl, low) || strings.Contains(low, nl) {
+			d = min(d, 1+abs(len(nl)-len(low))/4)
+		}
+		if d <= max(2, len(low)/3) {
+			if old, ok := best[n.Name]; !ok || d < old {
+				best[n.Name] = d
+			}
+		}
+	}
+	var cs []cand
+	for n, d := range best {
+		cs = append(cs, cand{n, d})
+	}
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].d != cs[b].d {
+			return cs[a].d < cs[b].d
+		}
+		return cs[a].name < cs[b].name
+	})
+	var out []string
+	for i := 0; i < len(cs) && i < k; i++ {
+		out = append(out, cs[i].name)
+	}
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Levenshtein is the edit distance between a and b.
+func Levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			c := 1
+			if ra[i-1] == rb[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// globMatch matches s against a pattern with * and ? (case-insensitive),
+// the syntax IAM-style policies use.
+func globMatch(pattern, s string) bool {
+	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+	if pattern == "*" || pattern == s {
+		return true
+	}
+	// path.Match treats '/' specially; IAM wildcards span it.
+	pattern = strings.ReplaceAll(pattern, "/", "\x00")
+	ok, err := path.Match(pattern, strings.ReplaceAll(s, "/", "\x00"))
+	return err == nil && ok
+}
+
+func (ex *executor) finish() *Result {
+	res := &Result{Plan: ex.p}
+	if len(ex.p.GroupBy) > 0 && !ex.grouped {
+		ex.group()
+	}
+	for ri := range ex.rows {
+		r := &ex.rows[ri]
+		if r.vals == nil {
+			r.vals = map[string]any{}
+		}
+		for _, c := range ex.columns {
+			if _, ok := r.vals[c]; ok {
+				continue
+			}
+			v, ok := ex.value(r.node, c)
+			if !ok {
+				v = ""
+			}
+			if c == "idle_days" {
+				if f, isF := v.(float64); isF {
+					if f == math.MaxFloat64 {
+						v = "never"
+					} else {
+						v = math.Floor(f)
+					}
+				}
+			}
+			r.vals[c] = v
+		}
+	}
+	sorts := ex.p.Sort
+	if len(sorts) == 0 {
+		if ex.grouped {
+			sorts = []Sort{{Field: "count", Desc: true}}
+		} else {
+			sorts = []Sort{{Field: ex.columns[0]}}
+		}
+	}
+	sort.SliceStable(ex.rows, func(a, b int) bool {
+		for _, s := range sorts {
+			c := compare(ex.rows[a].vals[s.Field], ex.rows[b].vals[s.Field])
+			if c != 0 {
+				return (c < 0) != s.Desc
+			}
+		}
+		return compare(ex.rows[a].vals[ex.columns[0]], ex.rows[b].vals[ex.columns[0]]) < 0
+	})
+	res.Total = len(ex.rows)
+	if len(ex.rows) > ex.p.Limit {
+		ex.rows = ex.rows[:ex.p.Limit]
+	}
+	res.Columns = ex.columns
+	res.Rows = make([][]any, len(ex.rows))
+	res.Evidence = make([][]EdgeRef, len(ex.rows))
+	for ri, r := range ex.rows {
+		vals := make([]any, len(ex.columns))
+		for ci, c := range ex.columns {
+			vals[ci] = r.vals[c]
+		}
+		res.Rows[ri] = vals
+		res.Evidence[ri] = make([]EdgeRef, 0, len(r.evidence))
+		for _, ei := range r.evidence {
+			res.Evidence[ri] = append(res.Evidence[ri], Ref(&ex.ix.Edges[ei]))
+		}
+		if !ex.grouped && r.node >= 0 {
+			res.IDs = append(res.IDs, ex.ix.Nodes[r.node].ID)
+		}
+	}
+	return res
+}
+
+func compare(a, b any) int {
+	switch x := a.(type) {
+	case float64:
+		if y, ok := b.(float64); ok {
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		}
+	case int:
+		if y, ok := b.(int); ok {
+			return x - y
+		}
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+func (ex *executor) group() {
+	type agg struct {
+		key   []string
+		count int
+	}
+	groups := map[string]*agg{}
+	var order []string
+	for _, r := range ex.rows {
+		key := make([]string, len(ex.p.GroupBy))
+		for gi, g := range ex.p.GroupBy {
+			v, ok := ex.value(r.node, g)
+			if !ok {
+				v = "(none)"
+			}
+			if g == "source_type" || g == "source" {
+				v = fmt.Sprint(v)
+			}
+			key[gi] = fmt.Sprint(v)
+		}
+		k := strings.Join(key, "\x00")
+		a, ok := groups[k]
+		if !ok {
+			a = &agg{key: key}
+			groups[k] = a
+			order = append(order, k)
+		}
+		a.count++
+	}
+	ex.rows = ex.rows[:0]
+	for _, k := range order {
+		a := groups[k]
+		vals := map[string]any{"count": float64(a.count)}
+		for gi, g := range ex.p.GroupBy {
+			vals[g] = a.key[gi]
+		}
+		ex.rows = append(ex.rows, row{node: -1, vals: vals})
+	}
+	ex.columns = append(append([]string(nil), ex.p.GroupBy...), "count")
+	ex.grouped = true
+}
+
+// Ref renders an edge as evidence, with the same props the export writes.
+func Ref(e *graph.Edge) EdgeRef {
+	return EdgeRef{From: e.From, To: e.To, Kind: e.Kind, Props: graph.EdgeProps(e)}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func sortStrings(s []string) { sort.Strings(s) }
