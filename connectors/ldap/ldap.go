@@ -1,0 +1,366 @@
+// Package ldap reads an LDAP directory, Active Directory first, into the
+// graph: service accounts (accounts with a servicePrincipalName, computer
+// accounts, standalone and group managed service accounts), people (kind
+// user, whose e-mail and DN let owner resolution follow managedBy), groups
+// and their nested memberships, and the admin groups (Domain Admins,
+// Enterprise Admins, Administrators) as admin grants on the directory.
+//
+// It reads a live server over ldap:// or ldaps:// with the paged-results
+// control, or an LDIF export (ldapsearch, ldifde, slapcat); both paths
+// build the graph from the same entries, so a file and a server holding
+// the same objects give the same subgraph.
+//
+// With its own credentials (actuator-bind-dn, actuator-password-file) the
+// connector is also a connectors.Actuator that disables accounts and
+// removes group memberships; see actuator.go. Without them the value New
+// returns does not implement Actuator at all.
+package ldap
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/graph"
+)
+
+// Option names: a public contract (CLI flags and sync config keys).
+const (
+	OptURL                  = "url"
+	OptBindDN               = "bind-dn"
+	OptPasswordFile         = "password-file"
+	OptBaseDN               = "base-dn"
+	OptFrom                 = "from"
+	OptPageSize             = "page-size"
+	OptInsecureSkipVerify   = "insecure-skip-verify"
+	OptCAFile               = "ca-file"
+	OptActuatorBindDN       = "actuator-bind-dn"
+	OptActuatorPasswordFile = "actuator-password-file"
+)
+
+// DefaultPageSize is below AD's default MaxPageSize (1000) and OpenLDAP's
+// default size limit (500), so the default works against both.
+const DefaultPageSize = 500
+
+// dialTimeout bounds connecting when ctx has no deadline of its own.
+const dialTimeout = 30 * time.Second
+
+func init() {
+	connectors.Register(connectors.Registration{
+		Name:    "ldap",
+		Summary: "LDAP / Active Directory (live over ldap(s):// with paging, or an LDIF export): service accounts, gMSA/sMSA, users, nested groups, admin groups",
+		Options: []connectors.Option{
+			{Name: OptURL, Usage: "server URL, ldaps://dc1.example.com or ldap://host:389 (or give from)"},
+			{Name: OptBindDN, Usage: "DN to bind as for reading (read-only account)"},
+			{Name: OptPasswordFile, Usage: "file holding the bind password"},
+			{Name: OptBaseDN, Usage: "search base, e.g. dc=example,dc=com (required with url; inferred from the dc= suffix of an LDIF file)"},
+			{Name: OptFrom, Usage: "path of an LDIF export to read instead of a server"},
+			{Name: OptPageSize, Usage: fmt.Sprintf("entries per page of the paged search (default %d)", DefaultPageSize)},
+			{Name: OptInsecureSkipVerify, Usage: "do not verify the server certificate (testing only)", Bool: true},
+			{Name: OptCAFile, Usage: "PEM file of CA certificates to trust for ldaps:// (e.g. the enterprise CA)"},
+			{Name: OptActuatorBindDN, Usage: "DN the actuator binds as to disable accounts and remove memberships (separate from bind-dn)"},
+			{Name: OptActuatorPasswordFile, Usage: "file holding the actuator's bind password"},
+		},
+		New: newFromOptions,
+	})
+}
+
+// Config says what to read.
+type Config struct {
+	URL          string
+	BindDN       string
+	PasswordFile string
+	BaseDN       string
+	From         string // LDIF export; exclusive with URL
+	PageSize     uint32
+	// TLS is used for ldaps:// URLs; nil means system roots.
+	TLS *tls.Config
+	// ReadFile reads PasswordFile and From; nil means os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+	Logger   *slog.Logger
+}
+
+// Reader reads one directory or one LDIF file.
+type Reader struct {
+	cfg Config
+}
+
+var _ connectors.Reader = (*Reader)(nil)
+
+// NewReader checks cfg and returns a reader.
+func NewReader(cfg Config) (*Reader, error) {
+	if (cfg.URL == "") == (cfg.From == "") {
+		return nil, errors.New("ldap: give exactly one of url and from")
+	}
+	if cfg.URL != "" {
+		if err := checkURL(cfg.URL); err != nil {
+			return nil, err
+		}
+		if cfg.BaseDN == "" || cfg.BindDN == "" || cfg.PasswordFile == "" {
+			return nil, errors.New("ldap: url needs base-dn, bind-dn and password-file")
+		}
+	}
+	if cfg.BaseDN != "" {
+		if _, err := scopeOf(cfg.BaseDN); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.ReadFile == nil {
+		cfg.ReadFile = os.ReadFile
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Reader{cfg: cfg}, nil
+}
+
+// actingReader is what New returns when actuator credentials are given:
+// the only value of this package that implements connectors.Actuator
+// through the registry.
+type actingReader struct {
+	*Reader
+	*Actuator
+}
+
+var _ connectors.Actuator = actingReader{}
+
+func newFromOptions(opts connectors.Options, env connectors.Env) (connectors.Reader, error) {
+	readFile := env.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	cfg := Config{
+		URL: opts[OptURL], BindDN: opts[OptBindDN], PasswordFile: opts[OptPasswordFile],
+		BaseDN: opts[OptBaseDN], From: opts[OptFrom], ReadFile: readFile, Logger: env.Logger,
+	}
+	if v := opts[OptPageSize]; v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("ldap: option %s: want a positive integer, got %q", OptPageSize, v)
+		}
+		cfg.PageSize = uint32(n)
+	}
+	tc, err := tlsConfig(opts, readFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg.TLS = tc
+	r, err := NewReader(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts[OptActuatorBindDN] == "" && opts[OptActuatorPasswordFile] == "" {
+		return r, nil
+	}
+	if opts[OptActuatorBindDN] != "" && strings.EqualFold(opts[OptActuatorBindDN], opts[OptBindDN]) {
+		return nil, errors.New("ldap: actuator-bind-dn must differ from bind-dn: the reader's account stays read-only")
+	}
+	a, err := NewActuator(ActuatorConfig{
+		URL: cfg.URL, BaseDN: cfg.BaseDN, BindDN: opts[OptActuatorBindDN],
+		PasswordFile: opts[OptActuatorPasswordFile], TLS: tc, ReadFile: readFile,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return actingReader{Reader: r, Actuator: a}, nil
+}
+
+func tlsConfig(opts connectors.Options, readFile func(string) ([]byte, error)) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if v := opts[OptInsecureSkipVerify]; v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("ldap: option %s: %w", OptInsecureSkipVerify, err)
+		}
+		tc.InsecureSkipVerify = b
+	}
+	if f := opts[OptCAFile]; f != "" {
+		pem, err := readFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("ldap: read ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ldap: ca-file %s: no PEM certificates", f)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("ldap: url: %w", err)
+	}
+	if u.Scheme != "ldap" && u.Scheme != "ldaps" {
+		return fmt.Errorf("ldap: url %q: scheme must be ldap or ldaps", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("ldap: url %q: no host", raw)
+	}
+	return nil
+}
+
+// Read reads every account, person and group under the base DN and
+// returns one subgraph. Any unreadable entry fails the read.
+func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
+	var (
+		entries []*entry
+		baseDN  = r.cfg.BaseDN
+		err     error
+	)
+	if r.cfg.From != "" {
+		data, err := r.cfg.ReadFile(r.cfg.From)
+		if err != nil {
+			return nil, fmt.Errorf("ldap: read %s: %w", r.cfg.From, err)
+		}
+		entries, err = parseLDIF(r.cfg.From, data)
+		if err != nil {
+			return nil, err
+		}
+		if baseDN == "" {
+			if baseDN, err = inferBaseDN(r.cfg.From, entries); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		entries, err = r.search(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	sg, err := build(baseDN, entries, r.cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return []*graph.Subgraph{sg}, nil
+}
+
+// search runs one paged subtree search for the objects the connector maps.
+func (r *Reader) search(ctx context.Context) ([]*entry, error) {
+	conn, err := bind(ctx, r.cfg.URL, r.cfg.TLS, r.cfg.BindDN, r.cfg.PasswordFile, r.cfg.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if u, _ := url.Parse(r.cfg.URL); u.Scheme == "ldap" && !isLoopback(u.Hostname()) {
+		r.cfg.Logger.Warn("ldap: bind password sent without TLS; use ldaps://", "url", r.cfg.URL)
+	}
+	req := goldap.NewSearchRequest(r.cfg.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
+		"(|(objectClass=person)(objectClass=group)(objectClass=groupOfNames))", requested, nil)
+	res, err := conn.SearchWithPaging(req, r.cfg.PageSize)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ldap: search %s: %w", r.cfg.BaseDN, ctx.Err())
+		}
+		return nil, fmt.Errorf("ldap: search %s under %q: %w", r.cfg.URL, r.cfg.BaseDN, err)
+	}
+	out := make([]*entry, 0, len(res.Entries))
+	for _, le := range res.Entries {
+		e := &entry{DN: le.DN, Attrs: map[string][]string{}}
+		for _, a := range le.Attributes {
+			name := strings.ToLower(a.Name)
+			if i := strings.IndexByte(name, ';'); i >= 0 {
+				// AD splits large multi-valued attributes ("member;range=0-1499");
+				// reading only the first range would silently drop members.
+				return nil, &EntryError{DN: le.DN, Attr: a.Name,
+					Msg: "ranged or optioned attribute values are not supported; raise MaxValRange or read an LDIF export"}
+			}
+			for _, v := range a.ByteValues {
+				e.Attrs[name] = append(e.Attrs[name], string(v))
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// bind dials rawURL and binds. The connection is closed when ctx ends, so
+// a cancelled read does not hang on a slow server.
+func bind(ctx context.Context, rawURL string, tc *tls.Config, dn, passwordFile string, readFile func(string) ([]byte, error)) (*session, error) {
+	pw, err := readFile(passwordFile)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: read password file: %w", err)
+	}
+	password := strings.TrimRight(string(pw), "\r\n")
+	if password == "" {
+		// an empty password is an unauthenticated bind (RFC 4513 5.1.2),
+		// which many servers accept and which reads nothing
+		return nil, fmt.Errorf("ldap: password file %s is empty", passwordFile)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: url: %w", err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "389"
+		if u.Scheme == "ldaps" {
+			port = "636"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	nd := &net.Dialer{Timeout: dialTimeout}
+	var c net.Conn
+	if u.Scheme == "ldaps" {
+		if tc == nil {
+			tc = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		c, err = (&tls.Dialer{NetDialer: nd, Config: tc}).DialContext(ctx, "tcp", host)
+	} else {
+		c, err = nd.DialContext(ctx, "tcp", host)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ldap: connect %s: %w", rawURL, ctx.Err())
+		}
+		return nil, fmt.Errorf("ldap: connect %s: %w", rawURL, err)
+	}
+	conn := goldap.NewConn(c, u.Scheme == "ldaps")
+	conn.Start()
+	s := &session{Conn: conn, stop: context.AfterFunc(ctx, func() { conn.Close() })}
+	if err := conn.Bind(dn, password); err != nil {
+		s.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ldap: bind to %s: %w", rawURL, ctx.Err())
+		}
+		return nil, fmt.Errorf("ldap: bind to %s as %q: %w", rawURL, dn, err)
+	}
+	return s, nil
+}
+
+// session is a bound connection and the ctx watcher that closes it.
+type session struct {
+	*goldap.Conn
+	stop func() bool
+}
+
+// Close stops watching ctx and closes the connection.
+func (s *session) Close() {
+	s.stop()
+	s.Conn.Close()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
