@@ -78,7 +78,7 @@ func checkADFixture(t *testing.T, sgs []*graph.Subgraph) {
 				Attrs: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
 					"sam_account_name": "svc-sql", "user_principal_name": "svc-sql@example.com",
 					"service_principal_names": "MSSQLSvc/sql01.example.com,MSSQLSvc/sql01.example.com:1433",
-					"user_account_control": "66048", "password_never_expires": "true",
+					"user_account_control":    "66048", "password_never_expires": "true",
 					"managed_by": "cn=alice admin,ou=people,dc=example,dc=com",
 					"object_sid": "S-1-5-21-3623811015-3361044348-30300820-1105"}},
 		},
