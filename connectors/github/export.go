@@ -1,0 +1,226 @@
+package github
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	gh "github.com/google/go-github/v82/github"
+)
+
+// Export is everything read from one organization, in go-github's types.
+type Export struct {
+	Org           *gh.Organization
+	Installations []*gh.Installation
+	Repos         []*gh.Repository
+	Keys          map[string][]*gh.Key // repo name -> deploy keys
+	PATs          []*gh.PersonalAccessToken
+	CredAuths     []*gh.CredentialAuthorization
+	Secrets       []*gh.Secret
+	Outside       []*gh.User
+	// Skipped names endpoints the live API refused as unavailable to this
+	// org or token (credential authorizations outside Enterprise Cloud,
+	// PATs without a GitHub App token), so the gap is visible in the graph.
+	Skipped []string
+}
+
+// Recorded response files, relative to the export directory. Page N > 1
+// of "x.json" is "x.pageN.json".
+const (
+	fileOrg           = "org.json"                       // GET /orgs/{org}
+	fileInstallations = "installations.json"             // GET /orgs/{org}/installations
+	fileRepos         = "repos.json"                     // GET /orgs/{org}/repos
+	dirKeys           = "keys"                           // keys/<repo>.json: GET /repos/{org}/{repo}/keys
+	filePATs          = "personal-access-tokens.json"    // GET /orgs/{org}/personal-access-tokens
+	fileCredAuths     = "credential-authorizations.json" // GET /orgs/{org}/credential-authorizations
+	fileSecrets       = "actions-secrets.json"           // GET /orgs/{org}/actions/secrets
+	fileOutside       = "outside-collaborators.json"     // GET /orgs/{org}/outside_collaborators
+)
+
+// LoadDir reads a directory of recorded responses. Every file is optional
+// (an export may cover only some endpoints), but the directory must hold
+// at least one, and any file present must parse.
+func LoadDir(dir string) (*Export, error) {
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("github: export dir: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("github: export %s is not a directory", dir)
+	}
+	ex := &Export{Keys: map[string][]*gh.Key{}}
+	found := 0
+	load := func(name string, each func(path string, data []byte) error) error {
+		pages, err := pageFiles(dir, name)
+		if err != nil {
+			return err
+		}
+		for _, p := range pages {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("github: %w", err)
+			}
+			if err := each(p, data); err != nil {
+				return err
+			}
+			found++
+		}
+		return nil
+	}
+	steps := []struct {
+		name string
+		each func(path string, data []byte) error
+	}{
+		{fileOrg, func(p string, d []byte) error { return decode(p, d, &ex.Org) }},
+		{fileInstallations, func(p string, d []byte) error {
+			var page gh.OrganizationInstallations
+			if err := decode(p, d, &page); err != nil {
+				return err
+			}
+			ex.Installations = append(ex.Installations, page.Installations...)
+			return nil
+		}},
+		{fileRepos, func(p string, d []byte) error { return appendPage(p, d, &ex.Repos) }},
+		{filePATs, func(p string, d []byte) error { return appendPage(p, d, &ex.PATs) }},
+		{fileCredAuths, func(p string, d []byte) error { return appendPage(p, d, &ex.CredAuths) }},
+		{fileSecrets, func(p string, d []byte) error {
+			var page gh.Secrets
+			if err := decode(p, d, &page); err != nil {
+				return err
+			}
+			ex.Secrets = append(ex.Secrets, page.Secrets...)
+			return nil
+		}},
+		{fileOutside, func(p string, d []byte) error { return appendPage(p, d, &ex.Outside) }},
+	}
+	for _, s := range steps {
+		if err := load(s.name, s.each); err != nil {
+			return nil, err
+		}
+	}
+	keyFiles, err := filepath.Glob(filepath.Join(dir, dirKeys, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	repos := map[string]bool{}
+	for _, f := range keyFiles {
+		base := strings.TrimSuffix(filepath.Base(f), ".json")
+		if m := pageRE.FindStringSubmatch(filepath.Base(f)); m != nil {
+			base = m[1]
+		}
+		repos[base] = true
+	}
+	for _, repo := range sortedKeys(repos) {
+		if err := load(filepath.Join(dirKeys, repo+".json"), func(p string, d []byte) error {
+			var keys []*gh.Key
+			if err := decode(p, d, &keys); err != nil {
+				return err
+			}
+			ex.Keys[repo] = append(ex.Keys[repo], keys...)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if found == 0 {
+		return nil, fmt.Errorf("github: export dir %s holds none of the recorded response files (see connectors/github/README.md)", dir)
+	}
+	return ex, nil
+}
+
+var pageRE = regexp.MustCompile(`^(.+)\.page([0-9]+)\.json$`)
+
+// pageFiles returns name and its later pages in page order; a gap in the
+// numbering is an error because a missing page would silently drop data.
+func pageFiles(dir, name string) ([]string, error) {
+	first := filepath.Join(dir, name)
+	if _, err := os.Stat(first); errors.Is(err, fs.ErrNotExist) {
+		if more, _ := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json"); len(more) > 0 {
+			return nil, fmt.Errorf("github: %s: later pages present but page 1 missing", first)
+		}
+		return nil, nil
+	}
+	out := []string{first}
+	more, err := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json")
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	nums := map[int]string{}
+	for _, m := range more {
+		sm := pageRE.FindStringSubmatch(filepath.Base(m))
+		if sm == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(sm[2])
+		nums[n] = m
+	}
+	keys := make([]int, 0, len(nums))
+	for n := range nums {
+		keys = append(keys, n)
+	}
+	sort.Ints(keys)
+	for i, n := range keys {
+		if n != i+2 {
+			return nil, fmt.Errorf("github: %s: page %d missing before page %d", first, i+2, n)
+		}
+		out = append(out, nums[n])
+	}
+	return out, nil
+}
+
+func appendPage[T any](path string, data []byte, dst *[]T) error {
+	var page []T
+	if err := decode(path, data, &page); err != nil {
+		return err
+	}
+	*dst = append(*dst, page...)
+	return nil
+}
+
+// decode unmarshals data, naming the file and the place of any error.
+func decode(path string, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("github: %s: %w", path, describeJSON(data, err))
+	}
+	return nil
+}
+
+// describeJSON turns a json error into "line L col C: ..." or "at
+// <json path>: ...", the place an operator needs to fix the file.
+func describeJSON(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		line, col := lineCol(data, se.Offset)
+		return fmt.Errorf("line %d col %d: %w", line, col, err)
+	case errors.As(err, &te):
+		return fmt.Errorf("at %s: %w", te.Field, err)
+	}
+	return err
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
