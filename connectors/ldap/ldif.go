@@ -3,8 +3,10 @@ package ldap
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
+	"unicode/utf16"
 )
 
 // entry is one directory object, from a live search or an LDIF export;
@@ -39,7 +41,10 @@ func parseLDIF(name string, data []byte) ([]*entry, error) {
 		text string
 	}
 	var lines []line
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as ldifde writes
+	data, err := decodeLDIFBytes(name, data)
+	if err != nil {
+		return nil, err
+	}
 	for i, raw := range strings.Split(string(data), "\n") {
 		raw = strings.TrimSuffix(raw, "\r")
 		if strings.HasPrefix(raw, " ") && len(lines) > 0 && lines[len(lines)-1].text != "" {
@@ -111,6 +116,30 @@ func parseLDIF(name string, data []byte) ([]*entry, error) {
 	}
 	finish()
 	return out, nil
+}
+
+// decodeLDIFBytes strips a UTF-8 byte order mark and converts UTF-16
+// (ldifde -u writes UTF-16LE with a BOM) to UTF-8.
+func decodeLDIFBytes(name string, data []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
+		return data[3:], nil
+	case bytes.HasPrefix(data, []byte("\xff\xfe")), bytes.HasPrefix(data, []byte("\xfe\xff")):
+		order := binary.ByteOrder(binary.LittleEndian)
+		if data[0] == 0xfe {
+			order = binary.BigEndian
+		}
+		data = data[2:]
+		if len(data)%2 != 0 {
+			return nil, fmt.Errorf("ldap: %s: UTF-16 file with an odd number of bytes", name)
+		}
+		u := make([]uint16, len(data)/2)
+		for i := range u {
+			u[i] = order.Uint16(data[2*i:])
+		}
+		return []byte(string(utf16.Decode(u))), nil
+	}
+	return data, nil
 }
 
 // splitLDIFLine splits "attr: value", "attr:: base64" and rejects

@@ -284,25 +284,11 @@ func TestLDIFFile(t *testing.T) {
 }
 
 func TestLDIFFormats(t *testing.T) {
-	t.Run("ldifde export: CRLF, folding, changetype add, memberOf", func(t *testing.T) {
-		sgs := connectortest.Suite(t, func() connectors.Reader {
-			return newLDIFReader(t, connectors.Options{"from": "testdata/ldifde-export.ldf"})
-		}, nil)
-		if sgs[0].Source != "ldap:corp.example.org" {
-			t.Fatalf("source %q, want ldap:corp.example.org (inferred from the dc= suffix)", sgs[0].Source)
-		}
-		group := "ldap:corp.example.org:cn=backup operators with a deliberately long name for folding,ou=groups,dc=corp,dc=example,dc=org"
-		svc := "ldap:corp.example.org:cn=svc-backup,ou=service accounts,dc=corp,dc=example,dc=org"
-		if n := connectortest.Find(t, sgs, group); n.Name != "Backup Operators With A Deliberately Long Name For Folding" {
-			t.Errorf("folded cn = %q", n.Name)
-		}
-		if len(connectortest.Edges(sgs, graph.EdgeMemberOf, svc, group)) != 1 {
-			t.Error("memberOf back-link did not become a member_of edge")
-		}
-		if got := len(connectortest.Edges(sgs, graph.EdgeMemberOf, "", "")); got != 1 {
-			t.Errorf("%d member_of edges, want 1 (the group in another domain is skipped)", got)
-		}
-	})
+	for _, file := range []string{"testdata/ldifde-export.ldf", "testdata/ldifde-unicode.ldf"} {
+		t.Run("ldifde export: CRLF, folding, changetype add, memberOf: "+file, func(t *testing.T) {
+			testLDIFDE(t, file)
+		})
+	}
 	t.Run("ldapsearch -L: trailer, inetOrgPerson, groupOfNames, createTimestamp, OU base", func(t *testing.T) {
 		sgs := connectortest.Suite(t, func() connectors.Reader {
 			return newLDIFReader(t, connectors.Options{"from": "testdata/ldapsearch-L.ldif", "base-dn": "ou=apps,dc=example,dc=net"})
@@ -320,6 +306,26 @@ func TestLDIFFormats(t *testing.T) {
 			t.Error("groupOfNames member did not become a member_of edge")
 		}
 	})
+}
+
+func testLDIFDE(t *testing.T, file string) {
+	sgs := connectortest.Suite(t, func() connectors.Reader {
+		return newLDIFReader(t, connectors.Options{"from": file})
+	}, nil)
+	if sgs[0].Source != "ldap:corp.example.org" {
+		t.Fatalf("source %q, want ldap:corp.example.org (inferred from the dc= suffix)", sgs[0].Source)
+	}
+	group := "ldap:corp.example.org:cn=backup operators with a deliberately long name for folding,ou=groups,dc=corp,dc=example,dc=org"
+	svc := "ldap:corp.example.org:cn=svc-backup,ou=service accounts,dc=corp,dc=example,dc=org"
+	if n := connectortest.Find(t, sgs, group); n.Name != "Backup Operators With A Deliberately Long Name For Folding" {
+		t.Errorf("folded cn = %q", n.Name)
+	}
+	if len(connectortest.Edges(sgs, graph.EdgeMemberOf, svc, group)) != 1 {
+		t.Error("memberOf back-link did not become a member_of edge")
+	}
+	if got := len(connectortest.Edges(sgs, graph.EdgeMemberOf, "", "")); got != 1 {
+		t.Errorf("%d member_of edges, want 1 (the group in another domain is skipped)", got)
+	}
 }
 
 func TestLDIFBad(t *testing.T) {
