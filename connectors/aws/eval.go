@@ -1,0 +1,300 @@
+package aws
+
+import (
+	"github.com/steward-oss/steward/graph"
+)
+
+// Decision is the outcome of evaluating one request against a principal's
+// policies, following the IAM evaluation logic for a single account: an
+// explicit Deny anywhere wins, otherwise an identity-policy Allow is needed,
+// and a permissions boundary must allow it too.
+type Decision int
+
+// Decisions.
+const (
+	ImplicitDeny Decision = iota
+	Allowed
+	ExplicitDeny
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Allowed:
+		return "allow"
+	case ExplicitDeny:
+		return "explicit_deny"
+	}
+	return "implicit_deny"
+}
+
+// Result is a decision plus whether it rests on conditions: an Allow that
+// only a conditional statement grants, or a conditional Deny that might
+// apply.
+type Result struct {
+	Decision    Decision
+	Conditional bool
+}
+
+// PolicySet is everything IAM evaluates for one principal: the statements
+// of its identity policies (inline, attached managed, and for users those
+// of their groups) and, if set, its permissions boundary.
+type PolicySet struct {
+	Identity    []Statement
+	Boundary    []Statement
+	HasBoundary bool
+}
+
+// Evaluate decides whether the principal may perform action on resource.
+// Conditions are not evaluated (there is no request context); a matching
+// conditional statement makes the result Conditional instead.
+func (ps *PolicySet) Evaluate(action, resource string) Result {
+	var res Result
+	allowed, allowUncond := false, false
+	for _, s := range ps.Identity {
+		if !s.matchesAction(action) || !s.matchesResource(resource) {
+			continue
+		}
+		if !s.allow() {
+			if !s.conditional() {
+				return Result{Decision: ExplicitDeny}
+			}
+			res.Conditional = true
+			continue
+		}
+		allowed = true
+		if !s.conditional() {
+			allowUncond = true
+		}
+	}
+	if ps.HasBoundary {
+		bAllowed, bUncond := false, false
+		for _, s := range ps.Boundary {
+			if !s.matchesAction(action) || !s.matchesResource(resource) {
+				continue
+			}
+			if !s.allow() {
+				if !s.conditional() {
+					return Result{Decision: ExplicitDeny}
+				}
+				res.Conditional = true
+				continue
+			}
+			bAllowed = true
+			if !s.conditional() {
+				bUncond = true
+			}
+		}
+		if !bAllowed {
+			allowed = false
+		}
+		if !bUncond {
+			res.Conditional = true
+		}
+	}
+	if !allowed {
+		return Result{Decision: ImplicitDeny}
+	}
+	if !allowUncond {
+		res.Conditional = true
+	}
+	res.Decision = Allowed
+	return res
+}
+
+// Admin reports whether the principal can perform every action on every
+// resource: an Allow of "*" on "*", no Deny of anything, and a boundary (if
+// any) that allows everything. conditional is true when that Allow, or a
+// Deny that could cut into it, depends on conditions.
+func (ps *PolicySet) Admin() (admin, conditional bool) {
+	var all, allUncond bool
+	for _, s := range ps.Identity {
+		if !s.allow() {
+			if !s.conditional() {
+				return false, false
+			}
+			conditional = true
+			continue
+		}
+		if s.allowsEverything() {
+			all = true
+			allUncond = allUncond || !s.conditional()
+		}
+	}
+	if !all {
+		return false, false
+	}
+	if ps.HasBoundary {
+		var ball, ballUncond bool
+		for _, s := range ps.Boundary {
+			if !s.allow() {
+				if !s.conditional() {
+					return false, false
+				}
+				conditional = true
+				continue
+			}
+			if s.allowsEverything() {
+				ball = true
+				ballUncond = ballUncond || !s.conditional()
+			}
+		}
+		if !ball {
+			return false, false
+		}
+		if !ballUncond {
+			conditional = true
+		}
+	}
+	if !allUncond {
+		conditional = true
+	}
+	return true, conditional
+}
+
+// deniedEverywhere reports whether an unconditional Deny (identity or
+// boundary) covers action pattern a on resource pattern r entirely.
+func (ps *PolicySet) deniedEverywhere(a, r string) bool {
+	for _, list := range [][]Statement{ps.Identity, ps.Boundary} {
+		for _, s := range list {
+			if !s.allow() && !s.conditional() && s.coversAction(a) && s.coversResource(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// boundaryNarrow returns the action patterns that survive intersecting a
+// with the boundary's Allow statements on resource r. Without a boundary it
+// returns a itself. Partially overlapping patterns keep a, which can only
+// overstate, never hide, a permission.
+func (ps *PolicySet) boundaryNarrow(a, r string) []string {
+	if !ps.HasBoundary {
+		return []string{a}
+	}
+	var out []string
+	for _, b := range ps.Boundary {
+		if !b.allow() || !b.resourceOverlaps(r) {
+			continue
+		}
+		if b.coversAction(a) {
+			return []string{a}
+		}
+		if b.NotAction != nil {
+			out = append(out, a)
+			continue
+		}
+		for _, bp := range b.Action {
+			bp = normAction(bp)
+			switch {
+			case globCovers(a, bp, true):
+				out = append(out, bp)
+			case globOverlap(a, bp, true):
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func (s Statement) resourceOverlaps(r string) bool {
+	if s.NotResource != nil {
+		for _, p := range s.NotResource {
+			if globCovers(p, r, false) {
+				return false
+			}
+		}
+		return true
+	}
+	if s.Resource == nil {
+		return true
+	}
+	for _, p := range s.Resource {
+		if globOverlap(p, r, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantPrivilege is the privilege an Allow of action pattern a (or, when
+// notAction, of everything but some actions) on resource pattern r gives
+// this principal once Denies and the boundary are applied. admin is the
+// principal's own Admin result.
+func (ps *PolicySet) grantPrivilege(a, r string, notAction, admin bool) graph.Privilege {
+	if notAction {
+		a = "*"
+	}
+	a = normAction(a)
+	if ps.deniedEverywhere(a, r) {
+		return graph.PrivNone
+	}
+	narrowed := ps.boundaryNarrow(a, r)
+	if len(narrowed) == 0 {
+		return graph.PrivNone
+	}
+	if a == "*" && r == "*" && !notAction && admin {
+		return graph.PrivAdmin
+	}
+	if notAction {
+		return graph.PrivWrite
+	}
+	for _, n := range narrowed {
+		if ps.deniedEverywhere(n, r) {
+			continue
+		}
+		if !actionIsRead(n) {
+			return graph.PrivWrite
+		}
+	}
+	for _, n := range narrowed {
+		if !ps.deniedEverywhere(n, r) {
+			return graph.PrivRead
+		}
+	}
+	return graph.PrivNone
+}
+
+// Privilege is the principal's effective privilege over its account: admin
+// per Admin, otherwise the strongest privilege any of its Allow grants
+// keeps after Denies and the boundary.
+func (ps *PolicySet) Privilege() (graph.Privilege, bool) {
+	admin, cond := ps.Admin()
+	if admin {
+		return graph.PrivAdmin, cond
+	}
+	best := graph.PrivNone
+	for _, s := range ps.Identity {
+		if !s.allow() {
+			continue
+		}
+		for _, a := range actionsOf(s) {
+			for _, r := range resourcesOf(s) {
+				p := ps.grantPrivilege(a, r, s.NotAction != nil, false)
+				if p.Rank() > best.Rank() {
+					best = p
+				}
+				if best == graph.PrivWrite {
+					return best, false
+				}
+			}
+		}
+	}
+	return best, false
+}
+
+// actionsOf returns the action patterns a statement's grants edges carry:
+// its Action list, or one "*" standing for a NotAction statement.
+func actionsOf(s Statement) []string {
+	if s.NotAction != nil {
+		return []string{"*"}
+	}
+	return s.Action
+}
+
+func resourcesOf(s Statement) []string {
+	if s.NotResource != nil || s.Resource == nil {
+		return []string{"*"}
+	}
+	return s.Resource
+}
