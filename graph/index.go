@@ -271,13 +271,18 @@ func (ix *Index) deriveOwners() {
 	n := len(ix.Nodes)
 	ix.owners = make([][]int32, n)
 	ix.ownerStat = make([]OwnerStatus, n)
+	seen := map[int32]bool{}
 	for i := range ix.Nodes {
+		clear(seen)
 		for _, ei := range ix.in[i] {
 			e := &ix.Edges[ei]
 			if e.Kind != EdgeOwns {
 				continue
 			}
-			if h, ok := ix.ids[e.From]; ok && ix.Nodes[h].Kind == KindHuman {
+			// One owner named by several sources (stored and inferred)
+			// counts once; the first source's edge is the evidence.
+			if h, ok := ix.ids[e.From]; ok && ix.Nodes[h].Kind == KindHuman && !seen[h] {
+				seen[h] = true
 				ix.owners[i] = append(ix.owners[i], ei)
 			}
 		}

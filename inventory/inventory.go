@@ -37,7 +37,7 @@ type Inventory struct {
 
 	mu   sync.Mutex // serialises loads
 	sgs  map[string]*graph.Subgraph
-	ix   atomic.Pointer[graph.Index]
+	cur  atomic.Pointer[snapshot]
 	gen  atomic.Int64
 	opts Options
 }
@@ -106,7 +106,7 @@ func (inv *Inventory) rebuild() {
 	for _, d := range inv.derive {
 		all = append(all, d(base)...)
 	}
-	inv.ix.Store(graph.Build(all))
+	inv.cur.Store(&snapshot{ix: graph.Build(all), all: all})
 	inv.gen.Add(1)
 	inv.log.Debug("index rebuilt", "sources", len(all))
 }
@@ -122,7 +122,14 @@ func (inv *Inventory) subgraphsLocked() []*graph.Subgraph {
 
 // Index is the current index. It never changes once returned; a load
 // builds a new one.
-func (inv *Inventory) Index() *graph.Index { return inv.ix.Load() }
+func (inv *Inventory) Index() *graph.Index { return inv.cur.Load().ix }
+
+// snapshot is one built index and the subgraphs it was built from,
+// swapped together so readers never see one without the other.
+type snapshot struct {
+	ix  *graph.Index
+	all []*graph.Subgraph
+}
 
 // Subgraphs returns the stored subgraphs (not derived ones), by source.
 func (inv *Inventory) Subgraphs() []*graph.Subgraph {
@@ -130,6 +137,10 @@ func (inv *Inventory) Subgraphs() []*graph.Subgraph {
 	defer inv.mu.Unlock()
 	return inv.subgraphsLocked()
 }
+
+// All returns the subgraphs the current index was built from: the stored
+// ones and the derived ones.
+func (inv *Inventory) All() []*graph.Subgraph { return inv.cur.Load().all }
 
 // Generation counts index rebuilds.
 func (inv *Inventory) Generation() int64 { return inv.gen.Load() }

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/steward-oss/steward/planner"
+	"github.com/steward-oss/steward/query"
+)
+
+func init() {
+	register(command{"ask", "answer a question about the identity graph", runAsk})
+	register(command{"query", "run a query plan (JSON) against the identity graph", runQuery})
+}
+
+func runAsk(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	var g graphFlags
+	g.register(fs, true)
+	var out outputFlags
+	out.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, `Usage: steward ask [--demo | --graph PATH] [--now RFC3339] [--format table|json|csv] "QUESTION"`)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if question == "" {
+		fs.Usage()
+		return ExitUsage
+	}
+	if err := g.validate(); err != nil {
+		return usageErr(e, "ask", err.Error())
+	}
+	if err := out.validate(); err != nil {
+		return usageErr(e, "ask", err.Error())
+	}
+	plan, err := planner.Plan(question, nil)
+	if err != nil {
+		var um *planner.UnmappedError
+		if errors.As(err, &um) {
+			fmt.Fprintln(e.stderr, um.Error())
+			return ExitError
+		}
+		return fail(e, "ask", err)
+	}
+	return runPlan(ctx, e, "ask", &g, &out, question, plan)
+}
+
+func runQuery(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("query", flag.ContinueOnError)
+	var g graphFlags
+	g.register(fs, true)
+	var out outputFlags
+	out.register(fs)
+	planFile := fs.String("plan", "", "query plan JSON file (- for stdin)")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if *planFile == "" {
+		return usageErr(e, "query", "--plan FILE.json is required")
+	}
+	if err := g.validate(); err != nil {
+		return usageErr(e, "query", err.Error())
+	}
+	if err := out.validate(); err != nil {
+		return usageErr(e, "query", err.Error())
+	}
+	var data []byte
+	var err error
+	if *planFile == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(*planFile)
+	}
+	if err != nil {
+		return fail(e, "query", err)
+	}
+	plan, err := query.Parse(data)
+	if err != nil {
+		return fail(e, "query", fmt.Errorf("%s: %w", *planFile, err))
+	}
+	return runPlan(ctx, e, "query", &g, &out, "", plan)
+}
+
+func runPlan(ctx context.Context, e *env, cmd string, g *graphFlags, out *outputFlags, question string, plan *query.Plan) int {
+	inv, err := g.open(ctx, e)
+	if err != nil {
+		return fail(e, cmd, err)
+	}
+	defer inv.Close()
+	res, err := query.Execute(ctx, inv.Index(), plan, g.nowAt)
+	if err != nil {
+		return fail(e, cmd, err)
+	}
+	if err := out.write(e.stdout, question, g.nowAt, res); err != nil {
+		return fail(e, cmd, err)
+	}
+	return ExitOK
+}

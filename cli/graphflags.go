@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/steward-oss/steward/demo"
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/ownership"
+)
+
+// DefaultGraph is the bolt file used when neither --demo nor --graph is
+// given.
+const DefaultGraph = "./steward.db"
+
+// DefaultOwners is the owner-corrections file used when --owners is not
+// given; a missing file means no corrections.
+const DefaultOwners = "./steward-owners.json"
+
+// Demo defaults: small enough to answer in well under a second, large
+// enough to hold every kind of case.
+const (
+	defaultDemoSeed = 1
+	defaultDemoSize = 2000
+)
+
+// graphFlags are the flags of every command that reads the graph.
+type graphFlags struct {
+	demo  bool
+	path  string
+	seed  int64
+	size  int
+	now   string
+	nowAt time.Time
+	// overrides is the owner-corrections file (steward owner set).
+	overrides string
+}
+
+func (g *graphFlags) register(fs *flag.FlagSet, withNow bool) {
+	fs.BoolVar(&g.demo, "demo", false, "use the built-in demo organisation (in memory; no keys, no servers)")
+	fs.StringVar(&g.path, "graph", "", "graph store: a bolt file path, or postgres://... (default "+DefaultGraph+")")
+	fs.StringVar(&g.overrides, "owners", DefaultOwners, "owner corrections file (see steward owner)")
+	fs.Int64Var(&g.seed, "seed", defaultDemoSeed, "demo generator seed (with --demo)")
+	fs.IntVar(&g.size, "size", defaultDemoSize, "demo size in non-human identities (with --demo)")
+	if withNow {
+		fs.StringVar(&g.now, "now", "", "reference time, RFC 3339 (default: now; with --demo the demo's reference time)")
+	}
+}
+
+// validate checks flag combinations and resolves --now.
+func (g *graphFlags) validate() error {
+	if g.demo && g.path != "" {
+		return fmt.Errorf("--demo and --graph are exclusive")
+	}
+	if g.size <= 0 {
+		return fmt.Errorf("--size must be positive")
+	}
+	switch {
+	case g.now != "":
+		t, err := time.Parse(time.RFC3339, g.now)
+		if err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+		g.nowAt = t.UTC()
+	case g.demo:
+		g.nowAt = demo.Reference
+	default:
+		g.nowAt = time.Now().UTC()
+	}
+	return nil
+}
+
+func (g *graphFlags) storeURI() string {
+	if g.demo {
+		return "memory"
+	}
+	if g.path == "" {
+		return DefaultGraph
+	}
+	return g.path
+}
+
+// open opens the graph the flags name; with --demo it generates the demo
+// organisation into an in-memory store.
+func (g *graphFlags) open(ctx context.Context, e *env) (*inventory.Inventory, error) {
+	st, err := store.Open(ctx, g.storeURI())
+	if err != nil {
+		return nil, err
+	}
+	inv, err := inventory.Open(ctx, st, inventory.Options{Logger: e.log, Derivers: derivers(e, g.overrides)})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if g.demo {
+		sgs := demo.Generate(demo.Config{Seed: g.seed, Size: g.size})
+		if err := inv.Replace(ctx, sgs...); err != nil {
+			inv.Close()
+			return nil, fmt.Errorf("load demo: %w", err)
+		}
+	}
+	return inv, nil
+}
+
+// derivers are the derivation steps run on every index rebuild: owner
+// inference, with the analysts' corrections from overridesPath re-applied
+// each time so they survive re-syncs.
+func derivers(e *env, overridesPath string) []inventory.Deriver {
+	return []inventory.Deriver{func(sgs []*graph.Subgraph) []*graph.Subgraph {
+		var overrides []ownership.Override
+		if overridesPath != "" {
+			var err error
+			if overrides, err = ownership.NewStore(overridesPath).List(); err != nil {
+				e.log.Warn("owner overrides not applied", "path", overridesPath, "err", err)
+			}
+		}
+		// Stored owns edges (a source that names owners itself) stay as
+		// they are; inference adds to them under its own source name.
+		in := make([]*graph.Subgraph, 0, len(sgs))
+		for _, sg := range sgs {
+			if sg.Source != inferredSource {
+				in = append(in, sg)
+			}
+		}
+		sg, _ := ownership.Infer(in, overrides)
+		sg.Source = inferredSource
+		for i := range sg.Nodes {
+			sg.Nodes[i].Source = inferredSource
+		}
+		return []*graph.Subgraph{sg}
+	}}
+}
+
+// inferredSource names the derived owner subgraph.
+const inferredSource = "ownership:inferred"

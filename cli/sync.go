@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/syncer"
+)
+
+func init() {
+	register(command{"sync", "run every connector in the config file", runSync})
+}
+
+func runSync(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	cfgPath := fs.String("config", "steward.yaml", "configuration file")
+	graphPath := fs.String("graph", "", "graph store (overrides the config file)")
+	format := fs.String("format", "table", "table or json")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	cfg, err := config.Load(*cfgPath, os.Getenv)
+	if err != nil {
+		return usageErr(e, "sync", err.Error())
+	}
+	if *graphPath != "" {
+		cfg.Graph = *graphPath
+	}
+	if len(cfg.Connectors) == 0 {
+		return usageErr(e, "sync", *cfgPath+": no connectors configured")
+	}
+	st, err := store.Open(ctx, cfg.Graph)
+	if err != nil {
+		return fail(e, "sync", err)
+	}
+	defer st.Close()
+	results := syncer.Run(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now)
+	failed := 0
+	for _, r := range results {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(results)
+	} else {
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CONNECTOR\tTYPE\tSOURCES\tNODES\tEDGES\tDURATION\tERROR")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.Connector, r.Type, len(r.Sources), r.Nodes, r.Edges, r.Duration.Round(time.Millisecond), r.Error)
+		}
+		tw.Flush()
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stderr, "steward sync: %d of %d connectors failed; their previous subgraphs were kept\n", failed, len(results))
+		return ExitError
+	}
+	return ExitOK
+}

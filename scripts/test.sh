@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's second command, and what .ci/run runs.
+# Installs the PostgreSQL and OpenLDAP server packages the integration
+# tests start (only when missing), then vets and tests every package, with
+# the race detector on the concurrent ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/install-servers.sh
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') || true)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 30m ./...
+
+echo "== go test -race (concurrent packages)"
+race=()
+for d in inventory audit approval agent tools server slackbot; do
+	[ -d "$d" ] && race+=("./$d/...")
+done
+go test -count=1 -race -timeout 30m "${race[@]}"
