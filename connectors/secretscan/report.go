@@ -98,14 +98,14 @@ type trufflehogFinding struct {
 			Line       int    `json:"line"`
 		}
 	}
-	SourceName     string
-	DetectorName   string
-	DecoderName    string
-	Verified       bool
-	Raw            string
-	RawV2          string
-	Redacted       string
-	ExtraData      map[string]any
+	SourceName   string
+	DetectorName string
+	DecoderName  string
+	Verified     bool
+	Raw          string
+	RawV2        string
+	Redacted     string
+	ExtraData    map[string]any
 }
 
 // extraKeys are the ExtraData fields known to be public facts. Others
