@@ -91,10 +91,11 @@ func (s *Service) resume(ctx context.Context, p *Proposal, exec Executor, by Act
 		if applied {
 			next, outcome, stepp = PhaseDone, "done (confirmed by check after restart)", &step
 		}
-		p, err = s.mark(ctx, p.ID, i, by, []Phase{PhaseStarted}, next, stepp, "", outcome)
+		q, err := s.mark(ctx, p.ID, i, by, []Phase{PhaseStarted}, next, stepp, "", outcome)
 		if err != nil {
 			return p, fmt.Errorf("approval: resume %s: %w", p.ID, err)
 		}
+		p = q
 	}
 	return s.run(ctx, p, exec, by)
 }
@@ -116,34 +117,38 @@ func (s *Service) run(ctx context.Context, p *Proposal, exec Executor, by Actor)
 		if err := ctx.Err(); err != nil {
 			return p, fmt.Errorf("approval: execute %s: stopped before action %d (stays executing): %w", id, i, err)
 		}
-		var err error
-		p, err = s.mark(ctx, id, i, by, []Phase{ph}, PhaseStarted, nil, "", "action started")
+		q, err := s.mark(ctx, id, i, by, []Phase{ph}, PhaseStarted, nil, "", "action started")
 		if err != nil {
 			return p, fmt.Errorf("approval: execute %s: %w", id, err)
 		}
+		p = q
 		step, xerr := exec.Execute(ctx, a)
+		// The call has happened: its outcome is journalled even if ctx
+		// ended meanwhile, or a finished action would look unknown.
+		jctx := context.WithoutCancel(ctx)
 		if xerr != nil {
 			reason := fmt.Sprintf("action %d (%s on %s) failed: %v", i, a.Type, a.Target, xerr)
-			p, err = s.update(ctx, id, by, func(p *Proposal) error {
+			q, err := s.update(jctx, id, by, func(p *Proposal) error {
 				if p.State != StateExecuting || p.ActionPhase(i) != PhaseStarted {
 					return fmt.Errorf("%w: action %d changed under us", ErrWrongState, i)
 				}
 				now := s.clock.Now().UTC()
 				p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: PhaseFailed, Error: xerr.Error(), At: now})
 				p.State, p.Reason, p.UpdatedAt = StateFailed, reason, now
-				return s.recordAction(ctx, by, p, i, "failed", map[string]string{"error": xerr.Error()})
+				return s.recordAction(jctx, by, p, i, "failed", map[string]string{"error": xerr.Error()})
 			})
 			if err != nil {
 				return p, fmt.Errorf("approval: execute %s: journal failure of action %d: %w (action error: %w)", id, i, err, xerr)
 			}
-			return p, fmt.Errorf("approval: execute %s: action %d (%s on %s): %w", id, i, a.Type, a.Target, xerr)
+			return q, fmt.Errorf("approval: execute %s: action %d (%s on %s): %w", id, i, a.Type, a.Target, xerr)
 		}
-		p, err = s.mark(ctx, id, i, by, []Phase{PhaseStarted}, PhaseDone, &step, "", "done")
+		q, err = s.mark(jctx, id, i, by, []Phase{PhaseStarted}, PhaseDone, &step, "", "done")
 		if err != nil {
 			return p, fmt.Errorf("approval: execute %s: %w", id, err)
 		}
+		p = q
 	}
-	p, err := s.update(ctx, id, by, func(p *Proposal) error {
+	q, err := s.update(ctx, id, by, func(p *Proposal) error {
 		if p.State != StateExecuting {
 			return fmt.Errorf("%w: finishing needs state executing, is %s", ErrWrongState, p.State)
 		}
@@ -153,7 +158,7 @@ func (s *Service) run(ctx context.Context, p *Proposal, exec Executor, by Actor)
 	if err != nil {
 		return p, fmt.Errorf("approval: execute %s: %w", id, err)
 	}
-	return p, nil
+	return q, nil
 }
 
 // mark appends a journal entry for action i if its last phase is one of
@@ -254,14 +259,17 @@ func (s *Service) Rollback(ctx context.Context, id string, u Undoer, by Actor) (
 		if err := ctx.Err(); err != nil {
 			return p, fmt.Errorf("approval: rollback %s: stopped before undoing action %d: %w", id, i, err)
 		}
-		p, err = s.mark(ctx, id, i, by, []Phase{PhaseDone, PhaseResolvedDone}, PhaseUndoStarted, nil, "", "undo started")
+		q, err := s.mark(ctx, id, i, by, []Phase{PhaseDone, PhaseResolvedDone}, PhaseUndoStarted, nil, "", "undo started")
 		if err != nil {
 			return p, fmt.Errorf("approval: rollback %s: %w", id, err)
 		}
+		p = q
 		step, _ := p.doneStep(i)
 		a := p.Actions[i]
-		if uerr := u.Rollback(ctx, a, step); uerr != nil {
-			p, err = s.update(ctx, id, by, func(p *Proposal) error {
+		uerr := u.Rollback(ctx, a, step)
+		jctx := context.WithoutCancel(ctx)
+		if uerr != nil {
+			q, err := s.update(jctx, id, by, func(p *Proposal) error {
 				now := s.clock.Now().UTC()
 				p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: PhaseUndoFailed, Error: uerr.Error(), At: now})
 				// The action is still in effect: mark it done again so
@@ -269,19 +277,20 @@ func (s *Service) Rollback(ctx context.Context, id string, u Undoer, by Actor) (
 				p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: PhaseResolvedDone, Step: &step, At: now})
 				p.State, p.UpdatedAt = StateFailed, now
 				p.Reason = fmt.Sprintf("undo of action %d (%s on %s) failed: %v", i, a.Type, a.Target, uerr)
-				return s.recordActionAs(ctx, by, audit.ActionRollback, p, i, "undo failed", map[string]string{"error": uerr.Error()})
+				return s.recordActionAs(jctx, by, audit.ActionRollback, p, i, "undo failed", map[string]string{"error": uerr.Error()})
 			})
 			if err != nil {
 				return p, fmt.Errorf("approval: rollback %s: journal undo failure of action %d: %w (undo error: %w)", id, i, err, uerr)
 			}
-			return p, fmt.Errorf("approval: rollback %s: undo action %d (%s on %s): %w", id, i, a.Type, a.Target, uerr)
+			return q, fmt.Errorf("approval: rollback %s: undo action %d (%s on %s): %w", id, i, a.Type, a.Target, uerr)
 		}
-		p, err = s.mark(ctx, id, i, by, []Phase{PhaseUndoStarted}, PhaseUndoDone, nil, "", "undo done")
+		q, err = s.mark(jctx, id, i, by, []Phase{PhaseUndoStarted}, PhaseUndoDone, nil, "", "undo done")
 		if err != nil {
 			return p, fmt.Errorf("approval: rollback %s: %w", id, err)
 		}
+		p = q
 	}
-	p, err = s.update(ctx, id, by, func(p *Proposal) error {
+	q, err := s.update(ctx, id, by, func(p *Proposal) error {
 		if p.State != StateDone && p.State != StateFailed {
 			return fmt.Errorf("%w: rollback finish needs done or failed, is %s", ErrWrongState, p.State)
 		}
@@ -291,14 +300,16 @@ func (s *Service) Rollback(ctx context.Context, id string, u Undoer, by Actor) (
 	if err != nil {
 		return p, fmt.Errorf("approval: rollback %s: %w", id, err)
 	}
-	return p, nil
+	return q, nil
 }
 
 // ResolveUnknown records what a person found on the live system for an
 // action (or undo) whose outcome was unknown: applied says whether the
-// call took effect. The proposal stays failed; afterwards Rollback can
-// undo what is in effect.
-func (s *Service) ResolveUnknown(ctx context.Context, id string, i int, applied bool, by Actor, reason string) (*Proposal, error) {
+// call took effect. For an action found applied, step is the undo data
+// Rollback will pass to the Undoer (the executor never returned it); an
+// empty step makes the Undoer work from live state or refuse. The proposal
+// stays failed; afterwards Rollback can undo what is in effect.
+func (s *Service) ResolveUnknown(ctx context.Context, id string, i int, applied bool, step connectors.Step, by Actor, reason string) (*Proposal, error) {
 	if reasonEmpty(reason) {
 		return nil, fmt.Errorf("approval: resolve %s: %w", id, ErrReasonRequired)
 	}
@@ -323,13 +334,17 @@ func (s *Service) ResolveUnknown(ctx context.Context, id string, i int, applied 
 			return fmt.Errorf("%w: action %d is %q, not an unknown outcome", ErrWrongState, i, ph)
 		}
 		now := s.clock.Now().UTC()
-		var step *connectors.Step
-		if to == PhaseResolvedDone {
+		var stepp *connectors.Step
+		switch {
+		case to == PhaseResolvedDone && p.ActionPhase(i) == PhaseUndoStarted:
+			// The undo did not happen: the original step still holds.
 			if st, ok := p.doneStep(i); ok {
-				step = &st
+				stepp = &st
 			}
+		case to == PhaseResolvedDone:
+			stepp = &step
 		}
-		p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: to, Step: step, At: now})
+		p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: to, Step: stepp, At: now})
 		p.Reason, p.UpdatedAt = fmt.Sprintf("action %d resolved by %s: %s", i, by.ID, reason), now
 		return s.recordAction(ctx, by, p, i, "resolved: "+string(to), map[string]string{"reason": reason})
 	})
