@@ -123,6 +123,7 @@ type builder struct {
 	groups    map[string]map[string]*groupDetail
 	loaded    map[string]bool     // accounts with IAM data in this read
 	polAccts  map[string][]string // policy ARN -> accounts holding its node
+	evaluated []*principal
 	edgeIndex map[string]map[string]int
 }
 
@@ -140,12 +141,19 @@ func accountOf(arn string) (string, error) {
 // build turns the input into one subgraph per account. It either returns
 // complete subgraphs or an error naming the bad input; nothing partial.
 func build(in *input) ([]*graph.Subgraph, error) {
-	b := &builder{
+	b := newBuilder(in)
+	return b.run()
+}
+
+func newBuilder(in *input) *builder {
+	return &builder{
 		in: in, graphs: map[string]*graph.Subgraph{}, seen: map[string]map[string]bool{},
 		policies: map[string]*parsedPolicy{}, groups: map[string]map[string]*groupDetail{},
-		loaded: map[string]bool{}, edgeIndex: map[string]map[string]int{},
-		polAccts: map[string][]string{},
+		loaded: map[string]bool{}, edgeIndex: map[string]map[string]int{}, polAccts: map[string][]string{},
 	}
+}
+
+func (b *builder) run() ([]*graph.Subgraph, error) {
 	if err := b.indexAccounts(); err != nil {
 		return nil, err
 	}
@@ -156,6 +164,7 @@ func build(in *input) ([]*graph.Subgraph, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.evaluated = principals
 	b.emitPolicies()
 	b.emitGrants(principals)
 	if err := b.emitRoles(); err != nil {
