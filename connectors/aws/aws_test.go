@@ -324,7 +324,7 @@ func TestBadInput(t *testing.T) {
 			[]string{"testdata/bad-header.csv", "line 1", `"mfa_active"`}},
 		{"bad CSV value names line and column", connectors.Options{OptCredentialReport: "testdata/bad-row.csv"},
 			[]string{"testdata/bad-row.csv", "line 3", `"user_creation_time"`}},
-		{"short CSV row", connectors.Options{OptCredentialReport: writeTemp(t, "short.csv", strings.Join(reportColumns, ",") + "\nu,arn:aws:iam::111122223333:user/u,2020-01-01T00:00:00+00:00\n")},
+		{"short CSV row", connectors.Options{OptCredentialReport: writeTemp(t, "short.csv", strings.Join(reportColumns, ",")+"\nu,arn:aws:iam::111122223333:user/u,2020-01-01T00:00:00+00:00\n")},
 			[]string{"short.csv", "line 2", "3 fields"}},
 		{"missing file", connectors.Options{OptAuthorizationDetails: "testdata/nope.json"}, []string{"testdata/nope.json"}},
 		{"bad CloudTrail file", connectors.Options{OptAuthorizationDetails: "testdata/authz-details.json", OptCloudTrail: writeTemp(t, "trail.json", `{"Records":[{"eventName":"GetObject"}]}`)},

@@ -1,0 +1,257 @@
+package aws
+
+import (
+	"os"
+	"sort"
+	"testing"
+
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/connectortest"
+	"github.com/steward-oss/steward/graph"
+)
+
+// The public samples in /work/shared/samples/aws (provenance in its
+// SOURCES.md) are read in place; the facts asserted here are the ones
+// SOURCES.md documents for each file.
+const samples = "/work/shared/samples/aws/"
+
+func sampleReader(t *testing.T, opts connectors.Options) connectors.Reader {
+	t.Helper()
+	for _, p := range opts {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("sample not available: %v", err)
+		}
+	}
+	return newFileReader(t, opts)
+}
+
+// admins lists the ids of nodes whose evaluated privilege is admin.
+func admins(sgs []*graph.Subgraph) []string {
+	var out []string
+	for _, sg := range sgs {
+		for _, n := range sg.Nodes {
+			if n.Attrs[attrEffective] == string(graph.PrivAdmin) {
+				out = append(out, n.ID)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func countKind(sgs []*graph.Subgraph, source string, kinds ...graph.Kind) int {
+	c := 0
+	for _, sg := range sgs {
+		if source != "" && sg.Source != source {
+			continue
+		}
+		for _, n := range sg.Nodes {
+			for _, k := range kinds {
+				if n.Kind == k {
+					c++
+				}
+			}
+		}
+	}
+	return c
+}
+
+func TestCloudsplainingSamples(t *testing.T) {
+	tests := []struct {
+		file   string
+		admins []string
+		counts map[string][3]int // source -> users, groups, roles
+		check  func(t *testing.T, sgs []*graph.Subgraph)
+	}{
+		{
+			file: "cloudsplaining-example.json",
+			admins: []string{
+				"aws:012345678901:group/admin",
+				"aws:012345678901:user/obama",
+				"aws:012345678901:user/userwithlotsofpermissions",
+				"aws:200611803367:role/AWS-QuickSetup-StackSet-Local-ExecutionRole",
+				"aws:200611803367:role/OrganizationAccountAccessRole",
+				"aws:200611803367:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc",
+				"aws:200611803367:role/privesc-AssumeRole-ending-role",
+				"aws:200611803367:role/privesc-high-priv-service-role",
+				"aws:200611803367:role/stacksets-exec-b5520cb2730c2f54b523d6375a319abb",
+			},
+			counts: map[string][3]int{"aws:200611803367": {41, 3, 75}, "aws:012345678901": {3, 2, 3}},
+			check: func(t *testing.T, sgs []*graph.Subgraph) {
+				// fp2-allow-all allows * on * but every holder also has
+				// deny-all, so the grant gives nobody anything.
+				for _, e := range connectortest.Edges(sgs, graph.EdgeGrants, "aws:200611803367:policy/fp2-allow-all", "aws:200611803367") {
+					if e.Action == "*" && e.Privilege != graph.PrivNone {
+						t.Errorf("fp2-allow-all * grant privilege = %s, want none", e.Privilege)
+					}
+				}
+				u := connectortest.Find(t, sgs, "aws:200611803367:user/fp2-allow-and-deny-multiple-policies-user")
+				if u.Attrs[attrEffective] != string(graph.PrivNone) {
+					t.Errorf("fp2 user effective privilege = %s, want none", u.Attrs[attrEffective])
+				}
+			},
+		},
+		{
+			file:   "cloudsplaining-example-authz-details.json",
+			admins: []string{"aws:012345678901:group/admin", "aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions"},
+			counts: map[string][3]int{"aws:012345678901": {3, 2, 3}},
+		},
+		{
+			file:   "cloudsplaining-example_authz_details_for_overrides_complete.json",
+			admins: []string{"aws:012345678901:group/GOATGroup", "aws:012345678901:role/GOATRole", "aws:012345678901:user/BlakeBortles"},
+			counts: map[string][3]int{"aws:012345678901": {1, 1, 2}},
+		},
+		{
+			// AdministratorAccess is attached but absent from Policies: it is
+			// recognised by ARN. A group and a role are both named GOAT.
+			file:   "cloudsplaining-example_authz_v2.json",
+			admins: []string{"aws:012345678901:group/GOAT", "aws:012345678901:user/BlakeBortles"},
+			counts: map[string][3]int{"aws:012345678901": {1, 1, 2}},
+			check: func(t *testing.T, sgs []*graph.Subgraph) {
+				connectortest.Find(t, sgs, "aws:012345678901:role/GOAT")
+				p := connectortest.Find(t, sgs, "aws:012345678901:aws-managed-policy/AdministratorAccess")
+				if p.Attrs[attrUnresolved] != "" {
+					t.Error("AdministratorAccess marked unresolved")
+				}
+			},
+		},
+		{
+			// The attached AWSLambdaReadOnlyAccess is not in Policies.
+			file:   "cloudsplaining-managed_policy_mismatch.json",
+			counts: map[string][3]int{"aws:123456789012": {0, 1, 0}},
+			check: func(t *testing.T, sgs []*graph.Subgraph) {
+				p := connectortest.Find(t, sgs, "aws:123456789012:aws-managed-policy/AWSLambdaReadOnlyAccess")
+				if p.Attrs[attrUnresolved] != "true" {
+					t.Error("unresolvable policy not marked unresolved")
+				}
+				if len(connectortest.Edges(sgs, graph.EdgeAttachedTo, p.ID, "aws:123456789012:group/anton-test")) != 1 {
+					t.Error("attachment of the unresolved policy missing")
+				}
+			},
+		},
+		{
+			file: "cloudsplaining-example_authz_details_for_overrides.json",
+			check: func(t *testing.T, sgs []*graph.Subgraph) {
+				if countKind(sgs, "", graph.KindPolicy) != 1 {
+					t.Errorf("want the one customer-managed policy")
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			opts := connectors.Options{OptAuthorizationDetails: samples + tc.file}
+			sgs := connectortest.Suite(t, func() connectors.Reader { return sampleReader(t, opts) }, nil)
+			got := admins(sgs)
+			if len(got) != len(tc.admins) {
+				t.Errorf("admins = %v\nwant %v", got, tc.admins)
+			} else {
+				for i := range got {
+					if got[i] != tc.admins[i] {
+						t.Errorf("admins = %v\nwant %v", got, tc.admins)
+						break
+					}
+				}
+			}
+			for src, c := range tc.counts {
+				users := countKind(sgs, src, graph.KindUser, graph.KindServiceAccount)
+				groups := countKind(sgs, src, graph.KindGroup)
+				roles := countKind(sgs, src, graph.KindRole)
+				if users != c[0] || groups != c[1] || roles != c[2] {
+					t.Errorf("%s: users/groups/roles = %d/%d/%d, want %v", src, users, groups, roles, c)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, sgs)
+			}
+		})
+	}
+}
+
+func TestCustodianCredentialReports(t *testing.T) {
+	t.Run("test_account_credential_report", func(t *testing.T) {
+		opts := connectors.Options{OptCredentialReport: samples + "cloud-custodian-credential-report-test_account_credential_report.csv"}
+		sgs := connectortest.Suite(t, func() connectors.Reader { return sampleReader(t, opts) }, nil)
+		src := "aws:644160558196"
+		// 21 rows: root + 20 user rows, christopher twice.
+		if n := countKind(sgs, src, graph.KindUser, graph.KindServiceAccount); n != 20 {
+			t.Errorf("principals = %d, want 20 (root + 19 distinct users)", n)
+		}
+		active := map[string]int{}
+		for _, e := range connectortest.Edges(sgs, graph.EdgeHasCredential, "", "") {
+			for _, n := range sgs[0].Nodes {
+				if n.ID == e.To && n.Subtype == subtypeAccessKey && n.Status == graph.StatusActive {
+					active[e.From]++
+				}
+			}
+		}
+		if len(active) != 14 {
+			t.Errorf("users with active keys = %d, want 14", len(active))
+		}
+		for _, u := range []string{"andrew", "kit"} {
+			if active["aws:644160558196:user/"+u] != 2 {
+				t.Errorf("%s active keys = %d, want 2", u, active["aws:644160558196:user/"+u])
+			}
+		}
+		c7n := connectortest.Find(t, sgs, "aws:644160558196:user/c7n-iam-test")
+		if c7n.Kind != graph.KindServiceAccount {
+			t.Errorf("c7n-iam-test kind = %s, want service_account (keys, no password)", c7n.Kind)
+		}
+		root := connectortest.Find(t, sgs, "aws:644160558196:root")
+		if root.Attrs[graph.AttrMFA] != "true" || len(connectortest.Edges(sgs, graph.EdgeHasCredential, root.ID, "")) != 0 {
+			t.Errorf("root: mfa=%s, want true and no keys", root.Attrs[graph.AttrMFA])
+		}
+		noMFA := 0
+		for _, n := range sgs[0].Nodes {
+			if n.Attrs[attrConsole] == "true" && n.Attrs[graph.AttrMFA] == "false" {
+				noMFA++
+			}
+		}
+		// SOURCES.md counts 9 rows; christopher's two rows are one node.
+		if noMFA != 8 {
+			t.Errorf("console users without MFA = %d, want 8", noMFA)
+		}
+		for _, k := range []string{"andrew/slot-1", "c7n-iam-test/slot-1", "ryanwolfe/slot-1"} {
+			n := connectortest.Find(t, sgs, "aws:644160558196:access-key/"+k)
+			if n.Status != graph.StatusActive || !n.LastUsedAt.IsZero() {
+				t.Errorf("%s: status=%s last used=%v, want active and never used", k, n.Status, n.LastUsedAt)
+			}
+		}
+	})
+	t.Run("test_iam_user_unused_keys", func(t *testing.T) {
+		opts := connectors.Options{OptCredentialReport: samples + "cloud-custodian-credential-report-test_iam_user_unused_keys.csv"}
+		sgs := connectortest.Suite(t, func() connectors.Reader { return sampleReader(t, opts) }, nil)
+		rootKey := connectortest.Find(t, sgs, "aws:619193117841:access-key/<root_account>/slot-1")
+		if rootKey.Status != graph.StatusActive || rootKey.Attrs[attrLastUsedService] != "s3" {
+			t.Errorf("root key: %+v, want active, last used in s3", rootKey)
+		}
+		if len(connectortest.Edges(sgs, graph.EdgeHasCredential, "aws:619193117841:root", rootKey.ID)) != 1 {
+			t.Error("root does not hold its access key")
+		}
+		var nhis []string
+		for _, n := range sgs[0].Nodes {
+			if n.Kind == graph.KindServiceAccount {
+				nhis = append(nhis, n.Name)
+			}
+		}
+		sort.Strings(nhis)
+		want := []string{"Hazmat", "charmworld", "kapilt", "rome", "syracuse", "tyre"}
+		if len(nhis) != len(want) {
+			t.Fatalf("service accounts = %v, want %v", nhis, want)
+		}
+		for i := range want {
+			if nhis[i] != want[i] {
+				t.Fatalf("service accounts = %v, want %v", nhis, want)
+			}
+		}
+		kaleb := connectortest.Find(t, sgs, "aws:619193117841:user/kaleb")
+		if kaleb.Kind != graph.KindUser || kaleb.Attrs[graph.AttrMFA] != "false" || kaleb.Attrs[attrPasswordLastUsed] != "no_information" {
+			t.Errorf("kaleb = %+v", kaleb)
+		}
+		for _, u := range []string{"charmworld", "Hazmat", "kaleb", "kapilt"} {
+			if n := connectortest.Find(t, sgs, "aws:619193117841:access-key/"+u+"/slot-1"); !n.LastUsedAt.IsZero() {
+				t.Errorf("%s key last used %v, want never", u, n.LastUsedAt)
+			}
+		}
+	})
+}
