@@ -1,0 +1,238 @@
+package okta
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// page is one response body and the name errors use for it (a file path
+// or a URL).
+type page struct {
+	name string
+	data []byte
+}
+
+// source returns the pages of an Okta list endpoint ("/api/v1/apps").
+type source interface {
+	pages(ctx context.Context, apiPath string) ([]page, error)
+}
+
+// dirSource reads recorded responses: the body of GET /api/v1/<p> is the
+// file <dir>/<p>.json, page N > 1 is <p>.pageN.json. A missing file means
+// the endpoint was not exported.
+type dirSource string
+
+var pageRE = regexp.MustCompile(`\.page([0-9]+)\.json$`)
+
+func (d dirSource) pages(_ context.Context, apiPath string) ([]page, error) {
+	rel := strings.TrimPrefix(apiPath, "/api/v1/")
+	first := filepath.Join(string(d), filepath.FromSlash(rel)+".json")
+	more, err := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json")
+	if err != nil {
+		return nil, fmt.Errorf("okta: %w", err)
+	}
+	data, err := os.ReadFile(first)
+	if errors.Is(err, fs.ErrNotExist) {
+		if len(more) > 0 {
+			return nil, fmt.Errorf("okta: %s: later pages present but page 1 missing", first)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("okta: %w", err)
+	}
+	out := []page{{first, data}}
+	nums := map[int]string{}
+	for _, m := range more {
+		if sm := pageRE.FindStringSubmatch(m); sm != nil {
+			n, _ := strconv.Atoi(sm[1])
+			nums[n] = m
+		}
+	}
+	keys := make([]int, 0, len(nums))
+	for n := range nums {
+		keys = append(keys, n)
+	}
+	sort.Ints(keys)
+	for i, n := range keys {
+		if n != i+2 {
+			return nil, fmt.Errorf("okta: %s: page %d missing before page %d", first, i+2, n)
+		}
+		data, err := os.ReadFile(nums[n])
+		if err != nil {
+			return nil, fmt.Errorf("okta: %w", err)
+		}
+		out = append(out, page{nums[n], data})
+	}
+	return out, nil
+}
+
+// client calls the live API. The token goes only into the Authorization
+// header; it is never logged or put in an error.
+type client struct {
+	base  *url.URL
+	token string
+	http  *http.Client
+}
+
+func (r *Reader) client() (*client, error) {
+	if r.env.ReadFile == nil {
+		return nil, errors.New("okta: no ReadFile in connector env")
+	}
+	raw, err := r.env.ReadFile(r.TokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("okta: read token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return nil, fmt.Errorf("okta: token file %s is empty", r.TokenFile)
+	}
+	u, err := url.Parse(r.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("okta: option url: %q is not an absolute URL", r.BaseURL)
+	}
+	return &client{base: u, token: tok, http: &http.Client{}}, nil
+}
+
+// maxPages bounds a pagination loop against a server that links to
+// itself forever.
+const maxPages = 100000
+
+func (c *client) pages(ctx context.Context, apiPath string) ([]page, error) {
+	next := c.base.ResolveReference(&url.URL{Path: apiPath, RawQuery: "limit=200"})
+	var out []page
+	for i := 0; next != nil; i++ {
+		if i == maxPages {
+			return nil, fmt.Errorf("okta: GET %s: more than %d pages", apiPath, maxPages)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("okta: GET %s: %w", apiPath, err)
+		}
+		req.Header.Set("Authorization", "SSWS "+c.token)
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("okta: GET %s: %w", apiPath, err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("okta: GET %s: read body: %w", apiPath, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("okta: GET %s: %s%s", apiPath, resp.Status, oktaError(body))
+		}
+		out = append(out, page{name: "GET " + next.RequestURI(), data: body})
+		next, err = nextLink(resp.Header.Values("Link"), next)
+		if err != nil {
+			return nil, fmt.Errorf("okta: GET %s: %w", apiPath, err)
+		}
+	}
+	return out, nil
+}
+
+var linkRE = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
+
+// nextLink finds rel="next" among Okta's Link headers (it sends "self"
+// and "next" as separate headers).
+func nextLink(links []string, cur *url.URL) (*url.URL, error) {
+	for _, l := range links {
+		for _, part := range strings.Split(l, ",") {
+			if m := linkRE.FindStringSubmatch(part); m != nil {
+				u, err := url.Parse(m[1])
+				if err != nil {
+					return nil, fmt.Errorf("bad Link header: %w", err)
+				}
+				return cur.ResolveReference(u), nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// oktaError extracts errorCode/errorSummary from an Okta error body.
+func oktaError(body []byte) string {
+	var e struct{ ErrorCode, ErrorSummary string }
+	if json.Unmarshal(body, &e) == nil && e.ErrorCode != "" {
+		return fmt.Sprintf(" (%s: %s)", e.ErrorCode, e.ErrorSummary)
+	}
+	return ""
+}
+
+// list decodes every page of apiPath as a JSON array and concatenates.
+func list[T any](ctx context.Context, src source, apiPath string) ([]T, bool, error) {
+	ps, err := src.pages(ctx, apiPath)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []T
+	for _, p := range ps {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(p.data, &raws); err != nil {
+			return nil, false, fmt.Errorf("okta: %s: %w", p.name, describeJSON(p.data, err))
+		}
+		for i, raw := range raws {
+			var item T
+			if err := json.Unmarshal(raw, &item); err != nil {
+				return nil, false, fmt.Errorf("okta: %s: [%d]%s: %w", p.name, i, badField[T](raw), describeJSON(raw, err))
+			}
+			out = append(out, item)
+		}
+	}
+	return out, len(ps) > 0, nil
+}
+
+// badField finds which top-level field of an element fails to decode
+// (time.Time's errors do not say), so the error can name it: ".created".
+func badField[T any](raw json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		var item T
+		if json.Unmarshal(one, &item) != nil {
+			return "." + k
+		}
+	}
+	return ""
+}
+
+// describeJSON names the place of a JSON error without quoting the input.
+func describeJSON(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off := min(se.Offset, int64(len(data)))
+		before := data[:off]
+		return fmt.Errorf("line %d col %d: %w", bytes.Count(before, []byte("\n"))+1, int(off)-bytes.LastIndexByte(before, '\n'), err)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Errorf("field %s: want %s, got %s", field, te.Type, te.Value)
+	}
+	return err
+}
