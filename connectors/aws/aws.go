@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/aws/awsid"
@@ -59,6 +60,8 @@ type Reader struct {
 	// newClient builds the IAM client; tests keep the default, which
 	// honours the endpoint option.
 	newClient func(ctx context.Context) (iamAPI, error)
+	// reportPoll is the wait between GenerateCredentialReport calls.
+	reportPoll time.Duration
 }
 
 var _ connectors.Reader = (*Reader)(nil)
@@ -83,6 +86,7 @@ func New(opts connectors.Options, env connectors.Env) (connectors.Reader, error)
 		return nil, fmt.Errorf("aws: --%s reads the API; do not combine it with --%s or --%s", OptLive, OptAuthorizationDetails, OptCredentialReport)
 	}
 	r.newClient = r.defaultClient
+	r.reportPoll = defaultReportPoll
 	return r, nil
 }
 

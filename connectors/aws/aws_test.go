@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,9 +17,11 @@ import (
 
 const acct = "111122223333"
 
+var quietEnv = connectors.Env{Logger: slog.New(slog.DiscardHandler)}
+
 func newFileReader(t testing.TB, opts connectors.Options) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("aws", opts, connectors.Env{})
+	r, err := connectors.New("aws", opts, quietEnv)
 	if err != nil {
 		t.Fatalf("new reader: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,9 +26,9 @@ type iamAPI interface {
 
 var _ iamAPI = (*iam.Client)(nil)
 
-// reportPoll is how long to wait between GenerateCredentialReport calls
-// while IAM builds the report.
-const reportPoll = 2 * time.Second
+// defaultReportPoll is how long to wait between GenerateCredentialReport
+// calls while IAM builds the report.
+const defaultReportPoll = 2 * time.Second
 
 // reportAttempts bounds the wait for a report (IAM usually needs seconds).
 const reportAttempts = 60
@@ -73,7 +74,7 @@ func (r *Reader) readLive(ctx context.Context) (*input, error) {
 		}
 		addSDKPage(&in.details, out)
 	}
-	report, err := fetchCredentialReport(ctx, c)
+	report, err := fetchCredentialReport(ctx, c, r.reportPoll)
 	if err != nil {
 		return nil, err
 	}
@@ -81,12 +82,27 @@ func (r *Reader) readLive(ctx context.Context) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keys of every user either source names. A user in the report but
+	// gone by the time its keys are listed keeps its report slots.
+	users := map[string]string{} // ARN -> name
 	for _, u := range in.details.UserDetailList {
-		keys, err := listKeys(ctx, c, u.UserName)
+		users[u.Arn] = u.UserName
+	}
+	for _, row := range in.report {
+		if row.User != rootUserName {
+			users[row.ARN] = row.User
+		}
+	}
+	for _, arn := range sortedKeys(users) {
+		keys, err := listKeys(ctx, c, users[arn])
+		var gone *types.NoSuchEntityException
+		if errors.As(err, &gone) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		in.liveKeys[u.Arn] = keys
+		in.liveKeys[arn] = keys
 	}
 	for _, role := range in.details.RoleDetailList {
 		if role.RoleLastUsed != nil && !role.RoleLastUsed.LastUsedDate.IsZero() {
@@ -103,7 +119,7 @@ func (r *Reader) readLive(ctx context.Context) (*input, error) {
 	return in, nil
 }
 
-func fetchCredentialReport(ctx context.Context, c iamAPI) ([]byte, error) {
+func fetchCredentialReport(ctx context.Context, c iamAPI, poll time.Duration) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		gen, err := c.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		if err != nil {
@@ -115,7 +131,7 @@ func fetchCredentialReport(ctx context.Context, c iamAPI) ([]byte, error) {
 		if attempt >= reportAttempts {
 			return nil, fmt.Errorf("aws: live: GenerateCredentialReport: report still %s after %d attempts", gen.State, attempt+1)
 		}
-		t := time.NewTimer(reportPoll)
+		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
