@@ -95,6 +95,7 @@ type row struct {
 	node     int32
 	vals     map[string]any
 	evidence []int32
+	lazy     bool // evidence not gathered yet
 }
 
 type executor struct {
@@ -169,7 +170,9 @@ func (ex *executor) find(ctx context.Context) error {
 		if !ex.inScope(i) {
 			continue
 		}
-		ex.rows = append(ex.rows, row{node: i, evidence: ex.evidence(i)})
+		// Evidence is gathered in finish, for the rows that survive the
+		// limit only.
+		ex.rows = append(ex.rows, row{node: i, lazy: true})
 	}
 	ex.columns = ex.findColumns()
 	return nil
@@ -598,35 +601,34 @@ func globMatch(pattern, s string) bool {
 	return err == nil && ok
 }
 
+// cell is the displayed value of column c for r: a value the walk
+// recorded, else the node's field.
+func (ex *executor) cell(r *row, c string) any {
+	if v, ok := r.vals[c]; ok {
+		return v
+	}
+	if r.node < 0 {
+		return ""
+	}
+	v, ok := ex.value(r.node, c)
+	if !ok {
+		return ""
+	}
+	if c == "idle_days" {
+		if f, isF := v.(float64); isF {
+			if f == math.MaxFloat64 {
+				return "never"
+			}
+			return math.Floor(f)
+		}
+	}
+	return v
+}
+
 func (ex *executor) finish() *Result {
 	res := &Result{Plan: ex.p}
 	if len(ex.p.GroupBy) > 0 && !ex.grouped {
 		ex.group()
-	}
-	for ri := range ex.rows {
-		r := &ex.rows[ri]
-		if r.vals == nil {
-			r.vals = map[string]any{}
-		}
-		for _, c := range ex.columns {
-			if _, ok := r.vals[c]; ok {
-				continue
-			}
-			v, ok := ex.value(r.node, c)
-			if !ok {
-				v = ""
-			}
-			if c == "idle_days" {
-				if f, isF := v.(float64); isF {
-					if f == math.MaxFloat64 {
-						v = "never"
-					} else {
-						v = math.Floor(f)
-					}
-				}
-			}
-			r.vals[c] = v
-		}
 	}
 	sorts := ex.p.Sort
 	if len(sorts) == 0 {
@@ -636,31 +638,50 @@ func (ex *executor) finish() *Result {
 			sorts = []Sort{{Field: ex.columns[0]}}
 		}
 	}
-	sort.SliceStable(ex.rows, func(a, b int) bool {
-		for _, s := range sorts {
-			c := compare(ex.rows[a].vals[s.Field], ex.rows[b].vals[s.Field])
-			if c != 0 {
+	// Sort on keys computed once per row; the other cells are filled for
+	// the rows that survive the limit only.
+	keys := make([][]any, len(ex.rows))
+	for ri := range ex.rows {
+		k := make([]any, len(sorts)+1)
+		for si, s := range sorts {
+			k[si] = ex.cell(&ex.rows[ri], s.Field)
+		}
+		k[len(sorts)] = ex.cell(&ex.rows[ri], ex.columns[0])
+		keys[ri] = k
+	}
+	order := make([]int, len(ex.rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ka, kb := keys[order[a]], keys[order[b]]
+		for si, s := range sorts {
+			if c := compare(ka[si], kb[si]); c != 0 {
 				return (c < 0) != s.Desc
 			}
 		}
-		return compare(ex.rows[a].vals[ex.columns[0]], ex.rows[b].vals[ex.columns[0]]) < 0
+		return compare(ka[len(sorts)], kb[len(sorts)]) < 0
 	})
-	res.Total = len(ex.rows)
-	if len(ex.rows) > ex.p.Limit {
-		ex.rows = ex.rows[:ex.p.Limit]
+	res.Total = len(order)
+	if len(order) > ex.p.Limit {
+		order = order[:ex.p.Limit]
 	}
 	res.Columns = ex.columns
-	res.Rows = make([][]any, len(ex.rows))
-	res.Evidence = make([][]EdgeRef, len(ex.rows))
-	for ri, r := range ex.rows {
+	res.Rows = make([][]any, len(order))
+	res.Evidence = make([][]EdgeRef, len(order))
+	for oi, ri := range order {
+		r := &ex.rows[ri]
+		if r.lazy {
+			r.evidence = ex.evidence(r.node)
+		}
 		vals := make([]any, len(ex.columns))
 		for ci, c := range ex.columns {
-			vals[ci] = r.vals[c]
+			vals[ci] = ex.cell(r, c)
 		}
-		res.Rows[ri] = vals
-		res.Evidence[ri] = make([]EdgeRef, 0, len(r.evidence))
+		res.Rows[oi] = vals
+		res.Evidence[oi] = make([]EdgeRef, 0, len(r.evidence))
 		for _, ei := range r.evidence {
-			res.Evidence[ri] = append(res.Evidence[ri], Ref(&ex.ix.Edges[ei]))
+			res.Evidence[oi] = append(res.Evidence[oi], Ref(&ex.ix.Edges[ei]))
 		}
 		if !ex.grouped && r.node >= 0 {
 			res.IDs = append(res.IDs, ex.ix.Nodes[r.node].ID)
@@ -671,6 +692,10 @@ func (ex *executor) finish() *Result {
 
 func compare(a, b any) int {
 	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
 	case float64:
 		if y, ok := b.(float64); ok {
 			switch {

@@ -1,0 +1,165 @@
+// Package bench measures Steward's core path on the demo organisation:
+// load rate into the store and index, memory, and per-question latency of
+// the planner+executor next to the same questions answered by a plain Go
+// scan (internal/oracle) over the same data in the same run. The targets
+// are ratios, so both sides always run together; nothing here asserts on
+// time.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/steward-oss/steward/demo"
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/internal/oracle"
+	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/planner"
+	"github.com/steward-oss/steward/query"
+)
+
+// Question pairs an English question with the plain scan that answers it.
+type Question struct {
+	Text string
+	Scan func(o *oracle.Graph, now time.Time) int
+}
+
+// Questions are the core questions measured.
+var Questions = []Question{
+	{"admins idle 30 days", func(o *oracle.Graph, now time.Time) int { return len(o.AdminsIdle(now, 30)) }},
+	{"service accounts with no owner", func(o *oracle.Graph, now time.Time) int {
+		return len(o.WithOwnerStatus([]graph.Kind{graph.KindServiceAccount, graph.KindWorkload, graph.KindOAuthApp}, "absent"))
+	}},
+	{"identities whose owner left", func(o *oracle.Graph, now time.Time) int { return len(o.WithOwnerStatus(nil, "departed")) }},
+	{"keys older than 90 days", func(o *oracle.Graph, now time.Time) int { return len(o.CredentialsOlderThan(now, 90)) }},
+	{"credentials expiring in 14 days", func(o *oracle.Graph, now time.Time) int { return len(o.CredentialsExpiringWithin(now, 14)) }},
+	{"count identities by source", func(o *oracle.Graph, now time.Time) int { return len(o.CountBySourceType()) }},
+}
+
+// Report is one run's measurements.
+type Report struct {
+	Size        int
+	Nodes       int
+	Edges       int
+	LoadTime    time.Duration // generate excluded: store replace + index build
+	LoadRate    float64       // identities per second
+	HeapBytes   uint64        // live heap after load (store + index)
+	Questions   []QuestionReport
+	StoreURI    string
+	GenerateDur time.Duration
+}
+
+// QuestionReport compares one question's two answers.
+type QuestionReport struct {
+	Text     string
+	Rows     int
+	Steward  time.Duration // median
+	Scan     time.Duration // median
+	ScanRows int
+	Ratio    float64 // Scan / Steward: how many times faster the index is
+}
+
+// Loaded is a demo organisation loaded for measuring.
+type Loaded struct {
+	Report *Report
+	Index  *graph.Index
+	Oracle *oracle.Graph
+	inv    *inventory.Inventory
+}
+
+// Close releases the store.
+func (l *Loaded) Close() error { return l.inv.Close() }
+
+// Load generates the demo at size and loads it into storeURI ("memory" or
+// a bolt path), measuring load time and memory.
+func Load(ctx context.Context, size int, seed int64, storeURI string) (*Loaded, error) {
+	r := &Report{Size: size, StoreURI: storeURI}
+	t0 := time.Now()
+	sgs := demo.Generate(demo.Config{Seed: seed, Size: size})
+	r.GenerateDur = time.Since(t0)
+	for _, sg := range sgs {
+		r.Nodes += len(sg.Nodes)
+		r.Edges += len(sg.Edges)
+	}
+	st, err := store.Open(ctx, storeURI)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := inventory.Open(ctx, st, inventory.Options{})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	t0 = time.Now()
+	if err := inv.Replace(ctx, sgs...); err != nil {
+		inv.Close()
+		return nil, err
+	}
+	r.LoadTime = time.Since(t0)
+	r.LoadRate = float64(size) / r.LoadTime.Seconds()
+	sgs = nil
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.HeapBytes = ms.HeapAlloc
+	return &Loaded{Report: r, Index: inv.Index(), Oracle: oracle.New(inv.All()), inv: inv}, nil
+}
+
+// Run loads the demo and times every question reps times on both sides.
+func Run(ctx context.Context, size int, seed int64, storeURI string, reps int) (*Report, error) {
+	l, err := Load(ctx, size, seed, storeURI)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	r, ix, or := l.Report, l.Index, l.Oracle
+	now := demo.Reference
+	for _, q := range Questions {
+		p, err := planner.Plan(q.Text, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bench: plan %q: %w", q.Text, err)
+		}
+		p.Limit = query.MaxLimit
+		qr := QuestionReport{Text: q.Text}
+		qr.Steward = median(reps, func() {
+			res, err := query.Execute(ctx, ix, p, now)
+			if err == nil {
+				qr.Rows = res.Total
+			}
+		})
+		qr.Scan = median(reps, func() { qr.ScanRows = q.Scan(or, now) })
+		qr.Ratio = float64(qr.Scan) / float64(max(qr.Steward, 1))
+		r.Questions = append(r.Questions, qr)
+	}
+	return r, nil
+}
+
+func median(n int, fn func()) time.Duration {
+	ds := make([]time.Duration, n)
+	for i := range ds {
+		t := time.Now()
+		fn()
+		ds[i] = time.Since(t)
+	}
+	sort.Slice(ds, func(a, b int) bool { return ds[a] < ds[b] })
+	return ds[n/2]
+}
+
+// Print writes r as a table.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "demo size %d identities: %d nodes, %d edges; generate %s\n", r.Size, r.Nodes, r.Edges, r.GenerateDur.Round(time.Millisecond))
+	fmt.Fprintf(w, "load into %s (store + index): %s, %.0f identities/s; live heap %.1f MiB\n",
+		r.StoreURI, r.LoadTime.Round(time.Millisecond), r.LoadRate, float64(r.HeapBytes)/(1<<20))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "QUESTION\tROWS\tSTEWARD\tPLAIN SCAN\tSCAN ROWS\tRATIO (scan/steward)\t")
+	for _, q := range r.Questions {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%.1fx\t\n", q.Text, q.Rows, q.Steward.Round(time.Microsecond), q.Scan.Round(time.Microsecond), q.ScanRows, q.Ratio)
+	}
+	tw.Flush()
+}
