@@ -15,7 +15,7 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	size := fs.Int("size", 100_000, "demo size in identities")
 	seed := fs.Int64("seed", defaultDemoSeed, "demo seed")
-	storeURI := fs.String("store", "memory", "store to load into: memory or a bolt path")
+	storeURI := fs.String("store", "memory", "store to load into: memory, a bolt path, or none (index only)")
 	reps := fs.Int("reps", 5, "timed repetitions per question (median reported)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
