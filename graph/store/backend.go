@@ -1,0 +1,409 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	boltdb "github.com/boltdb/bolt"
+	"github.com/cayleygraph/cayley/graph"
+	ckv "github.com/cayleygraph/cayley/graph/kv"
+	"github.com/cayleygraph/cayley/graph/memstore"
+	csql "github.com/cayleygraph/cayley/graph/sql"
+	_ "github.com/cayleygraph/cayley/graph/sql/postgres" // registers the "postgres" quad store
+	"github.com/cayleygraph/quad"
+	hkv "github.com/hidal-go/hidalgo/kv"
+	hbolt "github.com/hidal-go/hidalgo/kv/bolt"
+	"github.com/lib/pq"
+)
+
+// cayleyBackend reads through cayley's iterators. It serves the memory
+// and bolt stores, which only this process can write (bolt holds an
+// exclusive file lock), so Store.mu makes its several reads consistent.
+type cayleyBackend struct {
+	qs graph.QuadStore
+	// group is the bolt KV under a kv quad store, nil for memstore.
+	group *groupKV
+	// reopen, when set, replaces qs with a fresh handle over the same
+	// data. The kv quad store caches node ids while it writes and keeps
+	// them when the transaction rolls back; a fresh handle drops them.
+	reopen  func() (graph.QuadStore, error)
+	closeFn func() error
+}
+
+// groupKV lets several cayley ApplyDeltas calls share one bolt
+// transaction. cayley v0.7.7's kv store cannot take adds and deletes in
+// one ApplyDeltas: a quad added in the same call that lowers the
+// reference count of one of its values (a node losing two properties and
+// gaining one, a source label whose source shrinks) is written with that
+// value missing. Adds alone and deletes alone are handled correctly, so
+// the store applies them as two calls, and groupKV makes both run inside
+// one outer bolt transaction that commits once: atomic as before.
+type groupKV struct {
+	hkv.KV
+	outer hkv.Tx // non-nil while a grouped write runs (under Store.mu)
+}
+
+func (g *groupKV) Tx(rw bool) (hkv.Tx, error) {
+	if g.outer != nil {
+		return innerTx{g.outer}, nil
+	}
+	return g.KV.Tx(rw)
+}
+
+// innerTx is the outer transaction as seen by one ApplyDeltas: its
+// commit and rollback are left to the group.
+type innerTx struct{ hkv.Tx }
+
+func (innerTx) Commit(context.Context) error { return nil }
+func (innerTx) Close() error                 { return nil }
+
+var _ backend = (*cayleyBackend)(nil)
+
+func newMemBackend() *cayleyBackend {
+	qs := memstore.New()
+	return &cayleyBackend{qs: qs, closeFn: qs.Close}
+}
+
+// boltFile is the database file inside a bolt store directory; cayley's
+// own bolt backend uses the same name, so cayley tools can open it.
+const boltFile = "indexes.bolt"
+
+// boltLockTimeout bounds the wait for another process's lock on the file.
+const boltLockTimeout = time.Second
+
+func openBolt(dir string) (*cayleyBackend, error) {
+	if dir == "" {
+		return nil, errors.New("store: open bolt: empty path")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: open bolt %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, boltFile)
+	db, err := hbolt.Open(path, &boltdb.Options{Timeout: boltLockTimeout})
+	if err != nil {
+		if errors.Is(err, boltdb.ErrTimeout) {
+			return nil, fmt.Errorf("store: open bolt %s: locked by another process", path)
+		}
+		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)
+	}
+	b, err := openKV(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// kvOptions configures cayley's kv quad store. The duplicate-detection
+// bloom filter is sized for 100M quads (about 70 MB) whenever a store is
+// opened empty; the store reads before every write and never asks cayley
+// to add a quad that exists, so the filter buys little and is disabled.
+var kvOptions = graph.Options{ckv.OptNoBloom: true}
+
+// openKV opens a cayley kv quad store over db, initialising an empty one.
+// Tests use it to put a fault-injecting KV under the store.
+func openKV(db hkv.KV) (*cayleyBackend, error) {
+	g := &groupKV{KV: db}
+	if err := ckv.Init(g, kvOptions); err != nil && !errors.Is(err, graph.ErrDatabaseExists) {
+		return nil, fmt.Errorf("initialise: %w", err)
+	}
+	open := func() (graph.QuadStore, error) { return ckv.New(g, kvOptions) }
+	qs, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return &cayleyBackend{qs: qs, group: g, reopen: open, closeFn: db.Close}, nil
+}
+
+func (b *cayleyBackend) apply(ctx context.Context, deltas []graph.Delta) error {
+	if b.group == nil {
+		// memstore checks every delta before it changes anything.
+		return b.qs.ApplyDeltas(deltas, graph.IgnoreOpts{})
+	}
+	var adds, dels []graph.Delta
+	for _, d := range deltas {
+		if d.Action == graph.Add {
+			adds = append(adds, d)
+		} else {
+			dels = append(dels, d)
+		}
+	}
+	outer, err := b.group.KV.Tx(true)
+	if err != nil {
+		return err
+	}
+	b.group.outer = outer
+	if len(adds) > 0 {
+		err = b.qs.ApplyDeltas(adds, graph.IgnoreOpts{})
+	}
+	if err == nil && len(dels) > 0 {
+		err = b.qs.ApplyDeltas(dels, graph.IgnoreOpts{})
+	}
+	b.group.outer = nil
+	if err == nil {
+		err = outer.Commit(ctx) // bolt rolls back itself when Commit fails
+	} else {
+		outer.Close()
+	}
+	if err != nil {
+		qs, rerr := b.reopen()
+		if rerr != nil {
+			return errors.Join(err, fmt.Errorf("reopen after failed write: %w", rerr))
+		}
+		b.qs = qs
+	}
+	return err
+}
+
+func (b *cayleyBackend) lock(context.Context) (func(), error) { return func() {}, nil }
+
+// conflict is always false: only this process writes, under Store.mu, so
+// a missing or duplicate quad is a real error, not a lost race.
+func (b *cayleyBackend) conflict(error) bool { return false }
+
+func (b *cayleyBackend) close() error { return b.closeFn() }
+
+func (b *cayleyBackend) read(ctx context.Context, labels []quad.Value) ([]quad.Quad, error) {
+	var refs []graph.Ref
+	collect := func(it graph.Iterator) error {
+		defer it.Close()
+		for it.Next(ctx) {
+			refs = append(refs, it.Result())
+		}
+		return it.Err()
+	}
+	if labels == nil {
+		if err := collect(b.qs.QuadsAllIterator()); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range labels {
+		ref := b.qs.ValueOf(l)
+		if ref == nil {
+			continue // no quad has ever used this label
+		}
+		if err := collect(b.qs.QuadIterator(quad.Label, ref)); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Resolve each distinct value once, in one batch where the backend
+	// supports it (kv does: one read transaction instead of one per quad).
+	index := map[graph.Ref]int{}
+	var uniq []graph.Ref
+	dirRefs := make([][4]int, len(refs))
+	for i, r := range refs {
+		for j, d := range quad.Directions {
+			v := b.qs.QuadDirection(r, d)
+			if v == nil {
+				dirRefs[i][j] = -1
+				continue
+			}
+			k, ok := index[v]
+			if !ok {
+				k = len(uniq)
+				index[v] = k
+				uniq = append(uniq, v)
+			}
+			dirRefs[i][j] = k
+		}
+	}
+	vals, err := graph.ValuesOf(ctx, b.qs, uniq)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]quad.Quad, len(refs))
+	for i := range refs {
+		for j, d := range quad.Directions {
+			k := dirRefs[i][j]
+			if k < 0 {
+				continue
+			}
+			if vals[k] == nil {
+				return nil, fmt.Errorf("%w: quad refers to a value that is not stored", ErrCorrupt)
+			}
+			out[i].Set(d, vals[k])
+		}
+	}
+	return out, nil
+}
+
+// pgBackend writes through cayley's SQL quad store and reads with its own
+// single SELECT statements over cayley's tables, because cayley's SQL
+// iterators resolve every value with a query of its own and, spread over
+// many statements, could see another replica's write half way.
+type pgBackend struct {
+	qs graph.QuadStore
+	db *sql.DB
+}
+
+var _ backend = (*pgBackend)(nil)
+
+func openPostgres(ctx context.Context, dsn string) (*pgBackend, error) {
+	where := redact(dsn)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", where, err)
+	}
+	b, err := openPostgresDB(ctx, dsn, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", where, err)
+	}
+	return b, nil
+}
+
+func openPostgresDB(ctx context.Context, dsn string, db *sql.DB) (*pgBackend, error) {
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('quads') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if !exists {
+		// Two replicas starting together on an empty database race to
+		// create the tables; the loser gets "exists" or a unique
+		// violation in the catalog and then uses the winner's tables,
+		// which the probe below confirms.
+		if err := graph.InitQuadStore("postgres", dsn, nil); err != nil && !errors.Is(err, graph.ErrDatabaseExists) {
+			if perr := db.QueryRowContext(ctx, `SELECT to_regclass('quads') IS NOT NULL`).Scan(&exists); perr != nil || !exists {
+				return nil, fmt.Errorf("create tables: %w", err)
+			}
+		}
+	}
+	// Reads select by label, which cayley does not index.
+	if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS steward_label_index ON quads (label_hash)`); err != nil {
+		return nil, fmt.Errorf("create label index: %w", err)
+	}
+	qs, err := graph.NewQuadStore("postgres", dsn, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &pgBackend{qs: qs, db: db}, nil
+}
+
+func (b *pgBackend) apply(_ context.Context, deltas []graph.Delta) error {
+	return b.qs.ApplyDeltas(deltas, graph.IgnoreOpts{})
+}
+
+// pgLockKey names the advisory lock that serializes writers across
+// replicas ("Steward\x00" as an int64).
+const pgLockKey int64 = 0x5374657761726400
+
+// lock takes a session-level advisory lock on a dedicated connection, so
+// replicas write one at a time instead of racing and retrying. If the
+// process dies the connection closes and PostgreSQL releases the lock.
+func (b *pgBackend) lock(ctx context.Context) (func(), error) {
+	conn, err := b.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take write lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, pgLockKey); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+		return nil, fmt.Errorf("take write lock: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, pgLockKey); err != nil {
+			// Never hand a connection that may still hold the lock back to
+			// the pool: drop it, which releases the lock server-side.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
+}
+
+// conflict recognises a lost race with another writer: a quad it meant to
+// delete was already gone (the generation quad, at the latest), one it
+// meant to add was already there, or PostgreSQL aborted the transaction
+// (deadlock, serialization failure).
+func (b *pgBackend) conflict(err error) bool {
+	if graph.IsQuadExist(err) || graph.IsQuadNotExist(err) {
+		return true
+	}
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+func (b *pgBackend) close() error {
+	return errors.Join(b.db.Close(), b.qs.Close())
+}
+
+const pgSelect = `SELECT
+	s.value_string, s.iri, s.bnode, s.value_int,
+	p.value_string, p.iri, p.bnode, p.value_int,
+	o.value_string, o.iri, o.bnode, o.value_int,
+	l.value_string, l.iri, l.bnode, l.value_int
+FROM quads q
+JOIN nodes s ON s.hash = q.subject_hash
+JOIN nodes p ON p.hash = q.predicate_hash
+JOIN nodes o ON o.hash = q.object_hash
+JOIN nodes l ON l.hash = q.label_hash`
+
+type pgValue struct {
+	str     sql.NullString
+	iri, bn sql.NullBool
+	intVal  sql.NullInt64
+}
+
+func (v *pgValue) value() (quad.Value, error) {
+	switch {
+	case v.str.Valid && v.iri.Bool:
+		return quad.IRI(v.str.String), nil
+	case v.str.Valid && v.bn.Bool:
+		return quad.BNode(v.str.String), nil
+	case v.str.Valid:
+		return quad.String(v.str.String), nil
+	case v.intVal.Valid:
+		return quad.Int(v.intVal.Int64), nil
+	}
+	return nil, fmt.Errorf("%w: a stored value has a type this store never writes", ErrCorrupt)
+}
+
+func (b *pgBackend) read(ctx context.Context, labels []quad.Value) ([]quad.Quad, error) {
+	query, args := pgSelect, []any(nil)
+	if labels != nil {
+		hashes := make([][]byte, len(labels))
+		for i, l := range labels {
+			hashes[i] = csql.HashOf(l).SQLValue().([]byte)
+		}
+		query += ` WHERE q.label_hash = ANY($1)`
+		args = []any{pq.Array(hashes)}
+	}
+	rows, err := b.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []quad.Quad
+	var v [4]pgValue
+	for rows.Next() {
+		if err := rows.Scan(
+			&v[0].str, &v[0].iri, &v[0].bn, &v[0].intVal,
+			&v[1].str, &v[1].iri, &v[1].bn, &v[1].intVal,
+			&v[2].str, &v[2].iri, &v[2].bn, &v[2].intVal,
+			&v[3].str, &v[3].iri, &v[3].bn, &v[3].intVal,
+		); err != nil {
+			return nil, err
+		}
+		var q quad.Quad
+		for i, d := range quad.Directions {
+			val, err := v[i].value()
+			if err != nil {
+				return nil, err
+			}
+			q.Set(d, val)
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,85 @@
+// Package store is Steward's store of record for the identity graph: it
+// keeps each source's graph.Subgraph in a cayley quad store and replaces
+// it atomically when the source is reloaded.
+//
+// # Backends
+//
+// Open takes "memory" (cayley's memstore, gone on Close), a filesystem
+// path or "bolt:PATH" (cayley's kv store on bolt, file PATH/indexes.bolt,
+// one process at a time), or a postgres:// URL (cayley's SQL store; any
+// number of Steward replicas may share the database).
+//
+// # Encoding
+//
+// Every quad a source owns carries the source name (a string) as its
+// label, so a source's subgraph is exactly the quads under its label.
+//
+//   - A node is an IRI, its id. Its kind and every non-empty field is one
+//     quad with a string object: <id> <kind> "service_account",
+//     <id> <name> "deploy", <id> <created_at> "2024-03-01T10:00:00.123456789Z",
+//     <id> <tag:team> "payments", <id> <attr:arn> "arn:aws:...". Empty
+//     strings and zero times produce no quad. A map that is present but
+//     empty is the single quad <id> <tags> "" (or <attrs>), so nil and
+//     empty maps round-trip as they were given. Times are RFC 3339 strings
+//     in UTC with nanoseconds, not typed time values, because PostgreSQL
+//     keeps microseconds only; they come back in UTC.
+//   - An edge with nothing but From, Kind and To is one quad,
+//     <from> <member_of> <to>, whose object is an IRI; that is how it is
+//     told apart from a node property, whose object is a string.
+//   - Any other edge (grants, used, owns with attrs: anything with an
+//     action, resource, effect, conditional, privilege, last_seen or attrs)
+//     is reified as a blank node named from a hash of its source and
+//     graph.Edge.Key: <_:eHASH> <kind> "grants"; <from> <a>; <to> <b>;
+//     <action> "s3:Get*"; <conditional> "true"; <attr:via> "...". Blank
+//     nodes cannot collide with node ids, and a hash of the key keeps the
+//     same edge on the same node across reloads.
+//   - The store's own facts live under the IRI label <steward:meta>: the
+//     generation (<steward:store> <generation> 42) and, per source, its
+//     loaded_at time and node and edge counts.
+//
+// Subgraphs are normalized (graph.Subgraph.Normalize) before they are
+// encoded, and Load returns them normalized, so a round trip returns the
+// normalized input field for field. Strings must be valid UTF-8 without
+// NUL bytes (PostgreSQL text cannot hold them; the other backends refuse
+// them too so that all behave alike).
+//
+// # Atomicity
+//
+// Replace validates and encodes every subgraph before touching the
+// store. It then reads the quads currently under each source's label and
+// the meta label, and computes one list of deltas: delete what is stored
+// but no longer said, add what is said but not stored, rewrite the
+// sources' metadata, and move the generation from N to N+1 (delete the
+// old quad, add the new). That list goes to a single cayley ApplyDeltas
+// with strict options (no ignoring of missing or duplicate quads), and
+// each backend runs one ApplyDeltas as one transaction:
+//
+//   - kv/bolt: ApplyDeltas opens one read-write bolt transaction, writes
+//     every node, index and log entry in it, and commits once; any error
+//     returns before Commit and the deferred rollback discards everything.
+//     Bolt commits by writing new pages and then a meta page, so a crash
+//     (even SIGKILL mid-write, which the tests do) leaves the previous
+//     state. cayley's kv store caches node ids during the write and does
+//     not forget them on rollback, so after a failed write the store
+//     reopens its cayley handle.
+//   - SQL/PostgreSQL: ApplyDeltas runs every INSERT, DELETE and refcount
+//     UPDATE inside one database/sql transaction and commits at the end,
+//     rolling back on the first error, including a DELETE that affects no
+//     row.
+//   - memstore: ApplyDeltas checks every delta before changing anything.
+//
+// Because the whole replacement is one backend transaction, no
+// generation label or pointer flip is needed.
+//
+// Concurrency: within a process a mutex serializes writers and keeps
+// readers off a half-read state (bolt and memory are single-process). Over
+// PostgreSQL several Stores may write at once; the generation quad is a
+// compare-and-swap: a writer that read generation N deletes exactly that
+// quad, so if another writer committed in between, the delete finds no
+// row (or an insert hits the unique index), the transaction rolls back
+// whole, and Replace recomputes its deltas from the new state and
+// retries. PostgreSQL reads are single SELECT statements, which see one
+// committed snapshot. The context is honoured until the write starts;
+// ApplyDeltas takes no context, so a started write finishes or fails as
+// a whole.
+package store
