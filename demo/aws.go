@@ -175,7 +175,7 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 		b := baseApp(j / 2)
 		p := e.draw(a.team, true)
 		var n graph.Node
-		var assume, tag, via string
+		var assume, tag, via, event string
 		if j%2 == 0 {
 			subject := "repo:acme/" + name + ":environment:" + acct.env
 			n = graph.Node{ID: pfx + "oidc/token.actions.githubusercontent.com/acme/" + name, Kind: graph.KindWorkload,
@@ -189,13 +189,13 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 		} else {
 			n = graph.Node{ID: pfx + "instance-profile/" + name + "-ec2", Kind: graph.KindWorkload,
 				Subtype: "instance_profile", Name: name + "-ec2", CreatedAt: p.created, Attrs: arn("instance-profile", name+"-ec2")}
-			assume, via, tag = taskRole[b], "instance profile role", "owner"
+			assume, via, tag, event = taskRole[b], "instance profile role", "owner", "CreateInstanceProfile"
 			if p.admin {
 				assume = ec2Admin
 			}
 		}
 		n.LastUsedAt = p.lastUse
-		e.own(&n, p, tag)
+		e.own(&n, p, tag, event)
 		e.node(n)
 		e.sg.AddEdge(graph.Edge{From: n.ID, To: assume, Kind: graph.EdgeCanAssume, Conditional: j%2 == 0, Attrs: w.via(via)})
 		e.used(n.ID, p, awsActions, targets(j/2)...)
@@ -209,9 +209,8 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, perms func(id string), targets []string, leakFirst bool) string {
 	id := "aws:" + acct.id + ":user/" + name
 	n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: name, CreatedAt: p.created,
-		Tags:  map[string]string{"team": p.team},
 		Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::" + acct.id + ":user/service/" + name, "path": "/service/"}}
-	e.own(&n, p, "owner")
+	e.own(&n, p, "owner", "CreateUser")
 	e.node(n)
 	perms(id)
 	keys := 1

@@ -355,8 +355,11 @@ func fixed(team string, createdDaysAgo, lastUseDaysAgo int, admin bool, owner ow
 
 // own records the owners of an identity in the ownership subgraph. When
 // tagKey is set, some owners are known from a tag on the identity; the tag
-// then names the same person the owns edge does.
-func (e *emitter) own(n *graph.Node, p profile, tagKey string) {
+// then names the same person the owns edge does. When createdEvent is set,
+// the source's audit log names the creator: an owner inferred from it has
+// a matching created_by edge in the source, so owner inference run on the
+// demo finds the same people the ownership subgraph names.
+func (e *emitter) own(n *graph.Node, p profile, tagKey, createdEvent string) {
 	if p.owner == ownNone {
 		return
 	}
@@ -379,6 +382,9 @@ func (e *emitter) own(n *graph.Node, p profile, tagKey string) {
 				n.Tags = map[string]string{}
 			}
 			n.Tags[tagKey] = ps.list[h].email
+		} else if i == 0 && createdEvent != "" {
+			e.sg.AddEdge(graph.Edge{From: n.ID, To: ps.list[h].id, Kind: graph.EdgeCreatedBy,
+				Attrs: e.w.interned("event", createdEvent)})
 		}
 		e.w.own.AddEdge(graph.Edge{From: ps.list[h].id, To: n.ID, Kind: graph.EdgeOwns, Attrs: attrs})
 	}

@@ -139,6 +139,9 @@ func TestEdgeDirections(t *testing.T) {
 			return identity(n) || n.Kind == graph.KindGroup || n.Kind == graph.KindRole
 		}},
 		graph.EdgeUsed: {func(n *graph.Node) bool { return identity(n) || n.Kind == graph.KindCredential }, target},
+		graph.EdgeCreatedBy: {func(n *graph.Node) bool { return identity(n) || n.Kind == graph.KindCredential }, func(n *graph.Node) bool {
+			return n.Kind == graph.KindHuman || identity(n)
+		}},
 		graph.EdgeLeaked: {func(n *graph.Node) bool { return n.Kind == graph.KindCredential }, func(n *graph.Node) bool {
 			return n.Kind == graph.KindResource
 		}},
@@ -320,8 +323,9 @@ func TestHumans(t *testing.T) {
 	}
 }
 
-// TestOwnerTags checks that an owner tag names the same person as the
-// identity's "tag owner" edge.
+// TestOwnerTags checks that the owner hints the sources carry (owner tags,
+// created_by edges) name the same people as the ownership subgraph, so
+// owner inference run on the demo agrees with it.
 func TestOwnerTags(t *testing.T) {
 	sgs := Generate(Config{Seed: 9, Size: 2000})
 	m := merge(sgs)
@@ -346,6 +350,27 @@ func TestOwnerTags(t *testing.T) {
 	if tagged < 100 {
 		t.Errorf("only %d identities carry an owner tag", tagged)
 	}
+	t.Run("created_by edges match created_by owners", func(t *testing.T) {
+		creators := 0
+		for _, sg := range sgs {
+			for _, e := range sg.Edges {
+				if e.Kind != graph.EdgeCreatedBy {
+					continue
+				}
+				creators++
+				ok := false
+				for _, o := range m.in[e.From] {
+					ok = ok || (o.Kind == graph.EdgeOwns && o.From == e.To && o.Attrs[graph.AttrReason] == "created_by")
+				}
+				if !ok || e.Attrs["event"] == "" {
+					t.Errorf("%s: created_by %s has no matching owns edge or no event", e.From, e.To)
+				}
+			}
+		}
+		if creators < 50 {
+			t.Errorf("only %d created_by edges", creators)
+		}
+	})
 }
 
 // TestNoSecrets scans every string of the output for a full credential id

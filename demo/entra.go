@@ -64,7 +64,7 @@ func (w *world) entra() *graph.Subgraph {
 		id := pfx + "app/" + appID
 		n := graph.Node{ID: id, Kind: kind, Name: name, CreatedAt: p.created, LastUsedAt: p.lastUse,
 			Attrs: map[string]string{"app_id": appID, "object_id": e.guid(), "sign_in_audience": "AzureADMyOrg"}}
-		e.own(&n, p, "owner")
+		e.own(&n, p, "owner", "Add application")
 		e.node(n)
 		permit(id)
 		creds := 1

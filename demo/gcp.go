@@ -52,10 +52,7 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 		id := pfx + "sa/" + email
 		sa := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: email, CreatedAt: p.created, LastUsedAt: p.lastUse,
 			Attrs: map[string]string{graph.AttrEmail: email, "display_name": name + " service account"}}
-		if e.chance(0.5) {
-			sa.Tags = map[string]string{"team": a.team}
-		}
-		e.own(&sa, p, "")
+		e.own(&sa, p, "", "google.iam.admin.v1.CreateServiceAccount")
 		e.node(sa)
 		if p.admin {
 			e.grant(id, src, "roles/owner", "*", graph.PrivAdmin, binding)

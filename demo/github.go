@@ -71,7 +71,7 @@ func (w *world) github() *graph.Subgraph {
 		id := pfx + "app/" + slug
 		n := graph.Node{ID: id, Kind: graph.KindOAuthApp, Subtype: "github_app", Name: slug, CreatedAt: p.created,
 			LastUsedAt: p.lastUse, Attrs: map[string]string{"app_id": itoa(100000 + e.rng.IntN(900000))}}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		r1, r2 := repoOf(j), repoOf(j+7)
 		if p.admin {
@@ -91,7 +91,7 @@ func (w *world) github() *graph.Subgraph {
 		id := pfx + "user/" + login
 		n := graph.Node{ID: id, Kind: graph.KindBot, Subtype: "machine_user", Name: display, CreatedAt: p.created,
 			LastUsedAt: p.lastUse, Attrs: map[string]string{"login": login}}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		if p.admin {
 			e.viaEdge(id, owner, graph.EdgeMemberOf, "organization membership (owner)", false)
@@ -140,7 +140,7 @@ func (w *world) github() *graph.Subgraph {
 		id := pfx + "deploy_key/" + r + "/" + itoa(j/len(w.repos)+1)
 		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Subtype: "deploy_key", Name: title + " (" + r + ")",
 			CreatedAt: p.created, LastUsedAt: p.lastUse, Attrs: map[string]string{"title": title, "repository": r}}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		if e.chance(0.6) {
 			e.grant(id, repoID(r), "contents:write", r, graph.PrivWrite, "deploy key (read_only: false)")

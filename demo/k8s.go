@@ -72,7 +72,7 @@ func (w *world) k8s(cl k8sCluster, idx, nCl int) *graph.Subgraph {
 		n := graph.Node{ID: id, Kind: graph.KindWorkload, Subtype: "k8s_service_account", Name: name,
 			CreatedAt: p.created, LastUsedAt: p.lastUse,
 			Attrs: map[string]string{graph.AttrNamespace: ns, graph.AttrEnvironment: cl.env}}
-		e.own(&n, p, "owner")
+		e.own(&n, p, "owner", "")
 		e.node(n)
 		bind(id)
 		if irsa != "" {

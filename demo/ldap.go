@@ -67,7 +67,7 @@ func (w *world) ldap() *graph.Subgraph {
 		if e.chance(0.75) {
 			n.Attrs[graph.AttrPasswordNever] = "true"
 		}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		e.edge(id, svcGroup, graph.EdgeMemberOf)
 		switch {

@@ -58,7 +58,7 @@ func (w *world) okta() *graph.Subgraph {
 		id := pfx + "app/" + clientID
 		n := graph.Node{ID: id, Kind: graph.KindOAuthApp, Subtype: "service", Name: name + " (service)",
 			CreatedAt: p.created, LastUsedAt: p.lastUse, Attrs: map[string]string{"client_id": clientID, "grant_type": "client_credentials"}}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		if p.admin {
 			e.viaEdge(id, super, graph.EdgeMemberOf, "admin role assignment", false)
@@ -82,7 +82,7 @@ func (w *world) okta() *graph.Subgraph {
 		id := pfx + "user/" + e.token("00u", 17, alnum)
 		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: login, CreatedAt: p.created, LastUsedAt: p.lastUse,
 			Attrs: map[string]string{"login": login, "user_type": "service"}}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		switch {
 		case p.admin:

@@ -56,7 +56,7 @@ func (w *world) postgres(db pgDB, idx, nDB int) *graph.Subgraph {
 		if p.admin {
 			n.Attrs["rolsuper"] = "true"
 		}
-		e.own(&n, p, "")
+		e.own(&n, p, "", "")
 		e.node(n)
 		switch {
 		case p.admin:
