@@ -1,0 +1,232 @@
+package k8s
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// inventory holds the RBAC objects of one cluster, as k8s.io/api types.
+type inventory struct {
+	namespaces          []corev1.Namespace
+	serviceAccounts     []corev1.ServiceAccount
+	tokenSecrets        []corev1.Secret // only type kubernetes.io/service-account-token; data is never read
+	roles               []rbacv1.Role
+	clusterRoles        []rbacv1.ClusterRole
+	roleBindings        []rbacv1.RoleBinding
+	clusterRoleBindings []rbacv1.ClusterRoleBinding
+}
+
+// typeMeta is the part of every object and list that says what it is.
+type typeMeta struct {
+	Kind       string            `json:"kind"`
+	APIVersion string            `json:"apiVersion"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+// readDir loads every .json, .yaml and .yml file directly in dir.
+func readDir(dir string, log *slog.Logger) (*inventory, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("k8s: read %s: %w", dir, err)
+	}
+	var files []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".json", ".yaml", ".yml":
+			if !e.IsDir() {
+				files = append(files, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("k8s: %s: no .json, .yaml or .yml files", dir)
+	}
+	sort.Strings(files)
+	in := &inventory{}
+	for _, f := range files {
+		if err := in.readFile(f, log); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+var yamlDocSep = regexp.MustCompile(`(?m)^---\s*$`)
+
+func (in *inventory) readFile(path string, log *slog.Logger) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("k8s: %w", err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return in.addDocument(path, "", data, log)
+	}
+	// kubectl -o yaml prints one document; several joined by --- are
+	// accepted too. Each is converted to JSON and decoded like JSON, so
+	// the typed decoding is the same as for -o json and the live path.
+	for i, doc := range yamlDocSep.Split(string(data), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			return fmt.Errorf("k8s: %s: document %d: %w", path, i, err)
+		}
+		where := ""
+		if i > 0 {
+			where = fmt.Sprintf("document %d", i)
+		}
+		if err := in.addDocument(path, where, js, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addDocument decodes one object or List. where prefixes the JSON path in
+// errors ("document 2").
+func (in *inventory) addDocument(path, where string, data []byte, log *slog.Logger) error {
+	var tm typeMeta
+	if err := json.Unmarshal(data, &tm); err != nil {
+		return jsonError(path, where, err)
+	}
+	if tm.Kind == "" {
+		return fmt.Errorf("k8s: %s: %s: not a Kubernetes object or List", path, join(where, "kind"))
+	}
+	if tm.Kind != "List" && !strings.HasSuffix(tm.Kind, "List") {
+		return in.addObject(path, where, tm.Kind, data, log)
+	}
+	itemKind := strings.TrimSuffix(tm.Kind, "List")
+	for i, raw := range tm.Items {
+		at := join(where, fmt.Sprintf("items[%d]", i))
+		var item typeMeta
+		if err := json.Unmarshal(raw, &item); err != nil {
+			return jsonError(path, at, err)
+		}
+		kind := item.Kind
+		if kind == "" {
+			kind = itemKind // typed lists (RoleList) leave items' kind empty
+		}
+		if kind == "" {
+			return fmt.Errorf("k8s: %s: %s: empty", path, join(at, "kind"))
+		}
+		if err := in.addObject(path, at, kind, raw, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *inventory) addObject(path, where, kind string, data []byte, log *slog.Logger) error {
+	dec := func(v any) error {
+		if err := json.Unmarshal(data, v); err != nil {
+			return jsonError(path, where, err)
+		}
+		return nil
+	}
+	var err error
+	var name string
+	switch kind {
+	case "Namespace":
+		var o corev1.Namespace
+		err = dec(&o)
+		name = o.Name
+		in.namespaces = append(in.namespaces, o)
+	case "ServiceAccount":
+		var o corev1.ServiceAccount
+		err = dec(&o)
+		name = o.Name
+		in.serviceAccounts = append(in.serviceAccounts, o)
+	case "Secret":
+		var o corev1.Secret
+		err = dec(&o)
+		name = o.Name
+		if o.Type == corev1.SecretTypeServiceAccountToken {
+			in.tokenSecrets = append(in.tokenSecrets, tokenMetadata(o))
+		}
+	case "Role":
+		var o rbacv1.Role
+		err = dec(&o)
+		name = o.Name
+		in.roles = append(in.roles, o)
+	case "ClusterRole":
+		var o rbacv1.ClusterRole
+		err = dec(&o)
+		name = o.Name
+		in.clusterRoles = append(in.clusterRoles, o)
+	case "RoleBinding":
+		var o rbacv1.RoleBinding
+		err = dec(&o)
+		name = o.Name
+		in.roleBindings = append(in.roleBindings, o)
+	case "ClusterRoleBinding":
+		var o rbacv1.ClusterRoleBinding
+		err = dec(&o)
+		name = o.Name
+		in.clusterRoleBindings = append(in.clusterRoleBindings, o)
+	default:
+		log.Debug("k8s: ignoring object kind", "file", path, "at", where, "kind", kind)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return fmt.Errorf("k8s: %s: %s: empty", path, join(where, "metadata.name"))
+	}
+	return nil
+}
+
+func join(where, field string) string {
+	if where == "" {
+		return field
+	}
+	return where + "." + field
+}
+
+// jsonError names the file and the place in it where decoding failed.
+func jsonError(path, where string, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		if where != "" {
+			return fmt.Errorf("k8s: %s: %s: offset %d: %w", path, where, se.Offset, err)
+		}
+		return fmt.Errorf("k8s: %s: offset %d: %w", path, se.Offset, err)
+	case errors.As(err, &te):
+		return fmt.Errorf("k8s: %s: field %s (offset %d): %w", path, join(where, te.Field), te.Offset, err)
+	}
+	if where != "" {
+		return fmt.Errorf("k8s: %s: %s: %w", path, where, err)
+	}
+	return fmt.Errorf("k8s: %s: %w", path, err)
+}
+
+// tokenMetadata keeps the identifying metadata of a token Secret only: the
+// token (and any last-applied-configuration annotation echoing it) must
+// never travel further than the decoder.
+func tokenMetadata(s corev1.Secret) corev1.Secret {
+	meta := metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace, UID: s.UID, CreationTimestamp: s.CreationTimestamp,
+		Annotations: map[string]string{}}
+	for _, k := range []string{corev1.ServiceAccountNameKey, corev1.ServiceAccountUIDKey} {
+		if v, ok := s.Annotations[k]; ok {
+			meta.Annotations[k] = v
+		}
+	}
+	return corev1.Secret{ObjectMeta: meta, Type: s.Type}
+}
