@@ -219,10 +219,10 @@ func TestSize(t *testing.T) {
 			if wantH := max(20, tt.want/10); humans != wantH {
 				t.Errorf("humans = %d, want %d", humans, wantH)
 			}
-			// About one credential per identity, and a bounded amount of
+			// About one credential for every two identities, and a bounded amount of
 			// fixed structure (roles, policies, resources) on top.
-			if r := float64(creds) / float64(identities); r < 0.5 || r > 1.2 {
-				t.Errorf("credentials per identity = %.2f, want 0.5..1.2", r)
+			if r := float64(creds) / float64(identities); r < 0.4 || r > 1.2 {
+				t.Errorf("credentials per identity = %.2f, want 0.4..1.2", r)
 			}
 			if r := float64(nodes) / float64(identities); tt.want >= 1000 && (r < 1.4 || r > 6) {
 				t.Errorf("nodes per identity = %.2f, want 1.4..6", r)
