@@ -370,3 +370,39 @@ func TestReadHonoursContextForCloudTrail(t *testing.T) {
 		t.Fatal("read with a cancelled context succeeded")
 	}
 }
+
+func TestCloudTrailOption(t *testing.T) {
+	opts := fixtureOpts()
+	opts[OptCloudTrail] = "../cloudtrail/testdata/trail"
+	sgs := connectortest.Suite(t, func() connectors.Reader { return newFileReader(t, opts) }, []string{"AKIAIOSFODNN7EXAMPLE"})
+	if len(sgs) != 1 || sgs[0].Source != "aws:"+acct {
+		t.Fatalf("CloudTrail facts did not land in the account's aws source: %d subgraphs", len(sgs))
+	}
+	tests := []struct {
+		name           string
+		kind           graph.EdgeKind
+		from, to, act  string
+		wantAttrSource string
+	}{
+		{"used by user", graph.EdgeUsed, id("user/deploy-bot"), id("service/s3.amazonaws.com"), "s3:PutObject", "198.51.100.7"},
+		{"used by role", graph.EdgeUsed, id("role/app/web-server"), id("service/ec2.amazonaws.com"), "ec2:DescribeInstances", "10.0.12.7"},
+		{"created_by", graph.EdgeCreatedBy, id("user/new-bot"), id("user/people/alice"), "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []graph.Edge
+			for _, e := range connectortest.Edges(sgs, tc.kind, tc.from, tc.to) {
+				if e.Action == tc.act {
+					got = append(got, e)
+				}
+			}
+			if len(got) != 1 || got[0].Attrs[graph.AttrSourceIP] != tc.wantAttrSource {
+				t.Fatalf("want one %s edge %s -> %s %s from %q, got %+v", tc.kind, tc.from, tc.to, tc.act, tc.wantAttrSource, got)
+			}
+		})
+	}
+	n := connectortest.Find(t, sgs, id("service/s3.amazonaws.com"))
+	if n.Kind != graph.KindResource || n.Source != "aws:"+acct {
+		t.Errorf("service node = %+v", n)
+	}
+}
