@@ -125,6 +125,7 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 
 	// IAM users used by software.
 	nUsers := split(w.counts[famAWSUser], nAcc, idx)
+	e.reserve(nUsers + split(w.counts[famAWSWorkload], nAcc, idx))
 	start := 0
 	if idx == 0 && nUsers >= 3 {
 		start = 3

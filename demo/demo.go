@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -193,7 +194,7 @@ func newWorld(cfg Config) *world {
 	case size < MinSize:
 		size = MinSize
 	}
-	w := &world{cfg: cfg, size: size, own: &graph.Subgraph{Source: "ownership"},
+	w := &world{cfg: cfg, size: size, own: &graph.Subgraph{Source: "ownership", Edges: make([]graph.Edge, 0, size*4/5)},
 		attrs: map[string]map[string]string{}}
 	total := 0
 	for f := range numFamilies {
@@ -270,6 +271,13 @@ func (w *world) newEmitter(source string, userAgents ...string) *emitter {
 		e.ips = append(e.ips, fmt.Sprintf("10.%d.%d.%d", e.rng.IntN(256), e.rng.IntN(256), 1+e.rng.IntN(254)))
 	}
 	return e
+}
+
+// reserve sizes the subgraph for n identities, saving the repeated
+// copies of growing slices of large structs.
+func (e *emitter) reserve(n int) {
+	e.sg.Nodes = slices.Grow(e.sg.Nodes, 2*n+64)
+	e.sg.Edges = slices.Grow(e.sg.Edges, 5*n+256)
 }
 
 func (e *emitter) node(n graph.Node) { e.sg.AddNode(n) }

@@ -124,6 +124,7 @@ func (w *world) entra() *graph.Subgraph {
 	// The support agent reads and writes mail, files and users across the
 	// tenant, and its secret expires in nine days.
 	nAI := w.counts[famAI]
+	e.reserve(nAI + w.counts[famEntra])
 	start := 0
 	if nAI > 0 {
 		start = 1

@@ -44,6 +44,7 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 	}
 	binding := "projects/" + proj.id + " IAM policy"
 	n := split(w.counts[famGCP], nProj, idx)
+	e.reserve(n)
 	for j := range n {
 		name, a := appAt(j)
 		t := indexOf(teams, a.team)

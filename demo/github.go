@@ -59,6 +59,7 @@ func (w *world) github() *graph.Subgraph {
 	e.grant(owner, src, "*", "*", graph.PrivAdmin, "organization owner")
 
 	repoOf := func(j int) string { return w.repos[j%len(w.repos)] }
+	e.reserve(w.counts[famGHApp] + w.counts[famGHBot] + w.counts[famGHDeployKey])
 	// GitHub Apps, installed on their team's repositories.
 	for j := range w.counts[famGHApp] {
 		slug := githubAppSlugs[j%len(githubAppSlugs)]

@@ -91,6 +91,7 @@ func (w *world) k8s(cl k8sCluster, idx, nCl int) *graph.Subgraph {
 	}
 
 	n := split(w.counts[famK8s], nCl, idx)
+	e.reserve(n)
 	start := 0
 	if n >= 2 {
 		start = 2

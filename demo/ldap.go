@@ -50,6 +50,7 @@ func (w *world) ldap() *graph.Subgraph {
 	e.grant(svcGroup, ous[0], "read", "*", graph.PrivRead, "Service Accounts")
 	helpdesk := group("Helpdesk Password Reset", "ou=Groups")
 	e.grant(helpdesk, ous[0], "password:reset", "*", graph.PrivWrite, "delegated control")
+	e.reserve(w.counts[famLDAP])
 
 	for j := range w.counts[famLDAP] {
 		name, a := appAt(j)

@@ -51,6 +51,7 @@ func (w *world) okta() *graph.Subgraph {
 		{"okta.logs.read", "logs", graph.PrivRead}, {"okta.users.manage", "users", graph.PrivWrite},
 		{"okta.groups.manage", "groups", graph.PrivWrite}, {"okta.apps.manage", "apps", graph.PrivWrite},
 	}
+	e.reserve(w.counts[famOktaApp] + w.counts[famOktaSvc])
 	for j := range w.counts[famOktaApp] {
 		name, a := appAt(j)
 		p := e.draw(a.team, true)

@@ -46,7 +46,9 @@ func (w *world) postgres(db pgDB, idx, nDB int) *graph.Subgraph {
 		e.grant(readwrite, tables[i], "SELECT", name, graph.PrivRead, "GRANT SELECT")
 		e.grant(readwrite, tables[i], "INSERT", name, graph.PrivWrite, "GRANT INSERT, UPDATE, DELETE")
 	}
-	for j := range split(w.counts[famPG], nDB, idx) {
+	n := split(w.counts[famPG], nDB, idx)
+	e.reserve(n)
+	for j := range n {
 		name, a := appAt(j)
 		role := "svc_" + strings.ReplaceAll(name, "-", "_")
 		p := e.draw(a.team, true)
