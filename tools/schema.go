@@ -158,7 +158,9 @@ type obj = map[string]any
 
 func str(desc string) obj { return obj{"type": "string", "description": desc} }
 
-func strArray(desc string) obj { return obj{"type": "array", "items": obj{"type": "string"}, "description": desc} }
+func strArray(desc string) obj {
+	return obj{"type": "array", "items": obj{"type": "string"}, "description": desc}
+}
 
 func enumArray(desc string, enum []string) obj {
 	return obj{"type": "array", "items": obj{"type": "string", "enum": enum}, "description": desc}
