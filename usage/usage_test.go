@@ -1,0 +1,253 @@
+package usage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/steward-oss/steward/graph"
+)
+
+var now = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+
+func day(n int) time.Time { return now.AddDate(0, 0, -n) }
+
+func sg(nodes []string, edges ...graph.Edge) []*graph.Subgraph {
+	g := &graph.Subgraph{Source: "aws:111122223333"}
+	for _, n := range nodes {
+		g.AddNode(graph.Node{ID: n, Kind: graph.KindServiceAccount, Name: n})
+	}
+	for _, e := range edges {
+		g.AddEdge(e)
+	}
+	return []*graph.Subgraph{g}
+}
+
+func grant(from, action, resource string, p graph.Privilege) graph.Edge {
+	return graph.Edge{From: from, To: "acct", Kind: graph.EdgeGrants, Action: action, Resource: resource, Effect: graph.EffectAllow, Privilege: p}
+}
+
+func used(from, action string, at time.Time, attrs map[string]string) graph.Edge {
+	return graph.Edge{From: from, To: "svc", Kind: graph.EdgeUsed, Action: action, LastSeen: at, Attrs: attrs}
+}
+
+func TestUnusedPermissions(t *testing.T) {
+	deny := grant("bot", "s3:DeleteObject", "*", graph.PrivWrite)
+	deny.Effect = graph.EffectDeny
+	cond := grant("bot", "kms:Decrypt", "*", graph.PrivWrite)
+	cond.Conditional = true
+	cond.Attrs = map[string]string{attrCondition: `{"StringEquals":{"aws:RequestedRegion":["eu-west-1"]}}`}
+	tests := []struct {
+		name                   string
+		sgs                    []*graph.Subgraph
+		id                     string
+		window                 time.Duration
+		wantUsed, wantUnused   []string
+		wantNotGranted         []string
+		wantStatements         []statement
+		wantErr                error
+		wantGrantedLen         int
+		wantPolicyEmpty        bool
+		wantUsedGrantedActions map[string]bool
+	}{
+		{
+			name: "inline grants, one used by the identity, one by its key",
+			sgs: sg([]string{"bot", "key"},
+				grant("bot", "s3:GetObject", "arn:aws:s3:::b/*", graph.PrivRead),
+				grant("bot", "s3:PutObject", "arn:aws:s3:::b/*", graph.PrivWrite),
+				grant("bot", "ec2:Describe*", "*", graph.PrivRead),
+				graph.Edge{From: "bot", To: "key", Kind: graph.EdgeHasCredential},
+				used("bot", "s3:GetObject", day(2), nil),
+				used("key", "s3:PutObject", day(10), nil)),
+			id: "bot", window: 30 * 24 * time.Hour,
+			wantUsed: []string{"s3:GetObject", "s3:PutObject"}, wantUnused: []string{"ec2:Describe*"},
+			wantStatements: []statement{{Sid: "UsedInWindow1", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"}, Resource: []string{"arn:aws:s3:::b/*"}}},
+			wantGrantedLen: 3,
+		},
+		{
+			name: "use outside the window does not count",
+			sgs: sg([]string{"bot"},
+				grant("bot", "s3:GetObject", "*", graph.PrivRead),
+				used("bot", "s3:GetObject", day(40), nil)),
+			id: "bot", window: 30 * 24 * time.Hour,
+			wantUsed: []string{}, wantUnused: []string{"s3:GetObject"}, wantPolicyEmpty: true, wantGrantedLen: 1,
+		},
+		{
+			name: "group (nested) and attached policies; wildcard partly used; case-insensitive",
+			sgs: sg([]string{"bot", "g1", "g2", "pol"},
+				graph.Edge{From: "bot", To: "g1", Kind: graph.EdgeMemberOf},
+				graph.Edge{From: "g1", To: "g2", Kind: graph.EdgeMemberOf},
+				graph.Edge{From: "pol", To: "g2", Kind: graph.EdgeAttachedTo},
+				grant("pol", "S3:*", "*", graph.PrivWrite),
+				grant("g1", "sqs:SendMessage", "arn:aws:sqs:eu-west-1:111122223333:q", graph.PrivWrite),
+				used("bot", "s3:ListBucket", day(1), nil)),
+			id: "bot", window: 7 * 24 * time.Hour,
+			wantUsed: []string{"s3:ListBucket"}, wantUnused: []string{"sqs:SendMessage"},
+			wantStatements: []statement{{Sid: "UsedInWindow1", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{"*"}}},
+			wantGrantedLen: 2,
+		},
+		{
+			name: "NotAction grant covers what it does not exclude",
+			sgs: sg([]string{"bot"},
+				grant("bot", "NotAction:iam:*,organizations:*", "*", graph.PrivWrite),
+				used("bot", "lambda:InvokeFunction", day(1), nil),
+				used("bot", "iam:CreateUser", day(1), nil)),
+			id: "bot", window: 7 * 24 * time.Hour,
+			wantUsed: []string{"lambda:InvokeFunction"}, wantNotGranted: []string{"iam:CreateUser"}, wantUnused: []string{},
+			wantStatements: []statement{{Sid: "UsedInWindow1", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: []string{"*"}}},
+			wantGrantedLen: 1,
+		},
+		{
+			name: "deny and fully-denied grants are not grants; denied-only calls are not use",
+			sgs: sg([]string{"bot"},
+				deny,
+				grant("bot", "dynamodb:*", "*", graph.PrivNone),
+				grant("bot", "iam:ListUsers", "*", graph.PrivRead),
+				used("bot", "iam:ListUsers", day(1), map[string]string{attrCount: "2", attrDenied: "2"})),
+			id: "bot", window: 7 * 24 * time.Hour,
+			wantUsed: []string{}, wantUnused: []string{"iam:ListUsers"}, wantPolicyEmpty: true, wantGrantedLen: 1,
+		},
+		{
+			name: "condition carried into the tighter policy",
+			sgs:  sg([]string{"bot"}, cond, used("bot", "kms:Decrypt", day(3), nil)),
+			id:   "bot", window: 7 * 24 * time.Hour,
+			wantUsed: []string{"kms:Decrypt"}, wantUnused: []string{},
+			wantStatements: []statement{{Sid: "UsedInWindow1", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"*"},
+				Condition: json.RawMessage(`{"StringEquals":{"aws:RequestedRegion":["eu-west-1"]}}`)}},
+			wantGrantedLen: 1,
+		},
+		{name: "unknown identity", sgs: sg([]string{"bot"}), id: "nobody", window: time.Hour, wantErr: ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := UnusedPermissions(tc.sgs, tc.id, tc.window, now)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(rep.Used, tc.wantUsed) {
+				t.Errorf("used = %v, want %v", rep.Used, tc.wantUsed)
+			}
+			if !reflect.DeepEqual(rep.Unused, tc.wantUnused) {
+				t.Errorf("unused = %v, want %v", rep.Unused, tc.wantUnused)
+			}
+			if !reflect.DeepEqual(rep.UsedNotGranted, tc.wantNotGranted) {
+				t.Errorf("used not granted = %v, want %v", rep.UsedNotGranted, tc.wantNotGranted)
+			}
+			if len(rep.Granted) != tc.wantGrantedLen {
+				t.Errorf("granted = %d, want %d", len(rep.Granted), tc.wantGrantedLen)
+			}
+			if tc.wantPolicyEmpty {
+				if rep.Policy != "" {
+					t.Errorf("policy = %s, want none", rep.Policy)
+				}
+				return
+			}
+			var doc policyDoc
+			if err := json.Unmarshal([]byte(rep.Policy), &doc); err != nil {
+				t.Fatalf("policy is not JSON: %v\n%s", err, rep.Policy)
+			}
+			if doc.Version != "2012-10-17" {
+				t.Errorf("policy version = %q", doc.Version)
+			}
+			if len(doc.Statement) != len(tc.wantStatements) {
+				t.Fatalf("statements = %+v, want %+v", doc.Statement, tc.wantStatements)
+			}
+			for i := range doc.Statement {
+				got, want := doc.Statement[i], tc.wantStatements[i]
+				if compact(got.Condition) != compact(want.Condition) {
+					t.Errorf("statement %d condition = %s, want %s", i, got.Condition, want.Condition)
+				}
+				got.Condition, want.Condition = nil, nil
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("statement %d = %+v, want %+v", i, got, want)
+				}
+			}
+		})
+	}
+	t.Run("non-positive window", func(t *testing.T) {
+		if _, err := UnusedPermissions(sg([]string{"bot"}), "bot", 0, now); err == nil {
+			t.Fatal("want error")
+		}
+	})
+}
+
+func ips(m map[string]time.Time) string {
+	s := map[string]string{}
+	for k, v := range m {
+		s[k] = v.Format(time.RFC3339)
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestAnomalies(t *testing.T) {
+	d := func(n, h int) time.Time { return time.Date(2026, 11, n, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name string
+		sgs  []*graph.Subgraph
+		want []Anomaly
+	}{
+		{
+			name: "new IP and user agent on the latest day",
+			sgs: sg([]string{"key"},
+				used("key", "s3:GetObject", d(22, 8), map[string]string{
+					attrSourceIPs:  ips(map[string]time.Time{"203.0.113.10": d(20, 8)}),
+					attrUserAgents: ips(map[string]time.Time{"aws-cli/2.15": d(20, 8)})}),
+				used("key", "s3:PutObject", d(23, 18), map[string]string{
+					attrSourceIPs:  ips(map[string]time.Time{"198.51.100.7": d(23, 18), "203.0.113.10": d(21, 9)}),
+					attrUserAgents: ips(map[string]time.Time{"Boto3/1.34": d(23, 18)})})),
+			want: []Anomaly{
+				{Subject: "key", Kind: NewSourceIP, Value: "198.51.100.7", FirstSeen: d(23, 18), Known: []string{"203.0.113.10"}},
+				{Subject: "key", Kind: NewUserAgent, Value: "Boto3/1.34", FirstSeen: d(23, 18), Known: []string{"aws-cli/2.15"}},
+			},
+		},
+		{
+			name: "no history before the latest day, no baseline",
+			sgs: sg([]string{"key"}, used("key", "s3:GetObject", d(23, 8), map[string]string{
+				attrSourceIPs: ips(map[string]time.Time{"203.0.113.10": d(23, 1), "198.51.100.7": d(23, 8)})})),
+			want: nil,
+		},
+		{
+			name: "seen before on another action is not new",
+			sgs: sg([]string{"key"},
+				used("key", "s3:GetObject", d(20, 8), map[string]string{attrSourceIPs: ips(map[string]time.Time{"203.0.113.10": d(20, 8)})}),
+				used("key", "s3:PutObject", d(23, 8), map[string]string{attrSourceIPs: ips(map[string]time.Time{"203.0.113.10": d(23, 8)})})),
+			want: nil,
+		},
+		{
+			name: "edges with only the latest address use first_seen",
+			sgs: sg([]string{"bot"},
+				used("bot", "s3:GetObject", d(21, 8), map[string]string{graph.AttrSourceIP: "203.0.113.10", attrFirstSeen: d(19, 8).Format(time.RFC3339)}),
+				used("bot", "s3:PutObject", d(23, 8), map[string]string{graph.AttrSourceIP: "192.0.2.1"})),
+			want: []Anomaly{{Subject: "bot", Kind: NewSourceIP, Value: "192.0.2.1", FirstSeen: d(23, 8), Known: []string{"203.0.113.10"}}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Anomalies(tc.sgs)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Anomalies =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func compact(b json.RawMessage) string {
+	var buf bytes.Buffer
+	if len(b) == 0 {
+		return ""
+	}
+	if err := json.Compact(&buf, b); err != nil {
+		return "invalid: " + err.Error()
+	}
+	return buf.String()
+}
