@@ -1,0 +1,168 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/steward-oss/steward/query"
+)
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ChatRequest is the body of POST /v1/chat.
+type ChatRequest struct {
+	Message        string `json:"message"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	Stream         bool   `json:"stream,omitempty"`
+}
+
+const maxMessage = 4000
+
+func decodeStrict(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+		return problem(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *echo.HTTPError
+		if errors.As(err, &tooBig) {
+			return tooBig
+		}
+		if errors.Is(err, io.EOF) {
+			return problem(http.StatusBadRequest, "bad_request", "empty body")
+		}
+		return problem(http.StatusBadRequest, "bad_request", "invalid JSON: "+err.Error())
+	}
+	return nil
+}
+
+func (s *Server) chat(c echo.Context) error {
+	var req ChatRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	req.Message = strings.TrimSpace(req.Message)
+	switch {
+	case req.Message == "":
+		return problem(http.StatusBadRequest, "bad_request", "message is required")
+	case len(req.Message) > maxMessage:
+		return problem(http.StatusBadRequest, "bad_request", fmt.Sprintf("message longer than %d bytes", maxMessage))
+	}
+	if s.cfg.Chatter == nil {
+		return problem(http.StatusServiceUnavailable, "unavailable", "no agent configured")
+	}
+	stream := req.Stream || strings.Contains(c.Request().Header.Get("Accept"), "text/event-stream")
+	if stream {
+		return s.chatStream(c, req)
+	}
+	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, nil)
+	if err != nil {
+		s.metrics.chats.WithLabelValues("error").Inc()
+		return chatError(err)
+	}
+	s.metrics.chats.WithLabelValues("answered").Inc()
+	return c.JSON(http.StatusOK, ans)
+}
+
+// UserError marks errors whose message is meant for the asker (a question
+// the planner could not map, an unknown identity, a budget exhausted).
+type UserError interface{ UserMessage() string }
+
+func chatError(err error) error {
+	var ue UserError
+	if errors.As(err, &ue) {
+		return problem(http.StatusUnprocessableEntity, "not_answerable", ue.UserMessage())
+	}
+	if errors.Is(err, ErrNotFound) {
+		return problem(http.StatusNotFound, "not_found", "no such conversation")
+	}
+	return err
+}
+
+// chatStream sends each step as an SSE "step" event, then the answer as an
+// "answer" event (or an "error" event).
+func (s *Server) chatStream(c echo.Context, req ChatRequest) error {
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	send := func(event string, v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
+		w.Flush()
+	}
+	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, func(st Step) { send("step", st) })
+	if err != nil {
+		s.metrics.chats.WithLabelValues("error").Inc()
+		p := Problem{Status: http.StatusInternalServerError, Code: "internal", RequestID: requestID(c)}
+		var ue UserError
+		if errors.As(err, &ue) {
+			p.Status, p.Code, p.Detail = http.StatusUnprocessableEntity, "not_answerable", ue.UserMessage()
+		} else {
+			s.cfg.Logger.Error("chat failed", "request_id", p.RequestID, "err", err)
+		}
+		p.Title = http.StatusText(p.Status)
+		send("error", p)
+		return nil
+	}
+	s.metrics.chats.WithLabelValues("answered").Inc()
+	send("answer", ans)
+	return nil
+}
+
+func (s *Server) conversation(c echo.Context) error {
+	if s.cfg.Chatter == nil {
+		return problem(http.StatusServiceUnavailable, "unavailable", "no agent configured")
+	}
+	conv, err := s.cfg.Chatter.Conversation(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return chatError(err)
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// QueryRequest is the body of POST /v1/query.
+type QueryRequest struct {
+	Plan json.RawMessage `json:"plan"`
+}
+
+// QueryResponse is the reply of POST /v1/query.
+type QueryResponse struct {
+	Plan     *query.Plan       `json:"plan"`
+	Columns  []string          `json:"columns"`
+	Rows     [][]any           `json:"rows"`
+	Evidence [][]query.EdgeRef `json:"evidence"`
+	Total    int               `json:"total"`
+}
+
+func (s *Server) query(c echo.Context) error {
+	var req QueryRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	if len(req.Plan) == 0 {
+		return problem(http.StatusBadRequest, "bad_request", "plan is required")
+	}
+	p, err := query.Parse(req.Plan)
+	if err != nil {
+		return problem(http.StatusBadRequest, "invalid_plan", err.Error())
+	}
+	res, err := query.Execute(c.Request().Context(), s.cfg.Graph.Index(), p, s.cfg.Now())
+	if err != nil {
+		var ee *query.EntityError
+		if errors.As(err, &ee) {
+			return problem(http.StatusUnprocessableEntity, "unknown_entity", ee.Error())
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, QueryResponse{Plan: res.Plan, Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total})
+}

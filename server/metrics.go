@@ -1,0 +1,50 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	chats    *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
+		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "steward_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
+		chats:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_chat_answers_total", Help: "Chat answers by outcome."}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.chats)
+	return m
+}
+
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status = statusOf(err)
+		}
+		route := c.Path()
+		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+func statusOf(err error) int {
+	switch e := err.(type) {
+	case *problemError:
+		return e.status
+	case *echo.HTTPError:
+		return e.Code
+	}
+	return 500
+}

@@ -1,0 +1,29 @@
+package server
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the one place that lists every route and its auth.
+func (s *Server) routes() {
+	e := s.e
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit(s.cfg.MaxBody))
+	e.Use(s.metrics.middleware)
+
+	// Unauthenticated: liveness only.
+	e.GET("/healthz", s.healthz)
+
+	api := e.Group("", s.authenticate)
+	api.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
+	api.GET("/v1/openapi.json", s.openapi)
+	api.POST("/v1/chat", s.chat)
+	api.GET("/v1/conversations/:id", s.conversation)
+	api.POST("/v1/query", s.query)
+	for _, add := range s.cfg.Extra {
+		add(api, e)
+	}
+}
