@@ -501,7 +501,7 @@ func (e *emitter) secretCred(n *graph.Node, id, rule string, forceLeak bool) {
 		return
 	}
 	if forceLeak || e.chance(Rates.Leaked) {
-		e.w.leaks = append(e.w.leaks, leak{fingerprint: fp, masked: mask(id), subtype: n.Subtype, rule: rule})
+		e.w.leaks = append(e.w.leaks, leak{fingerprint: fp, masked: mask(id), subtype: n.Subtype, rule: rule, created: n.CreatedAt})
 	}
 }
 

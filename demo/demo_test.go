@@ -501,3 +501,39 @@ func TestStory(t *testing.T) {
 		}
 	})
 }
+
+// TestLeaks checks that each finding names an active credential by
+// fingerprint (apart from the strays), was committed after the credential
+// was created, and points at a repository.
+func TestLeaks(t *testing.T) {
+	sgs := Generate(Config{Seed: 6, Size: 4000})
+	m := merge(sgs)
+	byFP := map[string]*graph.Node{}
+	for _, n := range m.nodes {
+		if fp := n.Attrs[graph.AttrFingerprint]; fp != "" && n.Source != "gitleaks:demo" {
+			byFP[fp] = n
+		}
+	}
+	findings, stray := 0, 0
+	for _, n := range m.nodes {
+		if n.Source != "gitleaks:demo" {
+			continue
+		}
+		findings++
+		leaked := m.outOf(n.ID, graph.EdgeLeaked)
+		if len(leaked) != 1 || m.nodes[leaked[0].To].Subtype != "repository" || leaked[0].Attrs["file"] == "" {
+			t.Errorf("%s: leaked_in edges %v, want one to a repository with a file", n.ID, leaked)
+		}
+		c := byFP[n.Attrs[graph.AttrFingerprint]]
+		if c == nil {
+			stray++
+			continue
+		}
+		if c.Status != graph.StatusActive || n.CreatedAt.Before(c.CreatedAt) || c.Attrs[graph.AttrKeyIDMasked] != n.Attrs[graph.AttrKeyIDMasked] {
+			t.Errorf("%s matches %s: status %s, created %v before %v, or masks differ", n.ID, c.ID, c.Status, n.CreatedAt, c.CreatedAt)
+		}
+	}
+	if stray != strayLeaks || findings < 20 {
+		t.Errorf("%d findings, %d matching nothing; want at least 20 and %d", findings, stray, strayLeaks)
+	}
+}

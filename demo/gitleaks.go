@@ -1,11 +1,16 @@
 package demo
 
 import (
+	"time"
+
 	"github.com/steward-oss/steward/graph"
 )
 
 // leak is a credential the secret scanner will find.
-type leak struct{ fingerprint, masked, subtype, rule string }
+type leak struct {
+	fingerprint, masked, subtype, rule string
+	created                            time.Time // the credential's; the commit comes later
+}
 
 var leakFiles = []string{".env", "config/prod.env", "deploy/values.yaml", "scripts/backup.sh", "README.md",
 	"terraform/providers.tf", ".github/workflows/deploy.yml", "docker-compose.yml"}
@@ -24,7 +29,8 @@ func (w *world) gitleaks() *graph.Subgraph {
 	all := w.leaks
 	for range strayLeaks {
 		tok := e.token("AKIA", 16, upper32)
-		all = append(all, leak{fingerprint: fingerprint(tok), masked: mask(tok), subtype: "access_key", rule: "aws-access-token"})
+		all = append(all, leak{fingerprint: fingerprint(tok), masked: mask(tok), subtype: "access_key",
+			rule: "aws-access-token", created: Reference.Add(-700 * day)})
 	}
 	for i, l := range all {
 		repo := w.repos[e.rng.IntN(len(w.repos))]
@@ -34,7 +40,7 @@ func (w *world) gitleaks() *graph.Subgraph {
 		id := pfx + "finding/" + itoa(i+1)
 		e.node(graph.Node{ID: id, Kind: graph.KindCredential, Subtype: l.subtype,
 			Name:      l.rule + " in " + repo + "/" + file + ":" + line,
-			CreatedAt: e.between(Reference.Add(-400*day), Reference.Add(-time1d)),
+			CreatedAt: e.between(maxTime(l.created, Reference.Add(-400*day)), Reference.Add(-time.Hour)),
 			Attrs: map[string]string{graph.AttrFingerprint: l.fingerprint, graph.AttrKeyIDMasked: l.masked,
 				"rule": l.rule, "commit": commit, "file": file, "line": line}})
 		e.sg.AddEdge(graph.Edge{From: id, To: "github:" + githubOrg + ":repo/" + repo, Kind: graph.EdgeLeaked,
@@ -42,8 +48,6 @@ func (w *world) gitleaks() *graph.Subgraph {
 	}
 	return e.sg
 }
-
-const time1d = day
 
 // plan lists the source generators in emission order after "hr".
 func (w *world) plan() []func() *graph.Subgraph {
