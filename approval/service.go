@@ -244,7 +244,7 @@ func newID() string {
 }
 
 // decide checks the rules every decision shares; it changes nothing.
-func (s *Service) decide(p *Proposal, by Actor, reason string, now time.Time) error {
+func (s *Service) decide(p *Proposal, by Actor, now time.Time) error {
 	if !p.State.awaitingDecision() {
 		return fmt.Errorf("%w (state %s)", ErrAlreadyDecided, p.State)
 	}
@@ -268,7 +268,7 @@ func (s *Service) Approve(ctx context.Context, id string, by Actor, reason strin
 	}
 	p, err := s.update(ctx, id, by, func(p *Proposal) error {
 		now := s.clock.Now().UTC()
-		if err := s.decide(p, by, reason, now); err != nil {
+		if err := s.decide(p, by, now); err != nil {
 			return err
 		}
 		for _, a := range p.Approvals() {
@@ -309,7 +309,7 @@ func (s *Service) close(ctx context.Context, id string, by Actor, reason string,
 	}
 	p, err := s.update(ctx, id, by, func(p *Proposal) error {
 		now := s.clock.Now().UTC()
-		if err := s.decide(p, by, reason, now); err != nil {
+		if err := s.decide(p, by, now); err != nil {
 			return err
 		}
 		p.Decisions = append(p.Decisions, Decision{Actor: by, Kind: kind, Reason: reason, At: now, Digest: p.Digest})
@@ -450,7 +450,7 @@ func (s *Service) recordNotCommitted(ctx context.Context, by Actor, p *Proposal,
 		where = audit.WhereSystem
 	}
 	_, err := s.audit.Append(context.WithoutCancel(ctx), audit.Record{
-		Actor: by.ID, Action: "commit_failed", Target: strings.Join(p.Targets(), ","), Where: where,
+		Actor: by.ID, Action: audit.ActionCommitFailed, Target: strings.Join(p.Targets(), ","), Where: where,
 		Outcome: "previous record for this proposal did not take effect",
 		Details: map[string]string{"proposal": p.ID, "error": cause.Error()},
 	})

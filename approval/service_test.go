@@ -522,3 +522,53 @@ func TestPostgresReplicas(t *testing.T) {
 		}
 	}
 }
+
+// commitFailingStore runs the callback and then fails as a commit would.
+type commitFailingStore struct{ Store }
+
+func (s commitFailingStore) Update(ctx context.Context, id string, fn func(p *Proposal) error) (*Proposal, error) {
+	p, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(p); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("commit: disk I/O error")
+}
+
+func TestCommitFailureIsAudited(t *testing.T) {
+	e := newEnv(t, storeMakers()["bolt"](t))
+	p := e.propose(t, sampleProposal())
+	svc, err := NewService(Options{Store: commitFailingStore{e.store}, Audit: e.log, Groups: testGroups, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(context.Background(), p.ID, sam, "fine"); err == nil {
+		t.Fatal("Approve succeeded although the commit failed")
+	}
+	got := auditActions(t, e.log)
+	if want := []string{"proposal", "approval", "commit_failed"}; !slices.Equal(got, want) {
+		t.Errorf("audit actions %v, want %v", got, want)
+	}
+}
+
+func TestOpenStore(t *testing.T) {
+	s, err := OpenStore(context.Background(), t.TempDir()+"/a.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.(*BoltStore); !ok {
+		t.Errorf("path opened %T, want *BoltStore", s)
+	}
+	srv := pgtestStart(t)
+	s2, err := OpenStore(context.Background(), srv.CreateDB(t, "openstore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, ok := s2.(*PGStore); !ok {
+		t.Errorf("postgres URL opened %T, want *PGStore", s2)
+	}
+}

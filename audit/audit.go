@@ -48,6 +48,9 @@ const (
 	ActionExecution      = "execution"
 	ActionRollback       = "rollback"
 	ActionLoad           = "load"
+	// ActionCommitFailed follows a record whose change was then not
+	// committed, so the log stays truthful.
+	ActionCommitFailed = "commit_failed"
 )
 
 // Where a record's actor acted from.

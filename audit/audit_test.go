@@ -336,3 +336,19 @@ func TestExport(t *testing.T) {
 		t.Errorf("export wrote unverified records: %q", out.String())
 	}
 }
+
+func TestHeadFile(t *testing.T) {
+	path, lines := writeLog(t, 3)
+	a, err := HeadFile(path)
+	if err != nil || a.Seq != 3 || a.Hash != extractHash(t, lines[2]) {
+		t.Fatalf("HeadFile = %+v, %v", a, err)
+	}
+	if _, err := VerifyFileAnchor(path, a); err != nil {
+		t.Errorf("VerifyFileAnchor with own head: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.log")
+	os.WriteFile(bad, []byte(lines[1]), 0o600)
+	if _, err := HeadFile(bad); !errors.Is(err, ErrBrokenChain) {
+		t.Errorf("HeadFile of broken log = %v", err)
+	}
+}

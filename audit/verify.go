@@ -102,6 +102,22 @@ func VerifyFileAnchor(path string, a Anchor) (n int, err error) {
 	return n, nil
 }
 
+// HeadFile verifies the log at path and returns its last record's anchor,
+// for an operator to record outside the log (`steward audit head`). It
+// reads without taking the writer's lock, so it works while serve runs.
+func HeadFile(path string) (Anchor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Anchor{}, fmt.Errorf("audit: head %s: %w", path, err)
+	}
+	defer f.Close()
+	last, _, err := scan(f, nil)
+	if err != nil {
+		return Anchor{}, fmt.Errorf("audit: head %s: %w", path, err)
+	}
+	return last, nil
+}
+
 // ExportFile exports the log at path to w (for `steward audit export`).
 func ExportFile(path string, w io.Writer) (n int, err error) {
 	f, err := os.Open(path)
