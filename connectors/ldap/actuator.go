@@ -12,6 +12,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/graph"
 )
 
 // Action types the LDAP actuator performs.
@@ -27,8 +28,14 @@ const (
 // Action parameters: the state the approver saw, which Execute re-checks.
 const (
 	// ParamUserAccountControl is the userAccountControl value approved
-	// for ActionDeactivate (the node's attrs.user_account_control).
-	ParamUserAccountControl = AttrUserAccountControl
+	// (the node's attrs.user_account_control): required for
+	// ActionDeactivate, checked when present for any action.
+	// ParamUserAccountControlAD, the attribute's LDAP name, is accepted too.
+	ParamUserAccountControl   = AttrUserAccountControl
+	ParamUserAccountControlAD = "userAccountControl"
+	// ParamStatus, when present, is the approved graph status of the
+	// target ("active" or "disabled"), checked against ACCOUNTDISABLE.
+	ParamStatus = "status"
 	// ParamGroup is the node id of the group for ActionRemoveMembership;
 	// the approved state is that the target is a direct member of it.
 	ParamGroup = "group"
@@ -90,6 +97,10 @@ type op struct {
 	groupDN string // remove_membership
 	before  uint32 // deactivate: approved userAccountControl
 	after   uint32
+	// expectUAC and expectStatus are the approved state of the target
+	// entry, checked before any write when set.
+	expectUAC    *uint32
+	expectStatus string
 }
 
 func (o op) call() string {
@@ -133,17 +144,18 @@ func (a *Actuator) resolve(act connectors.Action) (op, error) {
 		return op{}, err
 	}
 	o := op{typ: act.Type, dn: dn}
+	if err := o.expectations(act); err != nil {
+		return op{}, err
+	}
 	switch act.Type {
 	case ActionDeactivate:
-		v, ok := act.Params[ParamUserAccountControl]
-		if !ok {
+		if o.expectUAC == nil {
 			return op{}, fmt.Errorf("ldap: %s %q: param %q (the approved userAccountControl) is required", act.Type, act.Target, ParamUserAccountControl)
 		}
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil {
-			return op{}, fmt.Errorf("ldap: %s %q: param %q: %w", act.Type, act.Target, ParamUserAccountControl, err)
+		if o.expectStatus == graph.StatusDisabled {
+			return op{}, fmt.Errorf("ldap: %s %q: the approved status is already disabled", act.Type, act.Target)
 		}
-		o.before = uint32(n)
+		o.before = *o.expectUAC
 		if o.before&uacAccountDisable != 0 {
 			return op{}, fmt.Errorf("ldap: %s %q: the approved userAccountControl %d is already disabled", act.Type, act.Target, o.before)
 		}
@@ -160,6 +172,62 @@ func (a *Actuator) resolve(act connectors.Action) (op, error) {
 		return op{}, fmt.Errorf("ldap: action %q: %w", act.Type, connectors.ErrUnsupported)
 	}
 	return o, nil
+}
+
+// expectations reads the approved state of the target from Params.
+func (o *op) expectations(act connectors.Action) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("ldap: %s %q: %s", act.Type, act.Target, fmt.Sprintf(format, args...))
+	}
+	v1, ok1 := act.Params[ParamUserAccountControl]
+	v2, ok2 := act.Params[ParamUserAccountControlAD]
+	if ok1 && ok2 && v1 != v2 {
+		return fail("params %q=%q and %q=%q disagree", ParamUserAccountControl, v1, ParamUserAccountControlAD, v2)
+	}
+	if ok2 {
+		v1, ok1 = v2, true
+	}
+	if ok1 {
+		n, err := strconv.ParseUint(v1, 10, 32)
+		if err != nil {
+			return fail("param %q: %v", ParamUserAccountControl, err)
+		}
+		u := uint32(n)
+		o.expectUAC = &u
+	}
+	switch st := act.Params[ParamStatus]; st {
+	case "", graph.StatusActive, graph.StatusDisabled:
+		o.expectStatus = st
+	default:
+		return fail("param %q: want %q or %q, got %q", ParamStatus, graph.StatusActive, graph.StatusDisabled, st)
+	}
+	if o.expectUAC != nil && o.expectStatus != "" && (*o.expectUAC&uacAccountDisable != 0) != (o.expectStatus == graph.StatusDisabled) {
+		return fail("params %q=%d and %q=%q contradict each other", ParamUserAccountControl, *o.expectUAC, ParamStatus, o.expectStatus)
+	}
+	return nil
+}
+
+// checkExpected compares the live entry with the approved state.
+func (o op) checkExpected(s *session) error {
+	if o.expectUAC == nil && o.expectStatus == "" {
+		return nil
+	}
+	cur, err := readUAC(s, o.dn)
+	if err != nil {
+		return err
+	}
+	if o.expectUAC != nil && cur != *o.expectUAC {
+		return fmt.Errorf("ldap: %s %q: userAccountControl is %d, approved %d: %w",
+			o.typ, o.dn, cur, *o.expectUAC, connectors.ErrTargetChanged)
+	}
+	status := graph.StatusActive
+	if cur&uacAccountDisable != 0 {
+		status = graph.StatusDisabled
+	}
+	if o.expectStatus != "" && status != o.expectStatus {
+		return fmt.Errorf("ldap: %s %q: account is %s, approved %s: %w", o.typ, o.dn, status, o.expectStatus, connectors.ErrTargetChanged)
+	}
+	return nil
 }
 
 // Plan returns the LDIF change record Execute would send. It does not
@@ -185,17 +253,12 @@ func (a *Actuator) Execute(ctx context.Context, act connectors.Action) (connecto
 	}
 	defer s.Close()
 
+	if err := o.checkExpected(s); err != nil {
+		return connectors.Step{}, err
+	}
 	req := goldap.NewModifyRequest("", nil)
 	switch o.typ {
 	case ActionDeactivate:
-		cur, err := readUAC(s, o.dn)
-		if err != nil {
-			return connectors.Step{}, err
-		}
-		if cur != o.before {
-			return connectors.Step{}, fmt.Errorf("ldap: disable %q: userAccountControl is %d, approved %d: %w",
-				o.dn, cur, o.before, connectors.ErrTargetChanged)
-		}
 		req.DN = o.dn
 		req.Delete("userAccountControl", []string{strconv.FormatUint(uint64(o.before), 10)})
 		req.Add("userAccountControl", []string{strconv.FormatUint(uint64(o.after), 10)})

@@ -9,6 +9,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/connectortest"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -68,6 +69,26 @@ func TestPlan(t *testing.T) {
 		{name: "disable an account approved as already disabled",
 			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "514"}},
 			wantErr: "already disabled"},
+		{
+			name:   "disable with the AD attribute name and a status snapshot",
+			action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "status": "active"}},
+			wantCall: "dn: cn=svc-sql,ou=service accounts,dc=example,dc=com\nchangetype: modify\n" +
+				"delete: userAccountControl\nuserAccountControl: 512\n-\nadd: userAccountControl\nuserAccountControl: 514\n-\n",
+			wantUndo: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
+				"user_account_control_before": "512", "user_account_control_after": "514"},
+		},
+		{name: "snapshot params that disagree",
+			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "user_account_control": "66048"}},
+			wantErr: "disagree"},
+		{name: "snapshot that contradicts itself",
+			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "user_account_control": "514", "status": "active"}},
+			wantErr: "contradict"},
+		{name: "disable approved as disabled",
+			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "512", "status": "disabled"}},
+			wantErr: "contradict"},
+		{name: "unknown status",
+			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "status": "gone"}},
+			wantErr: `param "status"`},
 		{name: "membership without group",
 			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL},
 			wantErr: `param "group"`},
@@ -200,6 +221,18 @@ func TestActuatorLive(t *testing.T) {
 		act := connectors.Action{Type: ActionRemoveMembership, Target: svcWeb, Params: map[string]string{ParamGroup: sqlAdmins}}
 		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) {
 			t.Fatalf("execute = %v, want ErrTargetChanged", err)
+		}
+	})
+
+	t.Run("membership removal refuses when the member's approved state changed", func(t *testing.T) {
+		// svc-web was left at 66082 (disabled) by the previous subtest
+		act := connectors.Action{Type: ActionRemoveMembership, Target: svcWeb,
+			Params: map[string]string{ParamGroup: webOps, ParamStatus: graph.StatusActive}}
+		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) || !strings.Contains(err.Error(), "disabled") {
+			t.Fatalf("execute = %v, want ErrTargetChanged naming the disabled status", err)
+		}
+		if len(connectortest.Edges([]*graph.Subgraph{readLive(t, d)}, graph.EdgeMemberOf, svcWeb, webOps)) != 1 {
+			t.Fatal("the refused removal removed the membership")
 		}
 	})
 

@@ -25,8 +25,9 @@ const (
 
 // Action parameters: the approved state, which Execute re-checks.
 const (
-	// ParamCanLogin must be "true": the role could log in when approved
-	// (the node's attrs.can_login).
+	// ParamCanLogin is the approved attrs.can_login of the target role:
+	// required ("true") for ActionDeactivate, checked when present on the
+	// other actions.
 	ParamCanLogin = AttrCanLogin
 	// ParamPrivilege is the ACL privilege to revoke (SELECT, CONNECT...).
 	ParamPrivilege = "privilege"
@@ -92,6 +93,9 @@ type op struct {
 	priv   string
 	obj    objectRef
 	group  string
+	// expectLogin is the approved can_login ("true"/"false") of the
+	// target role for revokes, checked when set.
+	expectLogin string
 }
 
 const (
@@ -197,6 +201,17 @@ func (a *Actuator) resolve(act connectors.Action) (op, error) {
 		}
 		o.typ = ActionDeactivate
 		return o, nil
+	}
+	switch v := act.Params[ParamCanLogin]; v {
+	case "", "true", "false":
+		o.expectLogin = v
+	default:
+		return fail("param %q: want true or false, got %q", ParamCanLogin, v)
+	}
+	if o.expectLogin != "" && public {
+		return fail("PUBLIC has no can_login")
+	}
+	switch act.Type {
 	case ActionRevokeGrant:
 		if r := act.Params[ParamRole]; r != "" {
 			group = r
@@ -345,6 +360,19 @@ func (a *Actuator) Execute(ctx context.Context, act connectors.Action) (connecto
 	}
 	defer tx.Rollback(context.Background())
 
+	if o.typ != ActionDeactivate && o.expectLogin != "" {
+		var login bool
+		err := tx.QueryRow(ctx, `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, o.role).Scan(&login)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return connectors.Step{}, fmt.Errorf("postgres: %s: role %q no longer exists: %w", o.sql(), o.role, connectors.ErrTargetChanged)
+		}
+		if err != nil {
+			return connectors.Step{}, fmt.Errorf("postgres: %s: re-read: %w", o.sql(), err)
+		}
+		if strconv.FormatBool(login) != o.expectLogin {
+			return connectors.Step{}, fmt.Errorf("postgres: %s: can_login is %t, approved %s: %w", o.sql(), login, o.expectLogin, connectors.ErrTargetChanged)
+		}
+	}
 	before, err := o.read(ctx, tx)
 	if err != nil {
 		return connectors.Step{}, fmt.Errorf("postgres: %s: re-read: %w", o.sql(), err)

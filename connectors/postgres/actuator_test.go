@@ -63,6 +63,9 @@ func TestPlan(t *testing.T) {
 		{name: "target is not a role",
 			action:  connectors.Action{Type: ActionDeactivate, Target: orders, Params: map[string]string{"can_login": "true"}},
 			wantErr: "is not a role"},
+		{name: "bad can_login snapshot",
+			action:  connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid("app_rw"), "can_login": "yes"}},
+			wantErr: `param "can_login"`},
 		{name: "PUBLIC membership",
 			action:  connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid(PublicRole)}},
 			wantErr: "implicit"},
@@ -215,6 +218,16 @@ func testActuator(t *testing.T, f *fixture) {
 		sgs := connectortest.Read(t, r)
 		if !reachableActions(sgs[0], rid("etl"), orders)["INSERT"] {
 			t.Error("after rollback etl no longer reaches INSERT on orders")
+		}
+	})
+	t.Run("actuator refuses a revoke when the role's approved login state changed", func(t *testing.T) {
+		act := connectors.Action{Type: ActionRevokeGrant, Target: rid("app_ro"),
+			Params: map[string]string{ParamPrivilege: "SELECT", ParamResource: orders, ParamCanLogin: "true"}}
+		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) || !strings.Contains(err.Error(), "can_login is false") {
+			t.Fatalf("execute = %v, want ErrTargetChanged on can_login", err)
+		}
+		if !direct(t, "app_ro", "SELECT") {
+			t.Fatal("the refused revoke changed the grant")
 		}
 	})
 	t.Run("actuator refuses a privilege that is not granted", func(t *testing.T) {
