@@ -2,6 +2,7 @@ package planner
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
@@ -47,7 +48,10 @@ var kindWords = []struct {
 	{[]string{"oauth app", "app registration", "app", "application", "integration"}, []graph.Kind{graph.KindOAuthApp}, ""},
 	{[]string{"role"}, []graph.Kind{graph.KindRole}, ""},
 	{[]string{"group"}, []graph.Kind{graph.KindGroup}, ""},
-	{[]string{"human user", "user", "person", "people", "employee"}, []graph.Kind{graph.KindUser}, ""},
+	{[]string{"human user", "person", "people", "employee"}, []graph.Kind{graph.KindUser}, ""},
+	// Source "users" that software runs as (IAM users with keys) are
+	// service accounts in the model.
+	{[]string{"user"}, []graph.Kind{graph.KindUser, graph.KindServiceAccount}, ""},
 	{[]string{"machine identit", "machine identity", "non-human identit", "non-human identity", "nhi", "identit", "identity", "account", "principal", "thing"}, nil, ""},
 }
 
@@ -148,15 +152,49 @@ func groupField(w string) string {
 	return w
 }
 
+// matchKinds collects every kind the question names ("roles and users"),
+// most specific phrase first; a matched phrase is blanked so "service
+// account" is not also read as "account". A subtype applies only when the
+// question names one kind of thing.
 func matchKinds(q string) ([]graph.Kind, string, bool) {
+	var kinds []graph.Kind
+	subtype := ""
+	hits := 0
+	generic := false
+	rest := " " + q + " "
 	for _, kw := range kindWords {
 		for _, w := range kw.words {
-			if containsWord(q, w) || (strings.HasSuffix(w, "identit") && strings.Contains(q, w)) {
-				return kw.kinds, kw.subtype, true
+			hit := containsWord(rest, w) || (strings.HasSuffix(w, "identit") && strings.Contains(rest, w))
+			if !hit {
+				continue
 			}
+			hits++
+			for _, suffix := range []string{"es ", "s ", " "} {
+				rest = strings.ReplaceAll(rest, " "+w+suffix, " # ")
+			}
+			rest = strings.ReplaceAll(rest, w, "#")
+			if kw.kinds == nil {
+				generic = true
+			}
+			subtype = kw.subtype
+			for _, k := range kw.kinds {
+				if !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+			break
 		}
 	}
-	return nil, "", false
+	if hits == 0 {
+		return nil, "", false
+	}
+	if hits > 1 {
+		subtype = ""
+	}
+	if generic && len(kinds) == 0 {
+		return nil, "", true
+	}
+	return kinds, subtype, true
 }
 
 func matchSources(q string) []string {
