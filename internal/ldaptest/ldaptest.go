@@ -25,6 +25,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -49,6 +50,10 @@ const BaseDN = "dc=example,dc=com"
 // AdminDN is the root DN of every test server; its password is random per
 // server (Server.AdminPassword).
 const AdminDN = "cn=admin," + BaseDN
+
+// errExited is slapd stopping during startup, typically because another
+// process took a port between freePorts and slapd binding it.
+var errExited = errors.New("slapd exited during startup")
 
 // startTimeout bounds how long Start waits for slapd to accept a bind.
 const startTimeout = 30 * time.Second
@@ -117,15 +122,13 @@ func Start(t testing.TB, cfg Config) *Server {
 
 	// A port picked free can be taken before slapd binds it; slapd then
 	// exits at once and another pair is tried.
-	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		lastErr = s.launch(slapd, conf)
-		if lastErr == nil {
+		if err = s.launch(slapd, conf); !errors.Is(err, errExited) {
 			break
 		}
 	}
-	if lastErr != nil {
-		t.Fatalf("ldaptest: start slapd: %v", lastErr)
+	if err != nil {
+		t.Fatalf("ldaptest: start slapd: %v", err)
 	}
 	t.Cleanup(s.stop)
 	s.addBase(t)
@@ -165,7 +168,7 @@ func (s *Server) launch(slapd, conf string) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("slapd exited: %s", strings.TrimSpace(s.log.String()))
+			return fmt.Errorf("%w: %s", errExited, strings.TrimSpace(s.log.String()))
 		case <-deadline.C:
 			s.stop()
 			return fmt.Errorf("slapd not ready after %v: %w (log: %s)", startTimeout, err, s.log.String())
