@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 
+	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -42,7 +43,7 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 	arn := func(kind, name string) map[string]string {
 		return map[string]string{graph.AttrARN: "arn:aws:iam::" + acct.id + ":" + kind + "/" + name}
 	}
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: acct.alias,
+	e.accountNode(graph.Node{ID: src, Name: acct.alias,
 		Attrs: map[string]string{graph.AttrEnvironment: acct.env, "account_id": acct.id}})
 	created := Reference.Add(-900 * day)
 
@@ -63,9 +64,17 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 			Attrs: arn("policy", name)})
 		return pfx + "policy/" + name
 	}
-	adminPol := policy("AdministratorAccess")
+	// AWS-managed policies are scoped to the account, as the AWS connector
+	// ids them.
+	awsPolicy := func(name string) string {
+		id := pfx + "aws-managed-policy/" + name
+		e.node(graph.Node{ID: id, Kind: graph.KindPolicy, Name: name, Subtype: "aws_managed", CreatedAt: created,
+			Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::aws:policy/" + name}})
+		return id
+	}
+	adminPol := awsPolicy("AdministratorAccess")
 	e.grant(adminPol, src, "*", "*", graph.PrivAdmin, "AdministratorAccess")
-	roPol := policy("ReadOnlyAccess")
+	roPol := awsPolicy("ReadOnlyAccess")
 	for _, a := range []string{"*:Describe*", "*:Get*", "*:List*"} {
 		e.grant(roPol, src, a, "*", graph.PrivRead, "ReadOnlyAccess")
 	}
@@ -206,11 +215,12 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 
 // awsUser adds one IAM user with its access keys; perms attaches its
 // permissions. The user's use is recorded on its first access key, as
-// CloudTrail attributes calls to the key.
+// CloudTrail attributes calls to the key; awsUser returns that key's id
+// (the user's when it has no key).
 func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, perms func(id string), targets []string, leakFirst bool) string {
 	id := "aws:" + acct.id + ":user/" + name
 	n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: name, CreatedAt: p.created,
-		Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::" + acct.id + ":user/service/" + name, "path": "/service/"}}
+		Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::" + acct.id + ":user/" + name, "path": "/"}}
 	e.own(&n, p, "owner", "CreateUser")
 	e.node(n)
 	perms(id)
@@ -223,7 +233,8 @@ func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, per
 	}
 	from := id
 	for k := 1; k <= keys; k++ {
-		kid := id + "/access_key/" + itoa(k)
+		keyID := e.token("AKIA", 16, upper32)
+		kid := awsid.AccessKeyNodeID(acct.id, name, keyID)
 		created, last := e.credTimes(p, k == 1)
 		c := graph.Node{ID: kid, Kind: graph.KindCredential, Subtype: "access_key", CreatedAt: created, LastUsedAt: last}
 		if created.Sub(p.created) > 30*day {
@@ -232,7 +243,7 @@ func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, per
 		if k == 2 && e.chance(0.3) {
 			c.Status = graph.StatusDisabled
 		}
-		e.secretCred(&c, e.token("AKIA", 16, upper32), "aws-access-token", leakFirst && k == 1)
+		e.secretCred(&c, keyID, "aws-access-token", leakFirst && k == 1)
 		c.Name = name + " " + c.Attrs[graph.AttrKeyIDMasked]
 		e.node(c)
 		e.edge(id, kid, graph.EdgeHasCredential)
@@ -244,7 +255,7 @@ func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, per
 		return id
 	}
 	e.used(from, p, awsActions, targets...)
-	return id
+	return from
 }
 
 // ciDeployer is the CI user every demo question starts from: it deploys
@@ -252,13 +263,13 @@ func (w *world) awsUser(e *emitter, acct awsAccount, name string, p profile, per
 // its first key is found in a repository.
 func (w *world) ciDeployer(e *emitter, acct awsAccount, ciGroup, deployRole, artifacts, cluster string) {
 	p := fixed("platform", 700, 0, false, ownPresent)
-	id := w.awsUser(e, acct, "ci-deployer", p, func(id string) {
+	key := w.awsUser(e, acct, "ci-deployer", p, func(id string) {
 		e.edge(id, ciGroup, graph.EdgeMemberOf)
 		e.viaEdge(id, deployRole, graph.EdgeCanAssume, "trust policy", false)
 		e.viaEdge(id, "aws:222222222222:role/deploy-"+apps[0].name, graph.EdgeCanAssume, "trust policy (cross-account)", false)
 	}, nil, true)
-	e.sg.AddEdge(graph.Edge{From: id + "/access_key/1", To: artifacts, Kind: graph.EdgeUsed, LastSeen: p.lastUse,
+	e.sg.AddEdge(graph.Edge{From: key, To: artifacts, Kind: graph.EdgeUsed, LastSeen: p.lastUse,
 		Attrs: w.interned(graph.AttrUsedAction, "s3:PutObject", graph.AttrSourceIP, e.ips[0], graph.AttrUserAgent, "aws-cli/2.15.30")})
-	e.sg.AddEdge(graph.Edge{From: id + "/access_key/1", To: cluster, Kind: graph.EdgeUsed, LastSeen: p.lastUse.Add(-3 * day),
+	e.sg.AddEdge(graph.Edge{From: key, To: cluster, Kind: graph.EdgeUsed, LastSeen: p.lastUse.Add(-3 * day),
 		Attrs: w.interned(graph.AttrUsedAction, "ecs:UpdateService", graph.AttrSourceIP, e.ips[0], graph.AttrUserAgent, "aws-cli/2.15.30")})
 }

@@ -178,7 +178,7 @@ type world struct {
 	size   int
 	counts [numFamilies]int
 	people people
-	repos  []string // GitHub repositories, "acme/<name>"
+	repos  []string // GitHub repository names, without the "acme/" owner
 	own    *graph.Subgraph
 	leaks  []leak
 	// attrs interns edge attribute maps ("via", used-edge facts, owns
@@ -206,9 +206,9 @@ func newWorld(cfg Config) *world {
 	nRepos := len(apps) + size/100
 	for k := range nRepos {
 		name, _ := appAt(k)
-		w.repos = append(w.repos, "acme/"+name)
+		w.repos = append(w.repos, name)
 	}
-	w.repos = append(w.repos, "acme/infrastructure", "acme/terraform-modules", "acme/dotfiles", "acme/docs")
+	w.repos = append(w.repos, "infrastructure", "terraform-modules", "dotfiles", "docs")
 	return w
 }
 
@@ -263,6 +263,10 @@ type emitter struct {
 	rng *rand.Rand
 	ips []string // the source's few client addresses, for used edges
 	uas []string
+	// account is the node id of the source's account, project, tenant,
+	// cluster, organization, directory or database; every identity gets
+	// an in_account edge to it.
+	account string
 }
 
 func (w *world) newEmitter(source string, userAgents ...string) *emitter {
@@ -280,7 +284,20 @@ func (e *emitter) reserve(n int) {
 	e.sg.Edges = slices.Grow(e.sg.Edges, 5*n+256)
 }
 
-func (e *emitter) node(n graph.Node) { e.sg.AddNode(n) }
+func (e *emitter) node(n graph.Node) {
+	e.sg.AddNode(n)
+	if n.Kind.IsIdentity() && e.account != "" {
+		e.edge(n.ID, e.account, graph.EdgeInAccount)
+	}
+}
+
+// accountNode adds the source's account node and makes it the target of
+// identities' in_account edges.
+func (e *emitter) accountNode(n graph.Node) {
+	n.Kind = graph.KindAccount
+	e.node(n)
+	e.account = n.ID
+}
 
 func (e *emitter) edge(from, to string, kind graph.EdgeKind) {
 	e.sg.AddEdge(graph.Edge{From: from, To: to, Kind: kind})

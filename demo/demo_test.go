@@ -142,6 +142,7 @@ func TestEdgeDirections(t *testing.T) {
 		graph.EdgeCreatedBy: {func(n *graph.Node) bool { return identity(n) || n.Kind == graph.KindCredential }, func(n *graph.Node) bool {
 			return n.Kind == graph.KindHuman || identity(n)
 		}},
+		graph.EdgeInAccount: {identity, func(n *graph.Node) bool { return n.Kind == graph.KindAccount }},
 		graph.EdgeLeaked: {func(n *graph.Node) bool { return n.Kind == graph.KindCredential }, func(n *graph.Node) bool {
 			return n.Kind == graph.KindResource
 		}},
@@ -427,10 +428,16 @@ func TestStory(t *testing.T) {
 		}
 	})
 	t.Run("ci-deployer key leaked", func(t *testing.T) {
-		fp := node(ci.ID + "/access_key/1").Attrs[graph.AttrFingerprint]
+		fps := map[string]bool{}
+		for _, k := range m.creds(ci.ID) {
+			if !strings.HasPrefix(k, "aws:111111111111:access-key/ci-deployer/AKIA…") {
+				t.Errorf("key id %s not in the AWS connector's form", k)
+			}
+			fps[node(k).Attrs[graph.AttrFingerprint]] = true
+		}
 		found := false
 		for _, n := range m.nodes {
-			if n.Source == "gitleaks:demo" && n.Attrs[graph.AttrFingerprint] == fp {
+			if n.Source == "gitleaks:demo" && fps[n.Attrs[graph.AttrFingerprint]] {
 				found = len(m.outOf(n.ID, graph.EdgeLeaked)) == 1
 			}
 		}

@@ -37,24 +37,27 @@ func (w *world) entra() *graph.Subgraph {
 	e := w.newEmitter(src, "MSAL.NET/4.59.0", "msal-go/1.2.0", "Microsoft Graph PowerShell/2.15")
 	pfx := src + ":"
 	created := Reference.Add(-1200 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: entraTenant, Subtype: "tenant",
+	tenant := pfx + "tenant"
+	e.accountNode(graph.Node{ID: tenant, Name: entraTenant, Subtype: "tenant",
 		Attrs: map[string]string{"tenant_id": e.guid()}})
-	res := []string{pfx + "resource/microsoft-graph", pfx + "resource/sharepoint-online", pfx + "resource/exchange-online"}
+	// Resource APIs by their well-known application ids.
+	res := []string{pfx + "api/00000003-0000-0000-c000-000000000000", pfx + "api/00000003-0000-0ff1-ce00-000000000000",
+		pfx + "api/00000002-0000-0ff1-ce00-000000000000"}
 	for i, name := range []string{"Microsoft Graph", "SharePoint Online", "Exchange Online"} {
 		e.node(graph.Node{ID: res[i], Kind: graph.KindResource, Subtype: "service_principal", Name: name, CreatedAt: created})
 	}
-	ga := pfx + "role/global-administrator"
+	ga := pfx + "directoryRole/62e90394-69f5-4237-9190-012177145e10"
 	e.node(graph.Node{ID: ga, Kind: graph.KindRole, Name: "Global Administrator", CreatedAt: created,
 		Attrs: map[string]string{"template_id": "62e90394-69f5-4237-9190-012177145e10"}})
-	e.grant(ga, src, "*", "*", graph.PrivAdmin, "Global Administrator")
-	appAdmin := pfx + "role/application-administrator"
+	e.grant(ga, tenant, "*", "*", graph.PrivAdmin, "Global Administrator")
+	appAdmin := pfx + "directoryRole/9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
 	e.node(graph.Node{ID: appAdmin, Kind: graph.KindRole, Name: "Application Administrator", CreatedAt: created,
 		Attrs: map[string]string{"template_id": "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"}})
-	e.grant(appAdmin, src, "microsoft.directory/applications/allProperties/update", "*", graph.PrivWrite, "Application Administrator")
-	readers := pfx + "role/directory-readers"
+	e.grant(appAdmin, tenant, "microsoft.directory/applications/allProperties/update", "*", graph.PrivWrite, "Application Administrator")
+	readers := pfx + "directoryRole/88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
 	e.node(graph.Node{ID: readers, Kind: graph.KindRole, Name: "Directory Readers", CreatedAt: created,
 		Attrs: map[string]string{"template_id": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"}})
-	e.grant(readers, src, "microsoft.directory/users/read", "*", graph.PrivRead, "Directory Readers")
+	e.grant(readers, tenant, "microsoft.directory/users/read", "*", graph.PrivRead, "Directory Readers")
 
 	perm := func(id string, gp graphPerm) {
 		e.grant(id, res[gp.resource], gp.name, "*", gp.priv, "appRoleAssignment")
@@ -103,7 +106,7 @@ func (w *world) entra() *graph.Subgraph {
 					e.viaEdge(id, ga, graph.EdgeMemberOf, "directory role assignment", false)
 				} else {
 					// It can assign itself any directory role.
-					e.grant(id, src, "RoleManagement.ReadWrite.Directory", "*", graph.PrivAdmin, "appRoleAssignment")
+					e.grant(id, tenant, "RoleManagement.ReadWrite.Directory", "*", graph.PrivAdmin, "appRoleAssignment")
 				}
 			}
 			k := 1 + e.rng.IntN(3)

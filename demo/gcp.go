@@ -32,7 +32,8 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 	e := w.newEmitter(src, "google-api-go-client/0.5", "gcloud/470.0.0", "google-cloud-sdk python/3.11")
 	pfx := src + ":"
 	created := Reference.Add(-900 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: proj.id, Subtype: "project",
+	projID := pfx + "projects/" + proj.id
+	e.accountNode(graph.Node{ID: projID, Name: "projects/" + proj.id, Subtype: "project",
 		Attrs: map[string]string{graph.AttrEnvironment: proj.env, "project_id": proj.id}})
 	buckets := make([]string, len(teams))
 	datasets := make([]string, len(teams))
@@ -50,17 +51,17 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 		t := indexOf(teams, a.team)
 		p := e.draw(a.team, true)
 		email := name + "@" + proj.id + ".iam.gserviceaccount.com"
-		id := pfx + "sa/" + email
+		id := pfx + "serviceAccounts/" + email
 		sa := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: email, CreatedAt: p.created, LastUsedAt: p.lastUse,
 			Attrs: map[string]string{graph.AttrEmail: email, "display_name": name + " service account"}}
 		e.own(&sa, p, "", "google.iam.admin.v1.CreateServiceAccount")
 		e.node(sa)
 		if p.admin {
-			e.grant(id, src, "roles/owner", "*", graph.PrivAdmin, binding)
+			e.grant(id, projID, "roles/owner", "*", graph.PrivAdmin, binding)
 		} else {
 			switch e.rng.IntN(5) {
 			case 0:
-				e.grant(id, src, "roles/viewer", "*", graph.PrivRead, binding)
+				e.grant(id, projID, "roles/viewer", "*", graph.PrivRead, binding)
 			case 1:
 				e.grant(id, buckets[t], "roles/storage.objectViewer", "gs://"+proj.id+"-"+a.team, graph.PrivRead, "bucket IAM policy")
 			case 2:
@@ -68,7 +69,7 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 			case 3:
 				e.grant(id, datasets[t], "roles/bigquery.dataEditor", a.team+"_warehouse", graph.PrivWrite, "dataset IAM policy")
 			default:
-				e.grant(id, src, "roles/editor", "*", graph.PrivWrite, binding)
+				e.grant(id, projID, "roles/editor", "*", graph.PrivWrite, binding)
 			}
 		}
 		// User-managed keys; the rest authenticate with attached or
@@ -81,7 +82,7 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 			keys = 1
 		}
 		for k := 1; k <= keys; k++ {
-			kid := id + "/key/" + itoa(k)
+			kid := id + "/keys/" + itoa(k)
 			c := graph.Node{ID: kid, Kind: graph.KindCredential, Subtype: "sa_key", Name: name + " key " + itoa(k)}
 			c.CreatedAt, c.LastUsedAt = e.credTimes(p, k == 1)
 			// An org policy limits key lifetime in some projects.
@@ -92,7 +93,7 @@ func (w *world) gcp(proj gcpProject, idx, nProj int) *graph.Subgraph {
 			e.node(c)
 			e.edge(id, kid, graph.EdgeHasCredential)
 		}
-		e.used(id, p, gcpActions, buckets[t], datasets[t], src)
+		e.used(id, p, gcpActions, buckets[t], datasets[t], projID)
 	}
 	return e.sg
 }

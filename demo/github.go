@@ -30,7 +30,7 @@ func (w *world) github() *graph.Subgraph {
 	e := w.newEmitter(src, "git/2.44.0", "octokit-rest.js/20.0.2", "GitHub-Hookshot/8e03811", "go-github/v82")
 	pfx := src + ":"
 	created := Reference.Add(-1500 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: githubOrg, Subtype: "organization"})
+	e.accountNode(graph.Node{ID: src, Name: githubOrg, Subtype: "organization"})
 	repoID := func(r string) string { return pfx + "repo/" + r }
 	for k, r := range w.repos {
 		team := "platform"
@@ -39,7 +39,7 @@ func (w *world) github() *graph.Subgraph {
 			team = a.team
 		}
 		e.node(graph.Node{ID: repoID(r), Kind: graph.KindResource, Subtype: "repository", Name: r, CreatedAt: created,
-			Attrs: map[string]string{"visibility": "private", graph.AttrTeam: team}})
+			Attrs: map[string]string{"visibility": "private", "full_name": githubOrg + "/" + r, graph.AttrTeam: team}})
 	}
 	teamID := func(t string) string { return pfx + "team/" + t }
 	for _, t := range teams {
@@ -138,7 +138,7 @@ func (w *world) github() *graph.Subgraph {
 		name, a := appAt(j)
 		title := name + "-deploy"
 		p := e.draw(a.team, false)
-		id := pfx + "deploy_key/" + r + "/" + itoa(j/len(w.repos)+1)
+		id := pfx + "deploy_key/" + itoa(60000000+j)
 		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Subtype: "deploy_key", Name: title + " (" + r + ")",
 			CreatedAt: p.created, LastUsedAt: p.lastUse, Attrs: map[string]string{"title": title, "repository": r}}
 		e.own(&n, p, "", "")

@@ -39,10 +39,10 @@ func (w *world) gitleaks() *graph.Subgraph {
 		commit := e.token("", 40, lowerHex)
 		id := pfx + "finding/" + itoa(i+1)
 		e.node(graph.Node{ID: id, Kind: graph.KindCredential, Subtype: l.subtype,
-			Name:      l.rule + " in " + repo + "/" + file + ":" + line,
+			Name:      l.masked + " (" + l.rule + ") in " + githubOrg + "/" + repo + "/" + file + ":" + line,
 			CreatedAt: e.between(maxTime(l.created, Reference.Add(-400*day)), Reference.Add(-time.Hour)),
 			Attrs: map[string]string{graph.AttrFingerprint: l.fingerprint, graph.AttrKeyIDMasked: l.masked,
-				"rule": l.rule, "commit": commit, "file": file, "line": line}})
+				"rule": l.rule, "commit": commit, "file": file, "line": line, "repo": githubOrg + "/" + repo}})
 		e.sg.AddEdge(graph.Edge{From: id, To: "github:" + githubOrg + ":repo/" + repo, Kind: graph.EdgeLeaked,
 			Attrs: map[string]string{"rule": l.rule, "commit": commit, "file": file, "line": line}})
 	}

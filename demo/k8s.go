@@ -31,7 +31,8 @@ func (w *world) k8s(cl k8sCluster, idx, nCl int) *graph.Subgraph {
 	e := w.newEmitter(src, "kubectl/v1.30.2", "client-go/v0.30.1", "argocd-application-controller/v2.11.3")
 	pfx := src + ":"
 	created := Reference.Add(-800 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: cl.name, Subtype: "cluster",
+	clusterID := pfx + "cluster"
+	e.accountNode(graph.Node{ID: clusterID, Name: cl.name, Subtype: "cluster",
 		Attrs: map[string]string{graph.AttrEnvironment: cl.env}})
 	nsID := func(ns string) string { return pfx + "ns/" + ns }
 	namespaces := append(append([]string{}, teams...), "kube-system", "argocd", "monitoring")
@@ -45,10 +46,10 @@ func (w *world) k8s(cl k8sCluster, idx, nCl int) *graph.Subgraph {
 		return id
 	}
 	admin := clusterRole("cluster-admin")
-	e.grant(admin, src, "*", "*", graph.PrivAdmin, "ClusterRole cluster-admin")
+	e.grant(admin, clusterID, "*", "*", graph.PrivAdmin, "ClusterRole cluster-admin")
 	view := clusterRole("view")
 	for _, v := range []string{"get", "list", "watch"} {
-		e.grant(view, src, v, "*", graph.PrivRead, "ClusterRole view")
+		e.grant(view, clusterID, v, "*", graph.PrivRead, "ClusterRole view")
 	}
 	deployer := make([]string, len(teams))
 	reader := make([]string, len(teams))
@@ -87,7 +88,7 @@ func (w *world) k8s(cl k8sCluster, idx, nCl int) *graph.Subgraph {
 			e.node(c)
 			e.edge(id, tid, graph.EdgeHasCredential)
 		}
-		e.used(id, p, k8sActions, nsID(ns), src)
+		e.used(id, p, k8sActions, nsID(ns), clusterID)
 	}
 
 	n := split(w.counts[famK8s], nCl, idx)

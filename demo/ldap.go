@@ -23,7 +23,7 @@ func (w *world) ldap() *graph.Subgraph {
 	e := w.newEmitter(src)
 	pfx := src + ":"
 	created := Reference.Add(-3000 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: "acme.example", Subtype: "directory",
+	e.accountNode(graph.Node{ID: src, Name: "acme.example", Subtype: "directory",
 		Attrs: map[string]string{"base_dn": ldapBase}})
 	dnID := func(dn string) string { return pfx + strings.ToLower(dn) }
 	var ous []string

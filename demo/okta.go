@@ -19,7 +19,7 @@ func (w *world) okta() *graph.Subgraph {
 	e := w.newEmitter(src, "okta-sdk-golang/2.20.0", "okta-sdk-python/2.9.5", "Okta-Terraform/4.8.0")
 	pfx := src + ":"
 	created := Reference.Add(-1400 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: oktaOrg, Subtype: "org"})
+	e.accountNode(graph.Node{ID: src, Name: oktaOrg, Subtype: "org"})
 	res := map[string]string{}
 	var resIDs []string
 	for _, r := range []string{"users", "groups", "apps", "logs"} {

@@ -29,7 +29,7 @@ func (w *world) postgres(db pgDB, idx, nDB int) *graph.Subgraph {
 	e := w.newEmitter(src, "pgx/v5.12", "psycopg/3.1.18", "PostgreSQL JDBC Driver 42.7")
 	pfx := src + ":"
 	created := Reference.Add(-1000 * day)
-	e.node(graph.Node{ID: src, Kind: graph.KindAccount, Name: db.name, Subtype: "database",
+	e.accountNode(graph.Node{ID: src, Name: db.name, Subtype: "database",
 		Attrs: map[string]string{graph.AttrEnvironment: db.env}})
 	var tables []string
 	for _, t := range []string{"public.orders", "public.customers", "public.payments", "audit.events"} {
