@@ -270,6 +270,9 @@ func (s *Service) Rollback(ctx context.Context, id string, u Undoer, by Actor) (
 		jctx := context.WithoutCancel(ctx)
 		if uerr != nil {
 			q, err := s.update(jctx, id, by, func(p *Proposal) error {
+				if p.ActionPhase(i) != PhaseUndoStarted {
+					return fmt.Errorf("%w: undo of action %d changed under us", ErrWrongState, i)
+				}
 				now := s.clock.Now().UTC()
 				p.Journal = append(p.Journal, JournalEntry{Action: i, Phase: PhaseUndoFailed, Error: uerr.Error(), At: now})
 				// The action is still in effect: mark it done again so
@@ -305,7 +308,8 @@ func (s *Service) Rollback(ctx context.Context, id string, u Undoer, by Actor) (
 
 // ResolveUnknown records what a person found on the live system for an
 // action (or undo) whose outcome was unknown: applied says whether the
-// call took effect. For an action found applied, step is the undo data
+// call took effect. An undo found applied counts as undone; one found not
+// applied leaves the action in effect. For an action found applied, step is the undo data
 // Rollback will pass to the Undoer (the executor never returned it); an
 // empty step makes the Undoer work from live state or refuse. The proposal
 // stays failed; afterwards Rollback can undo what is in effect.
@@ -314,8 +318,10 @@ func (s *Service) ResolveUnknown(ctx context.Context, id string, i int, applied 
 		return nil, fmt.Errorf("approval: resolve %s: %w", id, ErrReasonRequired)
 	}
 	p, err := s.update(ctx, id, by, func(p *Proposal) error {
-		if p.State != StateFailed {
-			return fmt.Errorf("%w: resolve needs state failed, is %s", ErrWrongState, p.State)
+		// A crash during Rollback leaves a done proposal with an undo of
+		// unknown outcome; a crash during Execute leaves a failed one.
+		if p.State != StateFailed && p.State != StateDone {
+			return fmt.Errorf("%w: resolve needs state failed or done, is %s", ErrWrongState, p.State)
 		}
 		if i < 0 || i >= len(p.Actions) {
 			return fmt.Errorf("%w: no action %d", ErrInvalidProposal, i)

@@ -152,3 +152,58 @@ func TestResolveUnknownRules(t *testing.T) {
 		})
 	}
 }
+
+// goexitUndo dies in the middle of undoing target.
+type goexitUndo struct {
+	recorder
+	target string
+}
+
+func (g *goexitUndo) Rollback(ctx context.Context, a connectors.Action, done connectors.Step) error {
+	if a.Target == g.target {
+		runtime.Goexit()
+	}
+	return g.recorder.Rollback(ctx, a, done)
+}
+
+func TestCrashDuringRollback(t *testing.T) {
+	for _, applied := range []bool{true, false} {
+		name := map[bool]string{true: "undo had happened", false: "undo had not happened"}[applied]
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, storeMakers()["bolt"](t))
+			ctx := context.Background()
+			p := e.approved(t)
+			if _, err := e.svc.Execute(ctx, p.ID, &recorder{}, sam); err != nil {
+				t.Fatal(err)
+			}
+			crash := &goexitUndo{target: p.Actions[1].Target}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				e.svc.Rollback(ctx, p.ID, crash, sam)
+			}()
+			<-done
+			if !slices.Equal(crash.undos, []string{p.Actions[2].Target}) {
+				t.Fatalf("undos before crash %v", crash.undos)
+			}
+			rec := &recorder{}
+			if _, err := e.svc.Rollback(ctx, p.ID, rec, sam); !errors.Is(err, ErrUnknownOutcome) {
+				t.Fatalf("Rollback after crash = %v, want ErrUnknownOutcome", err)
+			}
+			if _, err := e.svc.ResolveUnknown(ctx, p.ID, 1, applied, connectors.Step{}, sam, "looked at the console"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.svc.Rollback(ctx, p.ID, rec, sam)
+			if err != nil || got.State != StateRolledBack {
+				t.Fatalf("Rollback after resolving = %v, %v", got, err)
+			}
+			want := []string{p.Actions[0].Target}
+			if !applied {
+				want = []string{p.Actions[1].Target, p.Actions[0].Target}
+			}
+			if !slices.Equal(rec.undos, want) {
+				t.Errorf("undos after resolving %v, want %v (action 2 never undone twice)", rec.undos, want)
+			}
+		})
+	}
+}

@@ -136,6 +136,9 @@ func escalationGroup(p *Proposal) string {
 // approved at once.
 func (s *Service) Propose(ctx context.Context, p *Proposal, by Actor) (*Proposal, error) {
 	now := s.clock.Now().UTC()
+	if len(p.Document) > 0 && !json.Valid(p.Document) {
+		return nil, fmt.Errorf("approval: propose: %w: document is not valid JSON", ErrInvalidProposal)
+	}
 	p = p.clone()
 	p.Requester = by.ID
 	if err := s.validateNew(p, now); err != nil {

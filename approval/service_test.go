@@ -304,6 +304,7 @@ func TestProposeValidation(t *testing.T) {
 		{"escalate without ttl", func(p *Proposal) { p.Rule.EscalationTTL = 0 }, "escalation_ttl"},
 		{"escalate without group", func(p *Proposal) { p.Rule.Group, p.Rule.EscalateTo = "", ""; p.Rule.Required = 1 }, "escalate_to"},
 		{"more approvers than eligible", func(p *Proposal) { p.Rule.Required = 4 }, "only 3 eligible"},
+		{"document not JSON", func(p *Proposal) { p.Document = []byte(`{"plan":`) }, "document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
