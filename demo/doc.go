@@ -20,7 +20,7 @@
 //	gcp:<project>            14% service accounts, two thirds with user-managed keys (acme-prod, acme-staging, acme-data)
 //	entra:acme.onmicrosoft.com 11% app registrations, 1% AI agents (ai-support-agent), client secrets and certificates
 //	k8s:<cluster>            26% service accounts (prod-cluster, staging-cluster), legacy token secrets, IRSA to AWS
-//	github:acme               3% GitHub Apps, 2% machine-user bots with PATs, 2% deploy keys
+//	github:acme               3% GitHub Apps, 2% machine-user bots with PATs, 2% deploy keys (one key each)
 //	okta:acme.okta.com        3% service apps, 2% service users with API tokens
 //	ldap:dc=acme,dc=example  10% AD service accounts (password never expires; Domain Admins via nested groups)
 //	postgres:<database>       8% login roles (orders-db, billing-db, analytics-db, staging-db), some superusers
@@ -34,10 +34,18 @@
 // created_by edge in the AWS, GCP and Entra sources. The sources carry no
 // other owner hints (no team tags, no managed_by), so owner inference run
 // on the demo finds a subset of these owners and never contradicts them.
-// About 60% of identities hold credentials. Secrets are
-// never generated into the output: credentials carry a masked id and the
-// SHA-256 fingerprint of a fake id, and the "gitleaks:demo" subgraph holds
-// findings whose fingerprints match the leaked ones.
+// Secrets are never generated into the output: credentials carry a masked
+// id and the SHA-256 fingerprint of a fake id, and the "gitleaks:demo"
+// subgraph holds findings whose fingerprints match the leaked ones, each
+// with a leaked_in edge to a github:acme repository.
+//
+// Node ids take the forms the connectors give them where one exists
+// ("aws:<account>:access-key/<user>/AKIA…WXYZ/<fingerprint prefix>",
+// "gcp:<project>:serviceAccounts/<email>", "entra:<tenant>:app/<app id>",
+// "k8s:<cluster>:sa/<namespace>/<name>", "github:acme:repo/<name>"), so
+// questions written against the demo read the same on real data. Every
+// identity has an in_account edge to its account, project, tenant,
+// cluster, organization, directory or database.
 //
 // The demo always contains, among others: aws:111111111111:user/ci-deployer
 // (deploys to prod and, across accounts, staging through deploy roles; its
@@ -57,10 +65,12 @@
 //
 // # Determinism and scale
 //
-// Config.Size counts identities exactly; credentials (about 0.5 per
-// identity), humans (0.1), and the groups, roles, policies and resources
-// of each source come on top, about 1.6 nodes and 3.5 edges per identity
-// in all.
+// Config.Size counts identities exactly. Credentials (about 0.5 per
+// identity; 44% of identities hold at least one), humans (0.1 per
+// identity), and the groups, roles, policies and resources of each source
+// come on top: about 1.6 nodes and 5.5 edges per identity at 10k and
+// above, more at small sizes, where each source's fixed structure
+// weighs more.
 //
 // Each source draws from its own PCG stream seeded by Config.Seed and the
 // source name, so Generate is reproducible byte for byte. Stream emits one
