@@ -24,7 +24,7 @@ var (
 // service does: a reader configuration plus the actuator's own account.
 func actuatorFor(t *testing.T, d *directory) connectors.Actuator {
 	t.Helper()
-	r := newLDIFReader(t, d.readerOpts(connectors.Options{
+	r := newReader(t, d.readerOpts(connectors.Options{
 		"actuator-bind-dn": actuatorDN, "actuator-password-file": d.actuatorPW}))
 	a, ok := r.(connectors.Actuator)
 	if !ok {
@@ -272,7 +272,7 @@ func TestActuatorLive(t *testing.T) {
 
 func readLive(t *testing.T, d *directory) *graph.Subgraph {
 	t.Helper()
-	sgs, err := newLDIFReader(t, d.readerOpts(nil)).Read(context.Background())
+	sgs, err := newReader(t, d.readerOpts(nil)).Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ var fixtureSecrets = []string{"ExampleOnly-NotASecret-1", "ExampleOnly-Desc-2"}
 
 func id(dn string) string { return "ldap:example.com:" + dn }
 
-func newLDIFReader(t *testing.T, opts connectors.Options) connectors.Reader {
+func newReader(t *testing.T, opts connectors.Options) connectors.Reader {
 	t.Helper()
 	r, err := connectors.New("ldap", opts, connectors.Env{})
 	if err != nil {
@@ -278,7 +278,7 @@ func adminClosure(sg *graph.Subgraph) map[string]bool {
 
 func TestLDIFFile(t *testing.T) {
 	sgs := connectortest.Suite(t, func() connectors.Reader {
-		return newLDIFReader(t, connectors.Options{"from": fixture})
+		return newReader(t, connectors.Options{"from": fixture})
 	}, fixtureSecrets)
 	checkADFixture(t, sgs)
 }
@@ -291,7 +291,7 @@ func TestLDIFFormats(t *testing.T) {
 	}
 	t.Run("ldapsearch -L: trailer, inetOrgPerson, groupOfNames, createTimestamp, OU base", func(t *testing.T) {
 		sgs := connectortest.Suite(t, func() connectors.Reader {
-			return newLDIFReader(t, connectors.Options{"from": "testdata/ldapsearch-L.ldif", "base-dn": "ou=apps,dc=example,dc=net"})
+			return newReader(t, connectors.Options{"from": "testdata/ldapsearch-L.ldif", "base-dn": "ou=apps,dc=example,dc=net"})
 		}, nil)
 		src := "ldap:ou=apps,dc=example,dc=net"
 		if sgs[0].Source != src {
@@ -310,7 +310,7 @@ func TestLDIFFormats(t *testing.T) {
 
 func testLDIFDE(t *testing.T, file string) {
 	sgs := connectortest.Suite(t, func() connectors.Reader {
-		return newLDIFReader(t, connectors.Options{"from": file})
+		return newReader(t, connectors.Options{"from": file})
 	}, nil)
 	if sgs[0].Source != "ldap:corp.example.org" {
 		t.Fatalf("source %q, want ldap:corp.example.org (inferred from the dc= suffix)", sgs[0].Source)
@@ -356,11 +356,11 @@ func TestLDIFBad(t *testing.T) {
 			if tt.base != "" {
 				opts["base-dn"] = tt.base
 			}
-			connectortest.Bad(t, newLDIFReader(t, opts), tt.want...)
+			connectortest.Bad(t, newReader(t, opts), tt.want...)
 		})
 	}
 	t.Run("missing file", func(t *testing.T) {
-		connectortest.Bad(t, newLDIFReader(t, connectors.Options{"from": "testdata/nope.ldif"}), "testdata/nope.ldif")
+		connectortest.Bad(t, newReader(t, connectors.Options{"from": "testdata/nope.ldif"}), "testdata/nope.ldif")
 	})
 }
 
@@ -397,7 +397,7 @@ func TestOptions(t *testing.T) {
 		})
 	}
 	t.Run("reader without actuator credentials cannot act", func(t *testing.T) {
-		r := newLDIFReader(t, connectors.Options{"from": fixture})
+		r := newReader(t, connectors.Options{"from": fixture})
 		if _, ok := r.(connectors.Actuator); ok {
 			t.Fatal("a read-only configuration implements connectors.Actuator")
 		}

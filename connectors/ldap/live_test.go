@@ -92,12 +92,12 @@ func TestLive(t *testing.T) {
 	secrets := append([]string{"reader-test-password", "actuator-test-password"}, fixtureSecrets...)
 
 	live := connectortest.Suite(t, func() connectors.Reader {
-		return newLDIFReader(t, d.readerOpts(nil))
+		return newReader(t, d.readerOpts(nil))
 	}, secrets)
 	checkADFixture(t, live)
 
 	t.Run("the server and the LDIF export give the same graph", func(t *testing.T) {
-		file := connectortest.Read(t, newLDIFReader(t, connectors.Options{"from": fixture}))
+		file := connectortest.Read(t, newReader(t, connectors.Options{"from": fixture}))
 		if !reflect.DeepEqual(live, file) {
 			t.Fatalf("live and LDIF subgraphs differ:\nlive %+v\nfile %+v", live, file)
 		}
@@ -106,7 +106,7 @@ func TestLive(t *testing.T) {
 	t.Run("paging is what gets past the size limit", func(t *testing.T) {
 		// one page larger than the server's size.pr limit is refused, which
 		// proves the limit is in force and the default read pages
-		r := newLDIFReader(t, d.readerOpts(connectors.Options{"page-size": "1000"}))
+		r := newReader(t, d.readerOpts(connectors.Options{"page-size": "1000"}))
 		_, err := r.Read(context.Background())
 		if err == nil || !goldap.IsErrorAnyOf(errors.Unwrap(err), goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded) {
 			t.Fatalf("read with page size 1000 = %v, want a size/admin limit error", err)
@@ -124,7 +124,7 @@ func TestLive(t *testing.T) {
 	}
 	for _, tt := range tlsTests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newLDIFReader(t, d.readerOpts(tt.extra))
+			r := newReader(t, d.readerOpts(tt.extra))
 			sgs, err := r.Read(context.Background())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -156,7 +156,7 @@ func TestLive(t *testing.T) {
 	}
 	for _, tt := range badTests {
 		t.Run(tt.name, func(t *testing.T) {
-			connectortest.Bad(t, newLDIFReader(t, tt.opts), tt.want...)
+			connectortest.Bad(t, newReader(t, tt.opts), tt.want...)
 		})
 	}
 
@@ -183,7 +183,7 @@ cn: svc-nosam
 sn: svc-nosam
 servicePrincipalName: HTTP/nosam.example.com
 `)
-		connectortest.Bad(t, newLDIFReader(t, d.readerOpts(connectors.Options{"base-dn": "ou=broken,dc=example,dc=com"})),
+		connectortest.Bad(t, newReader(t, d.readerOpts(connectors.Options{"base-dn": "ou=broken,dc=example,dc=com"})),
 			`entry "cn=svc-nosam,ou=broken,dc=example,dc=com"`, `attribute "sAMAccountName"`, "missing")
 	})
 }
@@ -191,5 +191,5 @@ servicePrincipalName: HTTP/nosam.example.com
 // liveNode reads the directory again and returns one node.
 func liveNode(t *testing.T, d *directory, nodeID string) graph.Node {
 	t.Helper()
-	return connectortest.Find(t, connectortest.Read(t, newLDIFReader(t, d.readerOpts(nil))), nodeID)
+	return connectortest.Find(t, connectortest.Read(t, newReader(t, d.readerOpts(nil))), nodeID)
 }
