@@ -97,6 +97,7 @@ type principal struct {
 	// principal's grants, so principals sharing them share results.
 	denySig string
 	inline  []namedDoc
+	group   *groupDetail // for groups
 }
 
 type namedDoc struct {
@@ -119,6 +120,7 @@ type builder struct {
 	in        *input
 	graphs    map[string]*graph.Subgraph // by account
 	seen      map[string]map[string]bool // account -> node ids
+	nodeIdx   map[string]map[string]int  // account -> node id -> index in Nodes
 	policies  map[string]*parsedPolicy   // by ARN
 	groups    map[string]map[string]*groupDetail
 	loaded    map[string]bool     // accounts with IAM data in this read
@@ -147,7 +149,7 @@ func build(in *input) ([]*graph.Subgraph, error) {
 
 func newBuilder(in *input) *builder {
 	return &builder{
-		in: in, graphs: map[string]*graph.Subgraph{}, seen: map[string]map[string]bool{},
+		in: in, graphs: map[string]*graph.Subgraph{}, seen: map[string]map[string]bool{}, nodeIdx: map[string]map[string]int{},
 		policies: map[string]*parsedPolicy{}, groups: map[string]map[string]*groupDetail{},
 		loaded: map[string]bool{}, edgeIndex: map[string]map[string]int{}, polAccts: map[string][]string{},
 	}
@@ -202,6 +204,7 @@ func (b *builder) sg(account string) *graph.Subgraph {
 	g := &graph.Subgraph{Source: awsid.SourceName(account)}
 	b.graphs[account] = g
 	b.seen[account] = map[string]bool{}
+	b.nodeIdx[account] = map[string]int{}
 	b.edgeIndex[account] = map[string]int{}
 	b.addNode(account, graph.Node{ID: awsid.AccountNodeID(account), Kind: graph.KindAccount, Name: account,
 		Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::" + account + ":root"}})
@@ -215,6 +218,7 @@ func (b *builder) addNode(account string, n graph.Node) bool {
 		return false
 	}
 	b.seen[account][n.ID] = true
+	b.nodeIdx[account][n.ID] = len(g.Nodes)
 	g.AddNode(n)
 	return true
 }

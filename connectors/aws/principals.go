@@ -26,7 +26,7 @@ func (b *builder) principals() ([]*principal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("aws: authorization-details %q: $.GroupDetailList[%d].Arn: %w", name, i, err)
 		}
-		p := &principal{id: id, account: acct, kind: graph.KindGroup}
+		p := &principal{id: id, account: acct, kind: graph.KindGroup, group: g}
 		if err := b.addInline(p, fmt.Sprintf("$.GroupDetailList[%d].GroupPolicyList", i), g.GroupPolicyList); err != nil {
 			return nil, err
 		}
@@ -94,7 +94,7 @@ func (b *builder) principals() ([]*principal, error) {
 		}
 		p.admin, p.adminC = p.set.Admin()
 		if members[p] == 0 {
-			for _, ap := range b.groupAttachedByID(p) {
+			for _, ap := range p.group.AttachedManagedPolicies {
 				pol := b.policy(ap.PolicyArn, ap.PolicyName)
 				pol.holders = append(pol.holders, p)
 			}
@@ -148,15 +148,6 @@ func (b *builder) groupAttached(account, name string) []attachedPolicy {
 	return nil
 }
 
-func (b *builder) groupAttachedByID(p *principal) []attachedPolicy {
-	for _, g := range b.groups[p.account] {
-		if id, _ := awsid.PrincipalNodeID(g.Arn); id == p.id {
-			return g.AttachedManagedPolicies
-		}
-	}
-	return nil
-}
-
 // addInline parses a principal's inline policies into its set. Their
 // grants edges start at the principal itself (an inline policy has no
 // identity of its own), so the documents are kept for emitGrants.
@@ -190,13 +181,11 @@ func (b *builder) addManaged(p *principal, list []attachedPolicy, holds bool) {
 
 // nodeRef returns a pointer to an emitted node so late facts can be added.
 func (b *builder) nodeRef(account, id string) *graph.Node {
-	g := b.graphs[account]
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		if g.Nodes[i].ID == id {
-			return &g.Nodes[i]
-		}
+	i, ok := b.nodeIdx[account][id]
+	if !ok {
+		return nil
 	}
-	return nil
+	return &b.graphs[account].Nodes[i]
 }
 
 func setEffective(n *graph.Node, p *principal) {
