@@ -334,7 +334,11 @@ func (r *Reader) build(roles map[uint32]*role, members []membership, acls []aclR
 			// SET ROLE, which it may do at will
 			e.Kind, e.Attrs = graph.EdgeCanAssume, map[string]string{graph.AttrVia: "SET ROLE"}
 		default:
-			continue // PostgreSQL 16 grant with neither INHERIT nor SET: no privileges flow
+			// PostgreSQL 16 grant with neither INHERIT nor SET: no
+			// privileges flow, so there is no edge to draw
+			r.cfg.Logger.Debug("postgres: membership without INHERIT or SET skipped",
+				"source", src, "role", g.name, "member", mem.name)
+			continue
 		}
 		if m.admin {
 			if e.Attrs == nil {
