@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/steward-oss/steward/connectors/aws"
 	_ "github.com/steward-oss/steward/connectors/cloudtrail"
+	_ "github.com/steward-oss/steward/connectors/conjur"
 	_ "github.com/steward-oss/steward/connectors/entra"
 	_ "github.com/steward-oss/steward/connectors/gcp"
 	_ "github.com/steward-oss/steward/connectors/github"
