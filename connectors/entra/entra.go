@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -39,8 +40,10 @@ func init() {
 }
 
 const (
-	defaultGraph = "https://graph.microsoft.com/v1.0"
-	defaultARM   = "https://management.azure.com"
+	// requestTimeout bounds one page request; a whole read is bounded by ctx.
+	requestTimeout = 2 * time.Minute
+	defaultGraph   = "https://graph.microsoft.com/v1.0"
+	defaultARM     = "https://management.azure.com"
 )
 
 // Reader reads one tenant.
@@ -63,7 +66,7 @@ var _ connectors.Reader = (*Reader)(nil)
 func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, error) {
 	r := &Reader{from: opts["from"], tenant: strings.ToLower(opts["tenant"]), endpoint: opts["endpoint"],
 		tokenFile: opts["token-file"], subscription: opts["subscription"], armEndpoint: opts["arm-endpoint"],
-		armTokenFile: opts["arm-token-file"], readFile: env.ReadFile, log: env.Logger, client: http.DefaultClient}
+		armTokenFile: opts["arm-token-file"], readFile: env.ReadFile, log: env.Logger, client: &http.Client{Timeout: requestTimeout}}
 	if r.readFile == nil {
 		r.readFile = os.ReadFile
 	}

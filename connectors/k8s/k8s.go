@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 
 	"github.com/steward-oss/steward/connectors"
@@ -45,8 +44,6 @@ type Reader struct {
 	cluster    string
 	auditLog   string
 	log        *slog.Logger
-	// transport, when set, wraps the live client's transport (tests).
-	transport func(http.RoundTripper) http.RoundTripper
 }
 
 var _ connectors.Reader = (*Reader)(nil)

@@ -54,9 +54,6 @@ func (r *Reader) readLive(ctx context.Context) (*inventory, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if r.transport != nil {
-		cfg.Wrap(r.transport)
-	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("k8s: client: %w", err)
