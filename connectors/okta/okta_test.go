@@ -153,12 +153,14 @@ func server(t *testing.T, dir, token string, fail map[string]int) *httptest.Serv
 		if a := r.URL.Query().Get("after"); a != "" {
 			n, _ = strconv.Atoi(strings.TrimPrefix(a, "cursor"))
 		}
-		if r.URL.Query().Get("limit") != "200" {
-			t.Errorf("%s: limit=%q", r.URL.Path, r.URL.Query().Get("limit"))
+		if want := map[bool]string{true: "200", false: ""}[pagedWithLimit(r.URL.Path)]; r.URL.Query().Get("limit") != want {
+			t.Errorf("%s: limit=%q, want %q", r.URL.Path, r.URL.Query().Get("limit"), want)
 		}
 		w.Header().Add("Link", fmt.Sprintf(`<%s%s>; rel="self"`, srv.URL, r.URL.RequestURI()))
 		if n < len(pages) {
-			w.Header().Add("Link", fmt.Sprintf(`<%s%s?after=cursor%d&limit=200>; rel="next"`, srv.URL, r.URL.Path, n+1))
+			q := r.URL.Query()
+			q.Set("after", fmt.Sprintf("cursor%d", n+1))
+			w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, srv.URL, r.URL.Path, q.Encode()))
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(pages[n-1].data)

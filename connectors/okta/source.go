@@ -112,7 +112,11 @@ func (r *Reader) client() (*client, error) {
 const maxPages = 100000
 
 func (c *client) pages(ctx context.Context, apiPath string) ([]page, error) {
-	next := c.base.ResolveReference(&url.URL{Path: apiPath, RawQuery: "limit=200"})
+	u := &url.URL{Path: apiPath}
+	if pagedWithLimit(apiPath) {
+		u.RawQuery = "limit=200"
+	}
+	next := c.base.ResolveReference(u)
 	var out []page
 	for i := 0; next != nil; i++ {
 		if i == maxPages {
@@ -143,6 +147,19 @@ func (c *client) pages(ctx context.Context, apiPath string) ([]page, error) {
 		}
 	}
 	return out, nil
+}
+
+// pagedWithLimit reports the list endpoints documented to take a limit
+// parameter; the others (roles, grants, API tokens) get none rather than
+// an unknown parameter.
+func pagedWithLimit(apiPath string) bool {
+	switch {
+	case apiPath == "/api/v1/apps", apiPath == "/api/v1/users", apiPath == "/api/v1/groups":
+		return true
+	case strings.HasPrefix(apiPath, "/api/v1/groups/") && strings.HasSuffix(apiPath, "/users"):
+		return true
+	}
+	return false
 }
 
 var linkRE = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
