@@ -58,6 +58,7 @@ type ActuatorConfig struct {
 	BindDN       string
 	PasswordFile string
 	TLS          *tls.Config
+	StartTLS     bool
 	ReadFile     func(string) ([]byte, error)
 }
 
@@ -247,7 +248,7 @@ func (a *Actuator) Execute(ctx context.Context, act connectors.Action) (connecto
 	if err != nil {
 		return connectors.Step{}, err
 	}
-	s, err := bind(ctx, a.cfg.URL, a.cfg.TLS, a.cfg.BindDN, a.cfg.PasswordFile, a.cfg.ReadFile)
+	s, err := bind(ctx, endpoint{a.cfg.URL, a.cfg.TLS, a.cfg.StartTLS}, a.cfg.BindDN, a.cfg.PasswordFile, a.cfg.ReadFile)
 	if err != nil {
 		return connectors.Step{}, err
 	}
@@ -299,7 +300,7 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 	if want := o.undo(); !sameUndo(want, done.Undo) {
 		return fmt.Errorf("ldap: rollback %s %q: step undo data %v does not belong to this action", act.Type, act.Target, done.Undo)
 	}
-	s, err := bind(ctx, a.cfg.URL, a.cfg.TLS, a.cfg.BindDN, a.cfg.PasswordFile, a.cfg.ReadFile)
+	s, err := bind(ctx, endpoint{a.cfg.URL, a.cfg.TLS, a.cfg.StartTLS}, a.cfg.BindDN, a.cfg.PasswordFile, a.cfg.ReadFile)
 	if err != nil {
 		return err
 	}

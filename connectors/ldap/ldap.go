@@ -46,6 +46,7 @@ const (
 	OptPageSize             = "page-size"
 	OptInsecureSkipVerify   = "insecure-skip-verify"
 	OptCAFile               = "ca-file"
+	OptStartTLS             = "start-tls"
 	OptActuatorBindDN       = "actuator-bind-dn"
 	OptActuatorPasswordFile = "actuator-password-file"
 )
@@ -69,7 +70,8 @@ func init() {
 			{Name: OptFrom, Usage: "path of an LDIF export to read instead of a server"},
 			{Name: OptPageSize, Usage: fmt.Sprintf("entries per page of the paged search (default %d)", DefaultPageSize)},
 			{Name: OptInsecureSkipVerify, Usage: "do not verify the server certificate (testing only)", Bool: true},
-			{Name: OptCAFile, Usage: "PEM file of CA certificates to trust for ldaps:// (e.g. the enterprise CA)"},
+			{Name: OptCAFile, Usage: "PEM file of CA certificates to trust for ldaps:// or start-tls (e.g. the enterprise CA)"},
+			{Name: OptStartTLS, Usage: "upgrade an ldap:// connection with StartTLS before binding", Bool: true},
 			{Name: OptActuatorBindDN, Usage: "DN the actuator binds as to disable accounts and remove memberships (separate from bind-dn)"},
 			{Name: OptActuatorPasswordFile, Usage: "file holding the actuator's bind password"},
 		},
@@ -85,8 +87,10 @@ type Config struct {
 	BaseDN       string
 	From         string // LDIF export; exclusive with URL
 	PageSize     uint32
-	// TLS is used for ldaps:// URLs; nil means system roots.
+	// TLS is used for ldaps:// URLs and StartTLS; nil means system roots.
 	TLS *tls.Config
+	// StartTLS upgrades an ldap:// connection before the bind.
+	StartTLS bool
 	// ReadFile reads PasswordFile and From; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
 	Logger   *slog.Logger
@@ -110,6 +114,9 @@ func NewReader(cfg Config) (*Reader, error) {
 		}
 		if cfg.BaseDN == "" || cfg.BindDN == "" || cfg.PasswordFile == "" {
 			return nil, errors.New("ldap: url needs base-dn, bind-dn and password-file")
+		}
+		if cfg.StartTLS && strings.HasPrefix(cfg.URL, "ldaps:") {
+			return nil, errors.New("ldap: start-tls is for ldap:// URLs; ldaps:// is already TLS")
 		}
 	}
 	if cfg.BaseDN != "" {
@@ -160,6 +167,11 @@ func newFromOptions(opts connectors.Options, env connectors.Env) (connectors.Rea
 		return nil, err
 	}
 	cfg.TLS = tc
+	if v := opts[OptStartTLS]; v != "" {
+		if cfg.StartTLS, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("ldap: option %s: %w", OptStartTLS, err)
+		}
+	}
 	r, err := NewReader(cfg)
 	if err != nil {
 		return nil, err
@@ -172,7 +184,7 @@ func newFromOptions(opts connectors.Options, env connectors.Env) (connectors.Rea
 	}
 	a, err := NewActuator(ActuatorConfig{
 		URL: cfg.URL, BaseDN: cfg.BaseDN, BindDN: opts[OptActuatorBindDN],
-		PasswordFile: opts[OptActuatorPasswordFile], TLS: tc, ReadFile: readFile,
+		PasswordFile: opts[OptActuatorPasswordFile], TLS: tc, StartTLS: cfg.StartTLS, ReadFile: readFile,
 	})
 	if err != nil {
 		return nil, err
@@ -254,14 +266,14 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 
 // search runs one paged subtree search for the objects the connector maps.
 func (r *Reader) search(ctx context.Context) ([]*entry, error) {
-	conn, err := bind(ctx, r.cfg.URL, r.cfg.TLS, r.cfg.BindDN, r.cfg.PasswordFile, r.cfg.ReadFile)
+	if u, _ := url.Parse(r.cfg.URL); u.Scheme == "ldap" && !r.cfg.StartTLS && !isLoopback(u.Hostname()) {
+		r.cfg.Logger.Warn("ldap: bind password sent without TLS; use ldaps:// or start-tls", "url", r.cfg.URL)
+	}
+	conn, err := bind(ctx, endpoint{r.cfg.URL, r.cfg.TLS, r.cfg.StartTLS}, r.cfg.BindDN, r.cfg.PasswordFile, r.cfg.ReadFile)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	if u, _ := url.Parse(r.cfg.URL); u.Scheme == "ldap" && !isLoopback(u.Hostname()) {
-		r.cfg.Logger.Warn("ldap: bind password sent without TLS; use ldaps://", "url", r.cfg.URL)
-	}
 	req := goldap.NewSearchRequest(r.cfg.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
 		"(|(objectClass=person)(objectClass=group)(objectClass=groupOfNames))", requested, nil)
 	res, err := conn.SearchWithPaging(req, r.cfg.PageSize)
@@ -291,9 +303,17 @@ func (r *Reader) search(ctx context.Context) ([]*entry, error) {
 	return out, nil
 }
 
-// bind dials rawURL and binds. The connection is closed when ctx ends, so
-// a cancelled read does not hang on a slow server.
-func bind(ctx context.Context, rawURL string, tc *tls.Config, dn, passwordFile string, readFile func(string) ([]byte, error)) (*session, error) {
+// endpoint is where and how to connect.
+type endpoint struct {
+	url      string
+	tls      *tls.Config
+	startTLS bool
+}
+
+// bind dials ep and binds. The connection is closed when ctx ends, so a
+// cancelled read does not hang on a slow server.
+func bind(ctx context.Context, ep endpoint, dn, passwordFile string, readFile func(string) ([]byte, error)) (*session, error) {
+	rawURL, tc := ep.url, ep.tls
 	pw, err := readFile(passwordFile)
 	if err != nil {
 		return nil, fmt.Errorf("ldap: read password file: %w", err)
@@ -335,6 +355,19 @@ func bind(ctx context.Context, rawURL string, tc *tls.Config, dn, passwordFile s
 	conn := goldap.NewConn(c, u.Scheme == "ldaps")
 	conn.Start()
 	s := &session{Conn: conn, stop: context.AfterFunc(ctx, func() { conn.Close() })}
+	if ep.startTLS {
+		c := tc.Clone()
+		if c == nil {
+			c = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if c.ServerName == "" {
+			c.ServerName = u.Hostname()
+		}
+		if err := conn.StartTLS(c); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("ldap: starttls with %s: %w", rawURL, err)
+		}
+	}
 	if err := conn.Bind(dn, password); err != nil {
 		s.Close()
 		if ctx.Err() != nil {

@@ -386,6 +386,8 @@ func TestOptions(t *testing.T) {
 			"password-file": pw, "actuator-bind-dn": "CN=r,dc=x", "actuator-password-file": pw}, "must differ from bind-dn"},
 		{"actuator without password", connectors.Options{"url": "ldap://h", "base-dn": "dc=x", "bind-dn": "cn=r,dc=x",
 			"password-file": pw, "actuator-bind-dn": "cn=w,dc=x"}, "actuator-password-file"},
+		{"start-tls on ldaps", connectors.Options{"url": "ldaps://h", "base-dn": "dc=x", "bind-dn": "cn=r,dc=x",
+			"password-file": pw, "start-tls": "true"}, "already TLS"},
 		{"ca file without PEM", connectors.Options{"from": fixture, "ca-file": pw}, "no PEM certificates"},
 	}
 	for _, tt := range tests {

@@ -121,6 +121,8 @@ func TestLive(t *testing.T) {
 		{name: "ldaps with ca-file", extra: connectors.Options{"url": d.LDAPSURL, "ca-file": d.caFile}},
 		{name: "ldaps with insecure-skip-verify", extra: connectors.Options{"url": d.LDAPSURL, "insecure-skip-verify": "true"}},
 		{name: "ldaps refuses an untrusted certificate", extra: connectors.Options{"url": d.LDAPSURL}, wantErr: "certificate"},
+		{name: "start-tls with ca-file", extra: connectors.Options{"start-tls": "true", "ca-file": d.caFile}},
+		{name: "start-tls refuses an untrusted certificate", extra: connectors.Options{"start-tls": "true"}, wantErr: "starttls"},
 	}
 	for _, tt := range tlsTests {
 		t.Run(tt.name, func(t *testing.T) {
