@@ -105,6 +105,7 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 		p.Kinds = []graph.Kind{graph.KindUser, graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload, graph.KindRole, graph.KindAccount}
 	}
 	if scope == "cluster" {
+		w.Scope = "account"
 		p.Sources = []string{"k8s"}
 		p.Kinds = []graph.Kind{graph.KindWorkload, graph.KindServiceAccount}
 	}

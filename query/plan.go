@@ -77,6 +77,10 @@ type WhoCan struct {
 	Privilege graph.Privilege `json:"privilege,omitempty"`
 	Resource  string          `json:"resource"`
 	MaxDepth  int             `json:"max_depth,omitempty"`
+	// Scope "account" keeps only grants over a whole account (a cluster,
+	// project, AWS account, tenant: "cluster-wide"), not over one
+	// namespace or resource inside it.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Sort orders rows by a column.
@@ -198,6 +202,9 @@ func (p *Plan) Validate() error {
 		}
 		if p.WhoCan.Privilege != "" && p.WhoCan.Privilege.Rank() < 0 {
 			return &FieldError{"who_can.privilege", "want none, read, write or admin"}
+		}
+		if p.WhoCan.Scope != "" && p.WhoCan.Scope != "account" {
+			return &FieldError{"who_can.scope", "want \"account\" or nothing"}
 		}
 		if p.WhoCan.Action == "assume" && p.WhoCan.Resource == "" {
 			return &FieldError{"who_can.resource", "assume needs the role or identity to assume"}

@@ -179,6 +179,11 @@ func (ex *executor) whoCan(ctx context.Context) error {
 		if w.Resource != "" && !resourceMatch(ex.ix, e, w.Resource) {
 			continue
 		}
+		if w.Scope == "account" {
+			if t, ok := ex.ix.Lookup(e.To); !ok || ex.ix.Nodes[t].Kind != graph.KindAccount {
+				continue
+			}
+		}
 		g, ok := ex.ix.Lookup(e.From)
 		if !ok {
 			continue
