@@ -79,23 +79,25 @@ func LoadDir(dir string) (*Export, error) {
 	}{
 		{fileOrg, func(p string, d []byte) error { return decode(p, d, &ex.Org) }},
 		{fileInstallations, func(p string, d []byte) error {
-			var page gh.OrganizationInstallations
+			var page struct {
+				Installations []json.RawMessage `json:"installations"`
+			}
 			if err := decode(p, d, &page); err != nil {
 				return err
 			}
-			ex.Installations = append(ex.Installations, page.Installations...)
-			return nil
+			return decodeItems(p, "installations", page.Installations, &ex.Installations)
 		}},
 		{fileRepos, func(p string, d []byte) error { return appendPage(p, d, &ex.Repos) }},
 		{filePATs, func(p string, d []byte) error { return appendPage(p, d, &ex.PATs) }},
 		{fileCredAuths, func(p string, d []byte) error { return appendPage(p, d, &ex.CredAuths) }},
 		{fileSecrets, func(p string, d []byte) error {
-			var page gh.Secrets
+			var page struct {
+				Secrets []json.RawMessage `json:"secrets"`
+			}
 			if err := decode(p, d, &page); err != nil {
 				return err
 			}
-			ex.Secrets = append(ex.Secrets, page.Secrets...)
-			return nil
+			return decodeItems(p, "secrets", page.Secrets, &ex.Secrets)
 		}},
 		{fileOutside, func(p string, d []byte) error { return appendPage(p, d, &ex.Outside) }},
 	}
@@ -119,7 +121,7 @@ func LoadDir(dir string) (*Export, error) {
 	for _, repo := range sortedKeys(repos) {
 		if err := load(filepath.Join(dirKeys, repo+".json"), func(p string, d []byte) error {
 			var keys []*gh.Key
-			if err := decode(p, d, &keys); err != nil {
+			if err := appendPage(p, d, &keys); err != nil {
 				return err
 			}
 			ex.Keys[repo] = append(ex.Keys[repo], keys...)
@@ -174,13 +176,50 @@ func pageFiles(dir, name string) ([]string, error) {
 	return out, nil
 }
 
+// appendPage decodes a page that is a JSON array.
 func appendPage[T any](path string, data []byte, dst *[]T) error {
-	var page []T
-	if err := decode(path, data, &page); err != nil {
+	var raws []json.RawMessage
+	if err := decode(path, data, &raws); err != nil {
 		return err
 	}
-	*dst = append(*dst, page...)
+	return decodeItems(path, "", raws, dst)
+}
+
+// decodeItems decodes list elements one by one so an error names the
+// element: "installations[3].app_id".
+func decodeItems[T any](path, field string, raws []json.RawMessage, dst *[]T) error {
+	for i, raw := range raws {
+		var item T
+		if err := json.Unmarshal(raw, &item); err != nil {
+			at := fmt.Sprintf("%s[%d]", field, i)
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				at += "." + te.Field
+			} else {
+				at += badField[T](raw)
+			}
+			return fmt.Errorf("github: %s: at %s: %w", path, at, err)
+		}
+		*dst = append(*dst, item)
+	}
 	return nil
+}
+
+// badField finds which top-level field of an element fails to decode
+// (go-github's Timestamp errors do not say).
+func badField[T any](raw json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	for _, k := range sortedKeys(fields) {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		var item T
+		if json.Unmarshal(one, &item) != nil {
+			return "." + k
+		}
+	}
+	return ""
 }
 
 // decode unmarshals data, naming the file and the place of any error.
