@@ -37,8 +37,8 @@ const TeamPrefix = Source + ":team/"
 // AttrAlias marks a team group node whose attrs.email is a team alias row.
 const AttrAlias = "alias"
 
-// Columns is the header the roster must have, in any order.
-var Columns = []string{"email", "name", "team", "manager", "status", "end_date"}
+// columns is the header the roster must have, in any order.
+var columns = []string{"email", "name", "team", "manager", "status", "end_date"}
 
 func init() {
 	connectors.Register(connectors.Registration{
@@ -111,7 +111,7 @@ func Parse(file string, data []byte) (*graph.Subgraph, error) {
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, &Error{File: file, Line: 1, Msg: "empty file, want header " + strings.Join(Columns, ",")}
+		return nil, &Error{File: file, Line: 1, Msg: "empty file, want header " + strings.Join(columns, ",")}
 	}
 	if err != nil {
 		return nil, csvError(file, err)
@@ -120,9 +120,9 @@ func Parse(file string, data []byte) (*graph.Subgraph, error) {
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(h))] = i
 	}
-	for _, c := range Columns {
+	for _, c := range columns {
 		if _, ok := col[c]; !ok {
-			return nil, &Error{File: file, Line: 1, Column: c, Msg: "missing from header " + strings.Join(Columns, ",")}
+			return nil, &Error{File: file, Line: 1, Column: c, Msg: "missing from header " + strings.Join(columns, ",")}
 		}
 	}
 
