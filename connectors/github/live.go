@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v82/github"
 )
@@ -22,7 +23,8 @@ func (r *Reader) client() (*gh.Client, error) {
 	if token == "" {
 		return nil, fmt.Errorf("github: token file %s is empty", r.TokenFile)
 	}
-	c := gh.NewClient(&http.Client{}).WithAuthToken(token)
+	// A stalled connection must not hang a sync whose context has no deadline.
+	c := gh.NewClient(&http.Client{Timeout: 60 * time.Second}).WithAuthToken(token)
 	if r.BaseURL != "" {
 		u, err := url.Parse(r.BaseURL)
 		if err != nil || u.Scheme == "" || u.Host == "" {

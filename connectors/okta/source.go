@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // page is one response body and the name errors use for it (a file path
@@ -104,7 +105,8 @@ func (r *Reader) client() (*client, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("okta: option url: %q is not an absolute URL", r.BaseURL)
 	}
-	return &client{base: u, token: tok, http: &http.Client{}}, nil
+	// A stalled connection must not hang a sync whose context has no deadline.
+	return &client{base: u, token: tok, http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
 
 // maxPages bounds a pagination loop against a server that links to
