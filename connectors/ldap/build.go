@@ -66,6 +66,14 @@ var requested = []string{
 	"objectSid", "dNSHostName",
 }
 
+var requestedSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, a := range requested {
+		m[strings.ToLower(a)] = true
+	}
+	return m
+}()
+
 // classes of entry the connector turns into nodes.
 type class int
 
@@ -222,6 +230,13 @@ func build(baseDN string, entries []*entry, log *slog.Logger) (*graph.Subgraph, 
 		n, _ := normDN(e.DN)
 		if prev, dup := byDN[n]; dup {
 			return nil, &EntryError{Where: e.Where, DN: e.DN, Msg: "duplicate of entry " + prev.e.Where + " " + prev.e.DN}
+		}
+		for name := range e.Attrs {
+			if base, _, ok := strings.Cut(name, ";"); ok && requestedSet[base] {
+				// a file holding "member;range=0-1499" holds only a slice
+				return nil, &EntryError{Where: e.Where, DN: e.DN, Attr: name,
+					Msg: "attribute options (ranges) are not supported in an export: export the full values"}
+			}
 		}
 		ocs := e.values("objectClass")
 		if len(ocs) == 0 {

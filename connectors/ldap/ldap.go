@@ -287,20 +287,94 @@ func (r *Reader) search(ctx context.Context) ([]*entry, error) {
 	for _, le := range res.Entries {
 		e := &entry{DN: le.DN, Attrs: map[string][]string{}}
 		for _, a := range le.Attributes {
-			name := strings.ToLower(a.Name)
-			if i := strings.IndexByte(name, ';'); i >= 0 {
-				// AD splits large multi-valued attributes ("member;range=0-1499");
-				// reading only the first range would silently drop members.
-				return nil, &EntryError{DN: le.DN, Attr: a.Name,
-					Msg: "ranged or optioned attribute values are not supported; raise MaxValRange or read an LDIF export"}
+			name, vals := strings.ToLower(a.Name), a.ByteValues
+			if strings.IndexByte(name, ';') >= 0 {
+				// AD returns a multi-valued attribute larger than its
+				// MaxValRange in slices ("member;range=0-1499"); the rest
+				// must be fetched, or members would silently go missing.
+				attr, lo, hi, last, err := parseRange(name)
+				if err != nil || lo != 0 {
+					return nil, &EntryError{DN: le.DN, Attr: a.Name, Msg: "unsupported attribute option (only AD range retrieval is)"}
+				}
+				if !last {
+					more, err := fetchRanges(ctx, conn, le.DN, attr, hi+1)
+					if err != nil {
+						return nil, err
+					}
+					vals = append(vals, more...)
+				}
+				name = attr
 			}
-			for _, v := range a.ByteValues {
+			for _, v := range vals {
 				e.Attrs[name] = append(e.Attrs[name], string(v))
 			}
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// parseRange splits an AD range option, "member;range=1500-2999" or
+// "member;range=1500-*" (the last slice).
+func parseRange(name string) (attr string, lo, hi int, last bool, err error) {
+	attr, opt, _ := strings.Cut(name, ";")
+	spec, ok := strings.CutPrefix(opt, "range=")
+	if !ok {
+		return "", 0, 0, false, fmt.Errorf("option %q", opt)
+	}
+	los, his, ok := strings.Cut(spec, "-")
+	if !ok {
+		return "", 0, 0, false, fmt.Errorf("range %q", spec)
+	}
+	if lo, err = strconv.Atoi(los); err != nil || lo < 0 {
+		return "", 0, 0, false, fmt.Errorf("range %q", spec)
+	}
+	if his == "*" {
+		return attr, lo, 0, true, nil
+	}
+	if hi, err = strconv.Atoi(his); err != nil || hi < lo {
+		return "", 0, 0, false, fmt.Errorf("range %q", spec)
+	}
+	return attr, lo, hi, false, nil
+}
+
+// fetchRanges reads the values of attr on dn from index next onwards, one
+// base-object search per slice, as MS-ADTS 3.1.1.3.1.3.3 describes.
+func fetchRanges(ctx context.Context, s *session, dn, attr string, next int) ([][]byte, error) {
+	var out [][]byte
+	for {
+		want := fmt.Sprintf("%s;range=%d-*", attr, next)
+		res, err := s.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false,
+			"(objectClass=*)", []string{want}, nil))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("ldap: read %s of %q: %w", want, dn, ctx.Err())
+			}
+			return nil, fmt.Errorf("ldap: read %s of %q: %w", want, dn, err)
+		}
+		if len(res.Entries) != 1 {
+			return nil, &EntryError{DN: dn, Attr: want, Msg: fmt.Sprintf("range read returned %d entries", len(res.Entries))}
+		}
+		found := false
+		for _, a := range res.Entries[0].Attributes {
+			name := strings.ToLower(a.Name)
+			if !strings.HasPrefix(name, attr+";") {
+				continue
+			}
+			_, lo, hi, last, err := parseRange(name)
+			if err != nil || lo != next {
+				return nil, &EntryError{DN: dn, Attr: a.Name, Msg: fmt.Sprintf("asked for values from %d, got %q", next, a.Name)}
+			}
+			out = append(out, a.ByteValues...)
+			if last {
+				return out, nil
+			}
+			next, found = hi+1, true
+		}
+		if !found {
+			return nil, &EntryError{DN: dn, Attr: want, Msg: "range read returned no values"}
+		}
+	}
 }
 
 // endpoint is where and how to connect.

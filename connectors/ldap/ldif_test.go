@@ -347,6 +347,7 @@ func TestLDIFBad(t *testing.T) {
 		{"changetype-modify.ldif", "", []string{"changetype-modify.ldif:12", sok, `"modify"`}},
 		{"bad-base64.ldif", "", []string{"bad-base64.ldif:19", "CN=svc-sid,", `"objectSid"`, "base64"}},
 		{"bad-sid.ldif", "", []string{"bad-sid.ldif:11", "CN=svc-sid,", `"objectSid"`, "SID"}},
+		{"ranged-slice.ldif", "", []string{"ranged-slice.ldif:2", "CN=Big,", `"member;range=0-1"`, "ranges"}},
 		{"duplicate-dn.ldif", "", []string{"duplicate-dn.ldif:11", sok, "duplicate"}},
 		{"missing-sam.ldif", "ou=elsewhere,dc=example,dc=com", []string{"missing-sam.ldif:2", sok, "outside base DN"}},
 	}
