@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -236,6 +237,9 @@ func build(scope, k8sCluster string, ex *export) (*graph.Subgraph, error) {
 	for _, r := range ex.roles {
 		id := roleID(src, r.mount.path, r.name)
 		attrs := flatten(r.data)
+		for _, k := range sensitiveRoleFields {
+			delete(attrs, k)
+		}
 		attrs["auth_type"] = r.mount.typ
 		attrs["mount"] = r.mount.path
 		n := graph.Node{ID: id, Kind: graph.KindRole, Subtype: r.mount.typ + "_role", Name: r.name, Attrs: attrs}
@@ -252,6 +256,25 @@ func build(scope, k8sCluster string, ex *export) (*graph.Subgraph, error) {
 			pols = appendUnique(pols, "default")
 		}
 		b.attach(id, pols)
+		if r.mount.typ == "aws" {
+			arns, err := strList(r.data, "bound_iam_principal_arn")
+			if err != nil {
+				return nil, fmt.Errorf("vault: %s: %w", r.where, err)
+			}
+			for _, arn := range arns {
+				// A wildcard ARN matches principals this connector cannot
+				// enumerate; attrs keep it.
+				if strings.Contains(arn, "*") {
+					continue
+				}
+				from, err := awsid.PrincipalNodeID(arn)
+				if err != nil {
+					return nil, fmt.Errorf("vault: %s: data.bound_iam_principal_arn: %w", r.where, err)
+				}
+				b.sg.AddEdge(graph.Edge{From: from, To: id, Kind: graph.EdgeCanAssume,
+					Attrs: map[string]string{graph.AttrVia: "vault aws auth role " + r.mount.path + "/" + r.name}})
+			}
+		}
 		if r.mount.typ == "kubernetes" && k8sCluster != "" {
 			names, err := strList(r.data, "bound_service_account_names")
 			if err != nil {
@@ -286,6 +309,10 @@ func build(scope, k8sCluster string, ex *export) (*graph.Subgraph, error) {
 }
 
 func roleID(src, mountPath, name string) string { return src + ":auth/" + mountPath + "/role/" + name }
+
+// sensitiveRoleFields are never copied from role data: AppRole's role_id
+// is half of a login, and config-style fields can carry secrets.
+var sensitiveRoleFields = []string{"role_id", "secret_id", "token_reviewer_jwt", "client_secret", "oidc_client_secret", "jwt_validation_pubkeys"}
 
 // tokenFields are the lookup-accessor fields copied to attrs. The
 // response's "id" (blank for accessor lookups) is never copied.

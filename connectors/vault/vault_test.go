@@ -116,6 +116,8 @@ func TestExportDir(t *testing.T) {
 		{"token_no_default_policy honoured", graph.EdgeAttachedTo, src + ":policy/default", src + ":auth/approle/role/ci-deployer", 0},
 		{"k8s SA can assume", graph.EdgeCanAssume, "k8s:prod:sa/payments/payments-worker", src + ":auth/kubernetes/role/payments", 1},
 		{"wildcard SA not enumerated", graph.EdgeCanAssume, "k8s:prod:sa/monitoring/*", "", 0},
+		{"AWS IAM role can log in", graph.EdgeCanAssume, "aws:111122223333:role/ci/github-runner", src + ":auth/aws/role/ci-runner", 1},
+		{"AWS wildcard ARN not enumerated", graph.EdgeCanAssume, "", src + ":auth/aws/role/ci-runner", 1},
 	}
 	for _, tt := range edges {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,9 +144,14 @@ func TestExportDir(t *testing.T) {
 			t.Errorf("orphan token %+v", orphan)
 		}
 	})
+	t.Run("role_id not copied", func(t *testing.T) {
+		if v, ok := connectortest.Find(t, sgs, src+":auth/aws/role/ci-runner").Attrs["role_id"]; ok {
+			t.Errorf("role_id = %q", v)
+		}
+	})
 	t.Run("no k8s links without a cluster name", func(t *testing.T) {
 		sgs := connectortest.Read(t, fileReader(t, "testdata/cluster", nil))
-		if n := len(connectortest.Edges(sgs, graph.EdgeCanAssume, "", "")); n != 0 {
+		if n := len(connectortest.Edges(sgs, graph.EdgeCanAssume, "", src+":auth/kubernetes/role/payments")); n != 0 {
 			t.Errorf("%d can_assume edges", n)
 		}
 	})
