@@ -93,10 +93,13 @@ func Generate(cfg Config) []*graph.Subgraph {
 }
 
 // Stream emits the same subgraphs as Generate, one source at a time, so
-// that a million-identity company never has to be held in memory at once.
-// Only the "ownership" and "gitleaks:demo" subgraphs, emitted last, grow
-// with the whole company. fn may keep the subgraphs it is given; an error
-// from fn stops the stream and is returned.
+// that a million-identity company never has to be held in memory at once:
+// it holds the source being built plus the "ownership" and
+// "gitleaks:demo" subgraphs, emitted last, which grow with the whole
+// company. At Size 1M that peaks near 1 GB. fn may keep the subgraphs it is given; edge
+// attribute maps may be shared between edges and between subgraphs, so
+// treat them as read-only. An error from fn stops the stream and is
+// returned.
 func Stream(cfg Config, fn func(*graph.Subgraph) error) error {
 	w := newWorld(cfg)
 	emit := func(sg *graph.Subgraph) error {

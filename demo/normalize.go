@@ -22,11 +22,7 @@ func normalize(sg *graph.Subgraph) {
 	slices.SortFunc(nodeIdx, func(a, b int32) int {
 		return cmp.Or(strings.Compare(sg.Nodes[a].ID, sg.Nodes[b].ID), cmp.Compare(a, b))
 	})
-	nodes := make([]graph.Node, len(sg.Nodes))
-	for i, j := range nodeIdx {
-		nodes[i] = sg.Nodes[j]
-	}
-	sg.Nodes = nodes
+	permute(sg.Nodes, nodeIdx)
 
 	edgeIdx := make([]int32, len(sg.Edges))
 	for i := range edgeIdx {
@@ -35,14 +31,39 @@ func normalize(sg *graph.Subgraph) {
 	slices.SortFunc(edgeIdx, func(a, b int32) int {
 		return cmp.Or(compareKey(&sg.Edges[a], &sg.Edges[b]), cmp.Compare(a, b))
 	})
-	edges := make([]graph.Edge, 0, len(sg.Edges))
-	for i, j := range edgeIdx {
-		if i > 0 && compareKey(&sg.Edges[edgeIdx[i-1]], &sg.Edges[j]) == 0 {
+	permute(sg.Edges, edgeIdx)
+	out := sg.Edges[:0]
+	for i := range sg.Edges {
+		if i > 0 && compareKey(&sg.Edges[i-1], &sg.Edges[i]) == 0 {
 			continue
 		}
-		edges = append(edges, sg.Edges[j])
+		out = append(out, sg.Edges[i])
 	}
-	sg.Edges = edges
+	clear(sg.Edges[len(out):])
+	sg.Edges = out
+}
+
+// permute reorders s in place so that s[i] becomes the old s[idx[i]],
+// following the permutation's cycles so that no second copy of a large
+// slice is needed. idx is consumed.
+func permute[T any](s []T, idx []int32) {
+	for i := range idx {
+		if idx[i] < 0 {
+			continue
+		}
+		tmp := s[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = -1
+			if k == i {
+				s[j] = tmp
+				break
+			}
+			s[j] = s[k]
+			j = k
+		}
+	}
 }
 
 func compareKey(a, b *graph.Edge) int {
