@@ -278,6 +278,13 @@ func TestGlob(t *testing.T) {
 		{"narrower does not cover wider", "s3:Get*", "s3:*", true, false, false, true},
 		{"disjoint", "s3:Get*", "s3:Put*", true, false, false, false},
 		{"partial overlap", "s3:*Object", "s3:Get*", true, false, false, true},
+		{"star covers star", "*", "*", true, true, true, true},
+		{"same pattern covers itself", "a*b", "a*b", true, true, true, true},
+		{"question mark covers literal", "a?c", "abc", true, true, true, true},
+		{"literal does not cover question mark", "abc", "a?c", true, false, false, true},
+		{"star covers empty", "*", "", true, true, true, true},
+		{"question mark needs a character", "?", "", true, false, false, false},
+		{"long patterns use the heap path", "arn:aws:s3:::" + strings.Repeat("x", 80) + "/*", "arn:aws:s3:::" + strings.Repeat("x", 80) + "/k/*", false, true, true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -126,7 +126,7 @@ type builder struct {
 	loaded    map[string]bool     // accounts with IAM data in this read
 	polAccts  map[string][]string // policy ARN -> accounts holding its node
 	evaluated []*principal
-	edgeIndex map[string]map[string]int
+	edgeIndex map[string]map[edgeKey]int
 }
 
 func accountOf(arn string) (string, error) {
@@ -151,7 +151,7 @@ func newBuilder(in *input) *builder {
 	return &builder{
 		in: in, graphs: map[string]*graph.Subgraph{}, seen: map[string]map[string]bool{}, nodeIdx: map[string]map[string]int{},
 		policies: map[string]*parsedPolicy{}, groups: map[string]map[string]*groupDetail{},
-		loaded: map[string]bool{}, edgeIndex: map[string]map[string]int{}, polAccts: map[string][]string{},
+		loaded: map[string]bool{}, edgeIndex: map[string]map[edgeKey]int{}, polAccts: map[string][]string{},
 	}
 }
 
@@ -205,7 +205,7 @@ func (b *builder) sg(account string) *graph.Subgraph {
 	b.graphs[account] = g
 	b.seen[account] = map[string]bool{}
 	b.nodeIdx[account] = map[string]int{}
-	b.edgeIndex[account] = map[string]int{}
+	b.edgeIndex[account] = map[edgeKey]int{}
 	b.addNode(account, graph.Node{ID: awsid.AccountNodeID(account), Kind: graph.KindAccount, Name: account,
 		Attrs: map[string]string{graph.AttrARN: "arn:aws:iam::" + account + ":root"}})
 	return g
@@ -228,7 +228,7 @@ func (b *builder) addNode(account string, n graph.Node) bool {
 // privilege, so no fact is dropped by Normalize's de-duplication.
 func (b *builder) addEdge(account string, e graph.Edge) {
 	g := b.sg(account)
-	k := e.Key()
+	k := edgeKey{e.Kind, e.From, e.To, e.Action, e.Resource, e.Effect}
 	if i, ok := b.edgeIndex[account][k]; ok {
 		old := &g.Edges[i]
 		old.Conditional = old.Conditional && e.Conditional
@@ -252,6 +252,13 @@ func (b *builder) addEdge(account string, e graph.Edge) {
 	}
 	b.edgeIndex[account][k] = len(g.Edges)
 	g.AddEdge(e)
+}
+
+// edgeKey is graph.Edge.Key as a struct, which shares the edge's strings
+// instead of concatenating a new one per edge.
+type edgeKey struct {
+	kind                               graph.EdgeKind
+	from, to, action, resource, effect string
 }
 
 func mergeList(a, b string) string {

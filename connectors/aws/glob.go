@@ -44,38 +44,39 @@ func globMatch(p, s string, fold bool) bool {
 
 // globCovers reports whether every string matched by inner is also matched
 // by outer. It is sound (true means covered) and exact for the patterns
-// IAM policies use in practice.
+// IAM policies use in practice. It fills the table of "outer[i:] covers
+// inner[j:]" bottom-up, two rows at a time, so short patterns allocate
+// nothing.
 func globCovers(outer, inner string, fold bool) bool {
-	memo := make([]int8, (len(outer)+1)*(len(inner)+1))
-	var rec func(i, j int) bool
-	rec = func(i, j int) bool {
-		k := i*(len(inner)+1) + j
-		if memo[k] != 0 {
-			return memo[k] > 0
-		}
-		var r bool
-		switch {
-		case i == len(outer):
-			r = j == len(inner)
-		case outer[i] == '*':
-			r = rec(i+1, j) || (j < len(inner) && rec(i, j+1))
-		case j == len(inner):
-			r = false
-		case inner[j] == '*':
-			r = false
-		case inner[j] == '?':
-			r = outer[i] == '?' && rec(i+1, j+1)
-		default:
-			r = (outer[i] == '?' || foldByte(outer[i], fold) == foldByte(inner[j], fold)) && rec(i+1, j+1)
-		}
-		if r {
-			memo[k] = 1
-		} else {
-			memo[k] = -1
-		}
-		return r
+	var bufA, bufB [64]bool
+	next, cur := bufA[:0], bufB[:0]
+	if len(inner)+1 > len(bufA) {
+		next, cur = make([]bool, len(inner)+1), make([]bool, len(inner)+1)
+	} else {
+		next, cur = bufA[:len(inner)+1], bufB[:len(inner)+1]
 	}
-	return rec(0, 0)
+	// Row i == len(outer): only the empty rest of inner is covered.
+	for j := range next {
+		next[j] = j == len(inner)
+	}
+	for i := len(outer) - 1; i >= 0; i-- {
+		for j := len(inner); j >= 0; j-- {
+			var r bool
+			switch {
+			case outer[i] == '*':
+				r = next[j] || (j < len(inner) && cur[j+1])
+			case j == len(inner), inner[j] == '*':
+				r = false
+			case inner[j] == '?':
+				r = outer[i] == '?' && next[j+1]
+			default:
+				r = (outer[i] == '?' || foldByte(outer[i], fold) == foldByte(inner[j], fold)) && next[j+1]
+			}
+			cur[j] = r
+		}
+		next, cur = cur, next
+	}
+	return next[0]
 }
 
 // globOverlap reports whether some string matches both a and b.
