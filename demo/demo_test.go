@@ -61,6 +61,13 @@ func TestStreamMatchesGenerate(t *testing.T) {
 	if !bytes.Equal(encode(t, streamed), encode(t, Generate(cfg))) {
 		t.Error("Stream and Generate differ")
 	}
+	// hr comes first so that owners exist when sources load; ownership and
+	// the scanner's findings, which refer to every source, come last.
+	n := len(streamed)
+	if streamed[0].Source != "hr" || streamed[n-2].Source != "ownership" || streamed[n-1].Source != "gitleaks:demo" {
+		t.Errorf("order %s, ..., %s, %s; want hr first, ownership and gitleaks:demo last",
+			streamed[0].Source, streamed[n-2].Source, streamed[n-1].Source)
+	}
 	t.Run("callback error stops the stream", func(t *testing.T) {
 		stop := errors.New("stop")
 		calls := 0
@@ -500,8 +507,17 @@ func TestStory(t *testing.T) {
 			case n.Kind == graph.KindCredential && !n.ExpiresAt.IsZero() && n.ExpiresAt.Before(Reference):
 				counts["expired"]++
 			}
+			if n.Source == "ldap:dc=acme,dc=example" && isPrincipalNHI(n) && m.privilege(n.ID) == graph.PrivAdmin {
+				direct := false
+				for _, e := range m.outOf(n.ID, graph.EdgeMemberOf) {
+					direct = direct || m.nodes[e.To].Name == "Domain Admins"
+				}
+				if !direct {
+					counts["Domain Admins through nested groups"]++
+				}
+			}
 		}
-		for _, k := range []string{"password never expires", "superuser", "cluster-admin", "expired"} {
+		for _, k := range []string{"password never expires", "superuser", "cluster-admin", "expired", "Domain Admins through nested groups"} {
 			if counts[k] == 0 {
 				t.Errorf("no %s", k)
 			}
