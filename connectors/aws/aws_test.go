@@ -413,3 +413,20 @@ func TestCloudTrailOption(t *testing.T) {
 		t.Errorf("service node = %+v", n)
 	}
 }
+
+// A boundary whose document the export lacks cannot be evaluated: the
+// principal keeps its full privilege (overstated rather than hidden) and
+// says so.
+func TestUnresolvedBoundary(t *testing.T) {
+	doc := `{"UserDetailList":[{"Path":"/","UserName":"u","UserId":"AIDAEXAMPLEU","Arn":"arn:aws:iam::111122223333:user/u","CreateDate":"2020-01-01T00:00:00Z","GroupList":[],
+	"AttachedManagedPolicies":[{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}],
+	"PermissionsBoundary":{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/missing"}}]}`
+	sgs := connectortest.Read(t, newFileReader(t, connectors.Options{OptAuthorizationDetails: writeTemp(t, "b.json", doc)}))
+	u := connectortest.Find(t, sgs, id("user/u"))
+	if u.Attrs[attrEffective] != "admin" || u.Attrs[attrBoundaryUnresolved] != "true" {
+		t.Errorf("attrs = %v, want admin with an unresolved boundary", u.Attrs)
+	}
+	if p := connectortest.Find(t, sgs, id("policy/missing")); p.Attrs[attrUnresolved] != "true" {
+		t.Errorf("boundary policy attrs = %v", p.Attrs)
+	}
+}

@@ -197,26 +197,33 @@ func setEffective(n *graph.Node, p *principal) {
 	}
 	priv, cond := p.set.Privilege()
 	n.Attrs[attrEffective] = string(priv)
+	if p.boundaryUnresolved {
+		n.Attrs[attrBoundaryUnresolved] = "true"
+	}
 	if cond {
 		n.Attrs[attrEffectiveCond] = "true"
 	}
 }
 
 // setBoundary applies a permissions boundary. A boundary whose document is
-// not in the export is kept as a boundary that allows nothing known, so
-// grants are understated rather than overstated; the policy node is marked
-// unresolved.
+// not in the export cannot be evaluated; it is then left out of the
+// evaluation (privilege may be overstated, never hidden) and the principal
+// is marked with attrBoundaryUnresolved.
 func (b *builder) setBoundary(p *principal, ref *boundaryRef) {
 	if ref == nil || ref.PermissionsBoundaryArn == "" {
 		return
 	}
 	pol := b.policy(ref.PermissionsBoundaryArn, "")
-	p.set.HasBoundary = true
-	p.set.Boundary = pol.statements()
-	p.denySig += "|boundary=" + ref.PermissionsBoundaryArn
 	if pid, err := awsid.PolicyNodeID(p.account, pol.arn); err == nil {
 		b.ensurePolicyNode(p.account, pol, pid)
 	}
+	if !pol.resolved {
+		p.boundaryUnresolved = true
+		return
+	}
+	p.set.HasBoundary = true
+	p.set.Boundary = pol.statements()
+	p.denySig += "|boundary=" + ref.PermissionsBoundaryArn
 }
 
 // denySigOf names the deny-bearing part of a policy for result sharing.
@@ -278,5 +285,6 @@ func (b *builder) ensurePolicyNode(account string, pol *parsedPolicy, pid string
 		n.Attrs[attrUnresolved] = "true"
 	}
 	b.addNode(account, n)
+	b.addEdge(account, graph.Edge{From: pid, To: awsid.AccountNodeID(account), Kind: graph.EdgeInAccount})
 	b.polAccts[pol.arn] = append(b.polAccts[pol.arn], account)
 }
