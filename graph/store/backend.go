@@ -74,6 +74,11 @@ func newMemBackend() *cayleyBackend {
 // own bolt backend uses the same name, so cayley tools can open it.
 const boltFile = "indexes.bolt"
 
+// boltMmapSize is bolt's initial memory map. Bolt remaps, copying every
+// dirty node, each time the file outgrows the map; mapping 1 GiB of
+// address space up front (not memory) avoids that during big loads.
+const boltMmapSize = 1 << 30
+
 // boltLockTimeout bounds the wait for another process's lock on the file.
 const boltLockTimeout = time.Second
 
@@ -85,7 +90,7 @@ func openBolt(dir string) (*cayleyBackend, error) {
 		return nil, fmt.Errorf("store: open bolt %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, boltFile)
-	db, err := hbolt.Open(path, &boltdb.Options{Timeout: boltLockTimeout})
+	db, err := hbolt.Open(path, &boltdb.Options{Timeout: boltLockTimeout, InitialMmapSize: boltMmapSize})
 	if err != nil {
 		if errors.Is(err, boltdb.ErrTimeout) {
 			return nil, fmt.Errorf("store: open bolt %s: locked by another process", path)
@@ -171,31 +176,102 @@ func (b *cayleyBackend) close() error { return b.closeFn() }
 
 func (b *cayleyBackend) read(ctx context.Context, labels []quad.Value) ([]quad.Quad, error) {
 	var refs []graph.Ref
-	collect := func(it graph.Iterator) error {
+	collect := func(it graph.Iterator, keep func(graph.Ref) bool) error {
+		defer it.Close()
+		for it.Next(ctx) {
+			if r := it.Result(); keep == nil || keep(r) {
+				refs = append(refs, r)
+			}
+		}
+		return it.Err()
+	}
+	switch {
+	case labels == nil:
+		if err := collect(b.qs.QuadsAllIterator(), nil); err != nil {
+			return nil, err
+		}
+	case b.group == nil:
+		// memstore indexes labels.
+		for _, l := range labels {
+			ref := b.qs.ValueOf(l)
+			if ref == nil {
+				continue // no quad has ever used this label
+			}
+			if err := collect(b.qs.QuadIterator(quad.Label, ref), nil); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		// cayley's kv store has no label index (a per-label iterator is
+		// a full scan each), so scan once and keep the wanted labels.
+		want := map[graph.Ref]bool{}
+		for _, l := range labels {
+			if ref := b.qs.ValueOf(l); ref != nil {
+				want[ref] = true
+			}
+		}
+		if len(want) > 0 {
+			keep := func(r graph.Ref) bool { return want[b.qs.QuadDirection(r, quad.Label)] }
+			if err := collect(b.qs.QuadsAllIterator(), keep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.resolve(ctx, refs)
+}
+
+// readMeta finds the meta quads through the subject index: the store
+// quad, which names every source, then each source's quads. Generation
+// and Sources are polled, so they must not scan the whole store.
+func (b *cayleyBackend) readMeta(ctx context.Context) ([]quad.Quad, error) {
+	bySubject := func(subj quad.Value) ([]quad.Quad, error) {
+		ref := b.qs.ValueOf(subj)
+		if ref == nil {
+			return nil, nil
+		}
+		var refs []graph.Ref
+		it := b.qs.QuadIterator(quad.Subject, ref)
 		defer it.Close()
 		for it.Next(ctx) {
 			refs = append(refs, it.Result())
 		}
-		return it.Err()
-	}
-	if labels == nil {
-		if err := collect(b.qs.QuadsAllIterator()); err != nil {
+		if err := it.Err(); err != nil {
 			return nil, err
 		}
-	}
-	for _, l := range labels {
-		ref := b.qs.ValueOf(l)
-		if ref == nil {
-			continue // no quad has ever used this label
-		}
-		if err := collect(b.qs.QuadIterator(quad.Label, ref)); err != nil {
+		qs, err := b.resolve(ctx, refs)
+		if err != nil {
 			return nil, err
 		}
+		out := qs[:0]
+		for _, q := range qs {
+			if q.Label == metaLabel {
+				out = append(out, q)
+			}
+		}
+		return out, nil
 	}
+	out, err := bySubject(metaStore)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range out {
+		if q.Predicate != predSource {
+			continue
+		}
+		more, err := bySubject(q.Object)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// resolve turns quad refs into quads.
+func (b *cayleyBackend) resolve(ctx context.Context, refs []graph.Ref) ([]quad.Quad, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
 	// Resolve each distinct value once, in one batch where the backend
 	// supports it (kv does: one read transaction instead of one per quad).
 	index := map[graph.Ref]int{}
@@ -326,6 +402,10 @@ func (b *pgBackend) lock(ctx context.Context) (func(), error) {
 // delete was already gone (the generation quad, at the latest), one it
 // meant to add was already there, or PostgreSQL aborted the transaction
 // (deadlock, serialization failure).
+func (b *pgBackend) readMeta(ctx context.Context) ([]quad.Quad, error) {
+	return b.read(ctx, []quad.Value{metaLabel})
+}
+
 func (b *pgBackend) conflict(err error) bool {
 	if graph.IsQuadExist(err) || graph.IsQuadNotExist(err) {
 		return true

@@ -50,26 +50,36 @@
 // the meta label, and computes one list of deltas: delete what is stored
 // but no longer said, add what is said but not stored, rewrite the
 // sources' metadata, and move the generation from N to N+1 (delete the
-// old quad, add the new). That list goes to a single cayley ApplyDeltas
-// with strict options (no ignoring of missing or duplicate quads), and
-// each backend runs one ApplyDeltas as one transaction:
+// old quad, add the new). That list is applied as one backend
+// transaction with strict cayley options (no ignoring of missing or
+// duplicate quads):
 //
-//   - kv/bolt: ApplyDeltas opens one read-write bolt transaction, writes
-//     every node, index and log entry in it, and commits once; any error
-//     returns before Commit and the deferred rollback discards everything.
-//     Bolt commits by writing new pages and then a meta page, so a crash
-//     (even SIGKILL mid-write, which the tests do) leaves the previous
-//     state. cayley's kv store caches node ids during the write and does
-//     not forget them on rollback, so after a failed write the store
-//     reopens its cayley handle.
-//   - SQL/PostgreSQL: ApplyDeltas runs every INSERT, DELETE and refcount
-//     UPDATE inside one database/sql transaction and commits at the end,
-//     rolling back on the first error, including a DELETE that affects no
-//     row.
-//   - memstore: ApplyDeltas checks every delta before changing anything.
+//   - SQL/PostgreSQL: one cayley ApplyDeltas, which runs every INSERT,
+//     DELETE and refcount UPDATE inside one database/sql transaction and
+//     commits at the end, rolling back on the first error, including a
+//     DELETE that affects no row.
+//   - memstore: one ApplyDeltas, which checks every delta before it
+//     changes anything.
+//   - kv/bolt: cayley v0.7.7's kv ApplyDeltas opens one bolt read-write
+//     transaction and commits once, but it mishandles adds and deletes in
+//     the same call: an added quad one of whose values loses references
+//     overall in that call (a node that drops two properties and gains
+//     one; a source label whose source shrinks) is written with that value
+//     missing, which the round-trip tests caught. Adds alone and deletes
+//     alone are correct, so the store makes two ApplyDeltas calls, adds
+//     then deletes, and runs both inside one outer bolt transaction: the
+//     KV handed to cayley (groupKV) gives both calls that transaction and
+//     turns their commits into no-ops, and the store commits it once.
+//     Bolt commits by writing new pages and then switching the meta page,
+//     so a crash at any point (the tests SIGKILL a writer early and late
+//     in the adds, in the deletes, and inside the commit) leaves the
+//     previous state or, when the commit finished, the new one, never a
+//     mix. cayley's kv store caches node ids while it writes and does not
+//     forget them on rollback, so after a failed write the store reopens
+//     its cayley handle.
 //
-// Because the whole replacement is one backend transaction, no
-// generation label or pointer flip is needed.
+// Because every replacement is one backend transaction, no generation
+// label or pointer flip is needed.
 //
 // Concurrency: within a process a mutex serializes writers and keeps
 // readers off a half-read state (bolt and memory are single-process). Over

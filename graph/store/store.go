@@ -65,6 +65,8 @@ type backend interface {
 	// read returns every quad whose label is one of labels, or every
 	// quad when labels is nil, as one consistent read.
 	read(ctx context.Context, labels []quad.Value) ([]quad.Quad, error)
+	// readMeta returns the quads under the meta label, cheaply.
+	readMeta(ctx context.Context) ([]quad.Quad, error)
 	// apply applies deltas as one transaction.
 	apply(ctx context.Context, deltas []graph.Delta) error
 	// lock serializes writers that share the database; it returns the
@@ -355,7 +357,7 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 func (s *Store) readMeta(ctx context.Context) (*metaState, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	qs, err := s.b.read(ctx, []quad.Value{metaLabel})
+	qs, err := s.b.readMeta(ctx)
 	if err != nil {
 		return nil, err
 	}
