@@ -17,6 +17,7 @@ type explainArgs struct {
 	Action    string          `json:"action"`
 	Privilege graph.Privilege `json:"privilege"`
 	MaxDepth  int             `json:"max_depth"`
+	Filters   []query.Filter  `json:"filters"`
 }
 
 func explainAccess() Tool {
@@ -31,6 +32,7 @@ func explainAccess() Tool {
 			"action":    props["action"],
 			"privilege": obj{"type": "string", "enum": privilegeNames(), "description": "only grants of at least this level"},
 			"max_depth": props["max_depth"],
+			"filters":   obj{"type": "array", "items": planProps()["filters"].(obj)["items"], "description": "environment filters narrow grants by where they land (\"what can X touch in prod\")"},
 		}}),
 		ReadOnly: true,
 		Run: func(ctx context.Context, env *Env, raw json.RawMessage) (*Output, error) {
@@ -49,7 +51,7 @@ func explainAccess() Tool {
 				return nil, err
 			}
 			n := &env.Index.Nodes[i]
-			p := &query.Plan{Version: query.Version, Reach: &query.Reach{From: n.ID, MaxDepth: a.MaxDepth, Action: a.Action, Resource: a.Resource}}
+			p := &query.Plan{Version: query.Version, Filters: a.Filters, Reach: &query.Reach{From: n.ID, MaxDepth: a.MaxDepth, Action: a.Action, Resource: a.Resource}}
 			if err := p.Validate(); err != nil {
 				return nil, renameField(err, "reach.", "")
 			}

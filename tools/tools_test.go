@@ -216,6 +216,8 @@ func TestExplainAccess(t *testing.T) {
 		{name: "privilege above what it has", args: `{"identity":"backup-agent","privilege":"write"}`, rows: 0, text: []string{"no reachable grant gives write"}},
 		{name: "credential reaches its holder's grants", args: `{"identity":"` + ciKey + `"}`, rows: 1,
 			evidence: []graph.EdgeKind{graph.EdgeHasCredential, graph.EdgeMemberOf, graph.EdgeAttachedTo, graph.EdgeGrants}},
+		{name: "environment filter keeps prod grants", args: `{"identity":"ops-bot","filters":[{"field":"environment","op":"eq","value":"prod"}]}`, rows: 1},
+		{name: "environment filter drops other grants", args: `{"identity":"ops-bot","filters":[{"field":"environment","op":"eq","value":"dev"}]}`, rows: 0},
 		{name: "misspelt identity", args: `{"identity":"ci-deploer"}`, err: &errWant{tools.CodeNotFound, "", "did you mean"}, suggested: "ci-deployer"},
 		{name: "identity required", args: `{"privilege":"admin"}`, err: &errWant{tools.CodeInvalidArgs, "identity", "required"}},
 		{name: "bad privilege", args: `{"identity":"ci-deployer","privilege":"root"}`, err: &errWant{tools.CodeInvalidArgs, "privilege", "want none"}},
