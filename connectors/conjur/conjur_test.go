@@ -43,6 +43,8 @@ func TestRootPolicy(t *testing.T) {
 		{src + ":variable/payments/stripe/api-key", graph.KindResource, "secret"},
 		{src + ":webservice/payments/billing", graph.KindResource, "webservice"},
 		{src + ":policy/payments/batch", graph.KindPolicy, "conjur_policy"},
+		{src + ":host/retired", graph.KindServiceAccount, "conjur_host"},
+		{src + ":host-factory/payments/app-factory", graph.KindResource, "host_factory"},
 	}
 	for _, tt := range nodes {
 		t.Run("node "+tt.id, func(t *testing.T) {
@@ -96,6 +98,30 @@ func TestRootPolicy(t *testing.T) {
 	}
 }
 
+func TestAmendments(t *testing.T) {
+	sgs := connectortest.Read(t, reader(t, "testdata/root.yml", nil))
+	t.Run("revoke undoes the grant", func(t *testing.T) {
+		if n := len(connectortest.Edges(sgs, graph.EdgeMemberOf, src+":host/retired", "")); n != 0 {
+			t.Errorf("%d member_of edges left", n)
+		}
+	})
+	t.Run("delete removes the record", func(t *testing.T) {
+		for _, n := range sgs[0].Nodes {
+			if n.ID == src+":host/temp" {
+				t.Error("deleted host still present")
+			}
+		}
+		if n := len(connectortest.Edges(sgs, graph.EdgeInAccount, src+":host/temp", "")); n != 0 {
+			t.Error("edges of the deleted host left")
+		}
+	})
+	t.Run("host factory layers", func(t *testing.T) {
+		if n := connectortest.Find(t, sgs, src+":host-factory/payments/app-factory"); n.Attrs["layers"] != "/payments/app" {
+			t.Errorf("layers %q", n.Attrs["layers"])
+		}
+	})
+}
+
 func TestBranch(t *testing.T) {
 	sgs := connectortest.Suite(t, func() connectors.Reader {
 		return reader(t, "testdata/branch.yml", connectors.Options{"branch": "apps/ci"})
@@ -126,6 +152,8 @@ func TestBadInput(t *testing.T) {
 		{"bad yaml", "- !host a\n  - b: [\n", []string{"bad.yml", "yaml"}},
 		{"policy body not a list", "- !policy\n  id: p\n  body: !host x\n", []string{"bad.yml:3:9", "body"}},
 		{"empty", "", []string{"bad.yml:1:1", "empty policy"}},
+		{"revoke without member", "- !revoke\n  role: !layer a\n", []string{"bad.yml:1:3", "!revoke without member"}},
+		{"delete without record", "- !delete\n  id: x\n", []string{"bad.yml:1:3", "!delete without record"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,13 +29,14 @@ var recordKinds = map[string]struct {
 	kind    graph.Kind
 	subtype string
 }{
-	"host":       {graph.KindServiceAccount, "conjur_host"},
-	"layer":      {graph.KindGroup, "layer"},
-	"group":      {graph.KindGroup, "conjur_group"},
-	"user":       {graph.KindUser, "conjur_user"},
-	"variable":   {graph.KindResource, "secret"},
-	"webservice": {graph.KindResource, "webservice"},
-	"policy":     {graph.KindPolicy, "conjur_policy"},
+	"host":         {graph.KindServiceAccount, "conjur_host"},
+	"layer":        {graph.KindGroup, "layer"},
+	"group":        {graph.KindGroup, "conjur_group"},
+	"user":         {graph.KindUser, "conjur_user"},
+	"variable":     {graph.KindResource, "secret"},
+	"webservice":   {graph.KindResource, "webservice"},
+	"host-factory": {graph.KindResource, "host_factory"},
+	"policy":       {graph.KindPolicy, "conjur_policy"},
 }
 
 type ref struct{ kind, id string }
@@ -106,7 +107,7 @@ func (p *parser) body(seq *yaml.Node, branch string) error {
 		}
 		tag := strings.TrimPrefix(item.Tag, "!")
 		if !strings.HasPrefix(item.Tag, "!") || strings.HasPrefix(item.Tag, "!!") {
-			return p.errf(item, "record without a tag (want !host, !layer, !group, !user, !variable, !webservice, !policy, !permit, !deny, !grant)")
+			return p.errf(item, "record without a tag (want !host, !layer, !group, !user, !variable, !webservice, !host-factory, !policy, !permit, !deny, !grant, !revoke, !delete)")
 		}
 		var err error
 		switch tag {
@@ -114,6 +115,10 @@ func (p *parser) body(seq *yaml.Node, branch string) error {
 			err = p.permit(item, branch, tag == "deny")
 		case "grant":
 			err = p.grant(item, branch)
+		case "revoke":
+			err = p.revoke(item, branch)
+		case "delete":
+			err = p.remove(item, branch)
 		case "policy":
 			err = p.policy(item, branch)
 		default:
@@ -197,7 +202,7 @@ func (p *parser) record(n *yaml.Node, tag, branch string) error {
 		}
 		node.Tags = tags
 	}
-	for _, k := range []string{"kind", "mime_type", "restricted_to"} {
+	for _, k := range []string{"kind", "mime_type", "restricted_to", "layers"} {
 		if v, ok := f[k]; ok {
 			node.Attrs[k] = scalarsJoined(v)
 		}
@@ -371,6 +376,90 @@ func (p *parser) grant(n *yaml.Node, branch string) error {
 			p.sg.AddEdge(graph.Edge{From: p.nodeID(m), To: p.nodeID(role), Kind: graph.EdgeMemberOf,
 				Attrs: map[string]string{graph.AttrVia: fmt.Sprintf("!grant, %s:%d", p.file, n.Line)}})
 		}
+	}
+	return nil
+}
+
+// revoke undoes an earlier grant in the same file.
+func (p *parser) revoke(n *yaml.Node, branch string) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errf(n, "!revoke: want a mapping with role and member(s)")
+	}
+	f, _, err := p.fields(n)
+	if err != nil {
+		return err
+	}
+	rn, ok := f["role"]
+	if !ok {
+		return p.errf(n, "!revoke without role")
+	}
+	roles, err := p.refs(rn, branch, "role")
+	if err != nil {
+		return err
+	}
+	gone := map[[2]string]bool{}
+	for _, k := range []string{"member", "members"} {
+		if m, ok := f[k]; ok {
+			ms, err := p.refs(m, branch, k)
+			if err != nil {
+				return err
+			}
+			for _, role := range roles {
+				for _, mm := range ms {
+					gone[[2]string{p.nodeID(mm), p.nodeID(role)}] = true
+				}
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return p.errf(n, "!revoke without member or members")
+	}
+	out := p.sg.Edges[:0]
+	for _, e := range p.sg.Edges {
+		if e.Kind == graph.EdgeMemberOf && gone[[2]string{e.From, e.To}] {
+			continue
+		}
+		out = append(out, e)
+	}
+	p.sg.Edges = out
+	return nil
+}
+
+// remove handles !delete {record: !kind id}: the record and every edge
+// touching it leave the graph.
+func (p *parser) remove(n *yaml.Node, branch string) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errf(n, "!delete: want a mapping with record")
+	}
+	f, _, err := p.fields(n)
+	if err != nil {
+		return err
+	}
+	rn, ok := f["record"]
+	if !ok {
+		return p.errf(n, "!delete without record")
+	}
+	recs, err := p.refs(rn, branch, "record")
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		id := p.nodeID(r)
+		delete(p.defined, id)
+		nodes := p.sg.Nodes[:0]
+		for _, x := range p.sg.Nodes {
+			if x.ID != id {
+				nodes = append(nodes, x)
+			}
+		}
+		p.sg.Nodes = nodes
+		edges := p.sg.Edges[:0]
+		for _, e := range p.sg.Edges {
+			if e.From != id && e.To != id {
+				edges = append(edges, e)
+			}
+		}
+		p.sg.Edges = edges
 	}
 	return nil
 }
