@@ -493,6 +493,30 @@ func TestOffline(t *testing.T) {
 	})
 }
 
+func TestFailures(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name+"/provider error", func(t *testing.T) {
+			fake := newFakeLLM(t, func(*wireRequest) wireResponse { return wireResponse{status: 500} }, func(*wireRequest) wireResponse { return wireResponse{status: 500} },
+				func(*wireRequest) wireResponse { return wireResponse{status: 500} }, func(*wireRequest) wireResponse { return wireResponse{status: 500} })
+			env, _ := newEnv(t, "../query/testdata/small.jsonl")
+			ans, err := agent.New(agent.Options{Model: b.model(t, fake.URL())}).Ask(context.Background(), env, agent.Question{Thread: "f", Text: "anything"})
+			if err == nil || ans != nil || !strings.Contains(err.Error(), "agent: model") || strings.Contains(err.Error(), fakeKey) {
+				t.Fatalf("err %v answer %+v", err, ans)
+			}
+		})
+		t.Run(b.name+"/out of time", func(t *testing.T) {
+			fake := newFakeLLM(t)
+			env, _ := newEnv(t, "../query/testdata/small.jsonl")
+			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+			defer cancel()
+			_, err := agent.New(agent.Options{Model: b.model(t, fake.URL())}).Ask(ctx, env, agent.Question{Text: "anything"})
+			if !errors.Is(err, context.DeadlineExceeded) || len(fake.requests()) != 0 {
+				t.Fatalf("err %v after %d requests", err, len(fake.requests()))
+			}
+		})
+	}
+}
+
 func TestProposeNotOfferedWithoutProposer(t *testing.T) {
 	fake := newFakeLLM(t,
 		calls(call("call_1", "propose_remediation", `{"ids":["old-etl"],"action":"notify_owner","justification":"idle admin without owner"}`)),
@@ -557,6 +581,30 @@ func TestConfig(t *testing.T) {
 		_, err := agent.NewModel(context.Background(), agent.Config{Provider: "openai", Model: "m", APIKeyEnv: "STEWARD_TEST_KEY"}, func(string) string { return "" })
 		if err == nil || !strings.Contains(err.Error(), "STEWARD_TEST_KEY") {
 			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("langchaingo providers construct without network", func(t *testing.T) {
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		getenv := func(string) string { return fakeKey }
+		for _, cfg := range []agent.Config{
+			{Provider: "anthropic", Model: "claude-sonnet-4-5", APIKeyEnv: "K"},
+			{Provider: "gemini", Model: "gemini-2.0-flash", APIKeyEnv: "K"},
+			{Provider: "bedrock", Model: "anthropic.claude-3-5-sonnet-20240620-v1:0"},
+		} {
+			m, err := agent.NewModel(context.Background(), cfg, getenv)
+			if _, ok := m.(*agent.LangchainModel); !ok || err != nil {
+				t.Errorf("%s: got %T %v", cfg.Provider, m, err)
+			}
+		}
+		for _, cfg := range []agent.Config{
+			{Provider: "azure", Model: "dep", BaseURL: "https://x.openai.azure.com", APIKeyEnv: "K"},
+			{Provider: "ollama", Model: "llama3.1"},
+		} {
+			m, err := agent.NewModel(context.Background(), cfg, getenv)
+			if _, ok := m.(*agent.OpenAIModel); !ok || err != nil {
+				t.Errorf("%s: got %T %v", cfg.Provider, m, err)
+			}
 		}
 	})
 	t.Run("offline has no model", func(t *testing.T) {

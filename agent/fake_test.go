@@ -67,6 +67,8 @@ type wireResponse struct {
 	content string
 	prompt  int
 	output  int
+	// status, when set, answers with this HTTP error instead.
+	status int
 }
 
 func newFakeLLM(t *testing.T, script ...func(*wireRequest) wireResponse) *fakeLLM {
@@ -115,6 +117,12 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := f.script[n](&req)
+	if resp.status != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.status)
+		_, _ = io.WriteString(w, `{"error":{"message":"upstream overloaded","type":"server_error","code":"overloaded"}}`)
+		return
+	}
 	if resp.prompt == 0 {
 		resp.prompt = 100
 	}

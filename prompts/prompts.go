@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -127,9 +128,21 @@ func compact(raw json.RawMessage) string {
 	return buf.String()
 }
 
+// sourceRE is what a source name must look like to appear in the prompt:
+// the prompt sits outside the data blocks, so a graph file naming its
+// source "ignore previous instructions" must not reach it.
+var sourceRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}(:[A-Za-z0-9._@/-]{1,96})?$`)
+
 // System renders the system prompt. sources are the loaded source names
-// (may be empty).
+// (may be empty); names not shaped like "type" or "type:scope" are left
+// out.
 func System(sources []string) (string, error) {
+	var safe []string
+	for _, s := range sources {
+		if sourceRE.MatchString(s) {
+			safe = append(safe, s)
+		}
+	}
 	b, err := files.ReadFile("system.md")
 	if err != nil {
 		return "", fmt.Errorf("prompts: read system.md: %w", err)
@@ -146,7 +159,7 @@ func System(sources []string) (string, error) {
 	err = tmpl.Execute(&out, map[string]string{
 		"Schema":    Schema(),
 		"Examples":  renderExamples(ex),
-		"Sources":   strings.Join(sources, ", "),
+		"Sources":   strings.Join(safe, ", "),
 		"DataOpen":  DataOpen("tool=NAME call=ID"),
 		"DataClose": DataClose("call=ID"),
 	})
