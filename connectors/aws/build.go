@@ -125,9 +125,8 @@ type builder struct {
 	seen      map[string]map[string]bool // account -> node ids
 	nodeIdx   map[string]map[string]int  // account -> node id -> index in Nodes
 	policies  map[string]*parsedPolicy   // by ARN
-	groups    map[string]map[string]*groupDetail
-	loaded    map[string]bool     // accounts with IAM data in this read
-	polAccts  map[string][]string // policy ARN -> accounts holding its node
+	loaded    map[string]bool            // accounts with IAM data in this read
+	polAccts  map[string][]string        // policy ARN -> accounts holding its node
 	evaluated []*principal
 	edgeIndex map[string]map[edgeKey]int
 }
@@ -153,8 +152,8 @@ func build(in *input) ([]*graph.Subgraph, error) {
 func newBuilder(in *input) *builder {
 	return &builder{
 		in: in, graphs: map[string]*graph.Subgraph{}, seen: map[string]map[string]bool{}, nodeIdx: map[string]map[string]int{},
-		policies: map[string]*parsedPolicy{}, groups: map[string]map[string]*groupDetail{},
-		loaded: map[string]bool{}, edgeIndex: map[string]map[edgeKey]int{}, polAccts: map[string][]string{},
+		policies: map[string]*parsedPolicy{},
+		loaded:   map[string]bool{}, edgeIndex: map[string]map[edgeKey]int{}, polAccts: map[string][]string{},
 	}
 }
 
@@ -281,49 +280,43 @@ func tagMap(tags []tag) map[string]string {
 }
 
 // indexAccounts finds the accounts present and checks every entity has a
-// usable ARN, naming the JSON path of the first that does not.
+// name and a usable ARN, naming the JSON path of the first that does not.
 func (b *builder) indexAccounts() error {
 	d := &b.in.details
-	name := b.in.detailsName
-	for i := range d.UserDetailList {
-		u := &d.UserDetailList[i]
-		acct, err := accountOf(u.Arn)
-		if err != nil || u.UserName == "" {
-			return fmt.Errorf("aws: authorization-details %q: $.UserDetailList[%d]: bad Arn or UserName: %v", name, i, err)
+	check := func(list string, i int, arn, nameField, name string) error {
+		if name == "" {
+			return fmt.Errorf("aws: authorization-details %q: $.%s[%d].%s: missing", b.in.detailsName, list, i, nameField)
+		}
+		acct, err := accountOf(arn)
+		if err != nil {
+			return fmt.Errorf("aws: authorization-details %q: $.%s[%d].Arn: %w", b.in.detailsName, list, i, err)
 		}
 		b.loaded[acct] = true
 		b.sg(acct)
+		return nil
 	}
-	for i := range d.GroupDetailList {
-		g := &d.GroupDetailList[i]
-		acct, err := accountOf(g.Arn)
-		if err != nil || g.GroupName == "" {
-			return fmt.Errorf("aws: authorization-details %q: $.GroupDetailList[%d]: bad Arn or GroupName: %v", name, i, err)
+	for i, u := range d.UserDetailList {
+		if err := check("UserDetailList", i, u.Arn, "UserName", u.UserName); err != nil {
+			return err
 		}
-		b.loaded[acct] = true
-		b.sg(acct)
-		if b.groups[acct] == nil {
-			b.groups[acct] = map[string]*groupDetail{}
-		}
-		b.groups[acct][g.GroupName] = g
 	}
-	for i := range d.RoleDetailList {
-		r := &d.RoleDetailList[i]
-		acct, err := accountOf(r.Arn)
-		if err != nil || r.RoleName == "" {
-			return fmt.Errorf("aws: authorization-details %q: $.RoleDetailList[%d]: bad Arn or RoleName: %v", name, i, err)
+	for i, g := range d.GroupDetailList {
+		if err := check("GroupDetailList", i, g.Arn, "GroupName", g.GroupName); err != nil {
+			return err
 		}
-		b.loaded[acct] = true
-		b.sg(acct)
 	}
-	for i, row := range b.in.report {
+	for i, r := range d.RoleDetailList {
+		if err := check("RoleDetailList", i, r.Arn, "RoleName", r.RoleName); err != nil {
+			return err
+		}
+	}
+	for _, row := range b.in.report {
 		acct, err := accountOf(row.ARN)
 		if err != nil {
 			return fmt.Errorf("aws: credential-report %q: line %d: column \"arn\": %w", b.in.reportName, row.Line, err)
 		}
 		b.loaded[acct] = true
 		b.sg(acct)
-		_ = i
 	}
 	return nil
 }

@@ -61,8 +61,11 @@ func (b *builder) principals() ([]*principal, error) {
 				p.set.Identity = append(p.set.Identity, gp.set.Identity...)
 				p.denySig += gp.denySig
 				members[gp]++
-				for _, ap := range b.groupAttached(acct, gname) {
-					b.policy(ap.PolicyArn, ap.PolicyName).holders = append(b.policy(ap.PolicyArn, ap.PolicyName).holders, p)
+				// Members, not the group, hold a group's managed policies:
+				// each member's own Denies and boundary apply to them.
+				for _, ap := range gp.group.AttachedManagedPolicies {
+					pol := b.policy(ap.PolicyArn, ap.PolicyName)
+					pol.holders = append(pol.holders, p)
 				}
 			}
 			b.addEdge(acct, graph.Edge{From: id, To: gid, Kind: graph.EdgeMemberOf})
@@ -139,13 +142,6 @@ func (b *builder) principals() ([]*principal, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func (b *builder) groupAttached(account, name string) []attachedPolicy {
-	if g, ok := b.groups[account][name]; ok {
-		return g.AttachedManagedPolicies
-	}
-	return nil
 }
 
 // addInline parses a principal's inline policies into its set. Their
