@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/steward-oss/steward/agent"
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
+	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/server"
+	"github.com/steward-oss/steward/syncer"
+)
+
+func init() {
+	register(command{"serve", "run the HTTP API (and scheduled syncs)", runServe})
+}
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var g graphFlags
+	g.register(fs, true)
+	listen := fs.String("listen", "", "address to listen on (default from config, else 127.0.0.1:8080)")
+	cfgPath := fs.String("config", "", "configuration file (steward.yaml)")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	var cfg *config.Config
+	var err error
+	if *cfgPath != "" {
+		cfg, err = config.Load(*cfgPath, os.Getenv)
+	} else {
+		cfg, err = config.FromEnv(os.Getenv)
+	}
+	if err != nil {
+		return usageErr(e, "serve", err.Error())
+	}
+	// Flags win over the environment and the file.
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if g.path == "" && !g.demo {
+		g.path = cfg.Graph
+	}
+	if err := g.validate(); err != nil {
+		return usageErr(e, "serve", err.Error())
+	}
+	if len(cfg.APIKeys) == 0 {
+		return usageErr(e, "serve", "no API keys: set api_keys in the config file or STEWARD_API_KEYS (every endpoint but /healthz needs one)")
+	}
+	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e.log = log
+
+	inv, err := g.open(ctx, e)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	defer inv.Close()
+	alog, err := audit.Open(cfg.AuditLog)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	defer alog.Close()
+
+	agentCfg := agent.Config{Provider: cfg.Agent.Provider, BaseURL: cfg.Agent.BaseURL, Model: cfg.Agent.Model,
+		APIKeyEnv: cfg.Agent.APIKeyEnv, MaxSteps: cfg.Agent.MaxSteps, MaxTokens: cfg.Agent.MaxTokens,
+		Timeout: time.Duration(cfg.Agent.Timeout)}
+	ag, err := agent.FromConfig(ctx, agentCfg, os.Getenv, agent.Options{Logger: log.With("component", "agent")})
+	if err != nil {
+		return usageErr(e, "serve", err.Error())
+	}
+	now := time.Now
+	if g.demo {
+		// The demo is generated relative to its reference time.
+		now = func() time.Time { return g.nowAt }
+	}
+	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Where: "http", Logger: log.With("component", "chat")})
+	keys := map[string]string{}
+	for _, k := range cfg.APIKeys {
+		keys[k.Name] = k.SHA256
+	}
+	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http")})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)
+		errc <- srv.Serve(ctx, cfg.Listen)
+	}()
+	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			syncLoop(ctx, iv, cfg.Connectors, inv, log)
+		}()
+	}
+	// serve's parts run as one group: the first to stop stops the rest.
+	err = <-errc
+	cancel()
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fail(e, "serve", fmt.Errorf("http: %w", err))
+	}
+	return ExitOK
+}
+
+// syncLoop runs every connector now and then every interval, replacing
+// sources through the inventory so the index follows.
+func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		res := syncer.Run(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now)
+		for _, r := range res {
+			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
