@@ -29,10 +29,9 @@ func NewOpenAIModel(cfg openai.ClientConfig, model string) *OpenAIModel {
 func (m *OpenAIModel) Chat(ctx context.Context, msgs []Message, specs []ToolSpec) (Reply, error) {
 	req := openai.ChatCompletionRequest{Model: m.model, MaxCompletionTokens: m.MaxCompletionTokens}
 	for _, msg := range msgs {
+		// Tool messages carry only tool_call_id: strict OpenAI-compatible
+		// servers reject a name there.
 		om := openai.ChatCompletionMessage{Role: string(msg.Role), Content: msg.Content, ToolCallID: msg.ToolCallID}
-		if msg.Role == RoleTool {
-			om.Name = msg.Name
-		}
 		for _, tc := range msg.ToolCalls {
 			om.ToolCalls = append(om.ToolCalls, openai.ToolCall{ID: tc.ID, Type: openai.ToolTypeFunction,
 				Function: openai.FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
