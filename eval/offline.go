@@ -1,0 +1,34 @@
+package eval
+
+import (
+	"context"
+
+	"github.com/steward-oss/steward/planner"
+	"github.com/steward-oss/steward/query"
+)
+
+// Offline answers with the deterministic planner. A follow-up is planned
+// as the conversation would be: each earlier question is planned in turn,
+// and the last plan is the follow-up's previous plan, so a mistake early
+// in a conversation costs the follow-up too.
+type Offline struct{}
+
+var _ Answerer = Offline{}
+
+// Answer plans c.
+func (Offline) Answer(_ context.Context, c *Case) Attempt {
+	var prev *query.Plan
+	for _, q := range c.Context {
+		p, err := planner.Plan(q, prev)
+		if err != nil {
+			// The conversation goes on without a previous result.
+			continue
+		}
+		prev = p
+	}
+	p, err := planner.Plan(c.Question, prev)
+	if err != nil {
+		return Attempt{Err: err}
+	}
+	return Attempt{Plan: p}
+}

@@ -1,0 +1,146 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Score is the accuracy of a set of cases. Fields are only ever added:
+// the JSON is a contract.
+type Score struct {
+	Questions int     `json:"questions"`
+	Accuracy  float64 `json:"accuracy"`
+	Correct   int     `json:"correct"`
+	// Latency per question (planning and execution), milliseconds.
+	LatencyP50 float64 `json:"latency_ms_p50"`
+	LatencyP95 float64 `json:"latency_ms_p95"`
+	ToolCalls  int     `json:"tool_calls"`
+	Tokens     int     `json:"tokens"`
+}
+
+// Failure is one wrong answer.
+type Failure struct {
+	ID       string   `json:"id"`
+	Split    string   `json:"split"`
+	Intent   string   `json:"intent"`
+	Question string   `json:"question"`
+	Context  []string `json:"context,omitempty"`
+	Expected string   `json:"expected"`
+	Got      string   `json:"got"`
+	GotPlan  any      `json:"got_plan,omitempty"`
+}
+
+// Report is the scored run.
+type Report struct {
+	Mode     string            `json:"mode"`
+	Splits   map[string]*Score `json:"splits"`
+	Intents  map[string]*Score `json:"intents"`
+	Overall  *Score            `json:"overall"`
+	Failures []Failure         `json:"failures"`
+}
+
+// Summarise builds the report of results.
+func Summarise(mode string, results []CaseResult) *Report {
+	r := &Report{Mode: mode, Splits: map[string]*Score{}, Intents: map[string]*Score{}, Failures: []Failure{}}
+	lat := map[*Score][]time.Duration{}
+	add := func(s *Score, cr *CaseResult) {
+		s.Questions++
+		if cr.Correct {
+			s.Correct++
+		}
+		s.ToolCalls += cr.Attempt.ToolCalls
+		s.Tokens += cr.Attempt.Tokens
+		lat[s] = append(lat[s], cr.Latency)
+	}
+	r.Overall = &Score{}
+	for i := range results {
+		cr := &results[i]
+		c := cr.Case
+		for _, m := range []struct {
+			set map[string]*Score
+			key string
+		}{{r.Splits, c.Split}, {r.Intents, c.Intent}} {
+			s := m.set[m.key]
+			if s == nil {
+				s = &Score{}
+				m.set[m.key] = s
+			}
+			add(s, cr)
+		}
+		add(r.Overall, cr)
+		if !cr.Correct {
+			f := Failure{ID: c.ID, Split: c.Split, Intent: c.Intent, Question: c.Question, Context: c.Context,
+				Expected: cr.Gold.String(), Got: cr.Got.String()}
+			if cr.GotPlan != nil {
+				f.GotPlan = cr.GotPlan
+			}
+			r.Failures = append(r.Failures, f)
+		}
+	}
+	for s, ls := range lat {
+		if s.Questions > 0 {
+			s.Accuracy = float64(s.Correct) / float64(s.Questions)
+		}
+		sort.Slice(ls, func(a, b int) bool { return ls[a] < ls[b] })
+		s.LatencyP50 = ms(ls[(len(ls)-1)/2])
+		s.LatencyP95 = ms(ls[(len(ls)-1)*95/100])
+	}
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// WriteJSON writes r as JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable writes r for people: each split, each intent, then the
+// failing questions with what was expected and what came back.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "MODE %s\n\nSPLIT\tQUESTIONS\tCORRECT\tACCURACY\tP50 MS\tP95 MS\n", r.Mode)
+	for _, name := range sortedKeys(r.Splits) {
+		s := r.Splits[name]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%.2f\t%.2f\n", name, s.Questions, s.Correct, 100*s.Accuracy, s.LatencyP50, s.LatencyP95)
+	}
+	s := r.Overall
+	fmt.Fprintf(tw, "all\t%d\t%d\t%.1f%%\t%.2f\t%.2f\n", s.Questions, s.Correct, 100*s.Accuracy, s.LatencyP50, s.LatencyP95)
+	fmt.Fprintf(tw, "\nINTENT\tQUESTIONS\tCORRECT\tACCURACY\n")
+	for _, name := range sortedKeys(r.Intents) {
+		s := r.Intents[name]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\n", name, s.Questions, s.Correct, 100*s.Accuracy)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Failures) == 0 {
+		_, err := fmt.Fprintln(w, "\nNo failures.")
+		return err
+	}
+	fmt.Fprintf(w, "\nFAILURES (%d)\n", len(r.Failures))
+	for _, f := range r.Failures {
+		q := f.Question
+		if len(f.Context) > 0 {
+			q = strings.Join(f.Context, " → ") + " → " + q
+		}
+		fmt.Fprintf(w, "%s [%s/%s] %q\n    expected: %s\n    got:      %s\n", f.ID, f.Split, f.Intent, q, f.Expected, f.Got)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]*Score) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
