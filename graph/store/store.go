@@ -192,15 +192,9 @@ func normalized(in *sgraph.Subgraph) *sgraph.Subgraph {
 }
 
 // write replaces the quads of each source in next (nil: remove the
-// source) and records metadata and the next generation, in one
-// ApplyDeltas. counts is nil for a removal.
+// source) and records metadata and the next generation, in one backend
+// transaction. counts is nil for a removal.
 func (s *Store) write(ctx context.Context, op string, next map[string][]quad.Quad, counts map[string][2]int) error {
-	labels := make([]quad.Value, 0, len(next)+1)
-	for src := range next {
-		labels = append(labels, sourceLabel(src))
-	}
-	labels = append(labels, metaLabel)
-
 	unlock, err := s.b.lock(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
@@ -208,43 +202,10 @@ func (s *Store) write(ctx context.Context, op string, next map[string][]quad.Qua
 	defer unlock()
 
 	for attempt := 1; ; attempt++ {
-		stored, err := s.b.read(ctx, labels)
-		if err != nil {
-			return fmt.Errorf("store: %s: read current state: %w", op, err)
-		}
-		old := make(map[quad.Value][]quad.Quad, len(labels))
-		for _, q := range stored {
-			old[q.Label] = append(old[q.Label], q)
-		}
-		meta, err := parseMeta(old[metaLabel])
+		deltas, err := s.plan(ctx, next, counts)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", op, err)
 		}
-		if counts == nil {
-			for src := range next {
-				if _, ok := meta.sources[src]; !ok && len(old[sourceLabel(src)]) == 0 {
-					return fmt.Errorf("store: remove %q: %w", src, ErrUnknownSource)
-				}
-			}
-		}
-
-		var deltas []graph.Delta
-		for src, qs := range next {
-			deltas = appendDiff(deltas, old[sourceLabel(src)], qs)
-		}
-		newMeta := meta.clone()
-		newMeta.generation++
-		loadedAt := s.now().UTC()
-		for src := range next {
-			if counts == nil {
-				delete(newMeta.sources, src)
-				continue
-			}
-			c := counts[src]
-			newMeta.sources[src] = SourceInfo{Source: src, LoadedAt: loadedAt, Nodes: c[0], Edges: c[1]}
-		}
-		deltas = appendDiff(deltas, old[metaLabel], newMeta.quads())
-
 		if s.testHookBeforeApply != nil {
 			s.testHookBeforeApply()
 		}
@@ -259,6 +220,52 @@ func (s *Store) write(ctx context.Context, op string, next map[string][]quad.Qua
 			return fmt.Errorf("store: %s: write %d changes: %w", op, len(deltas), err)
 		}
 	}
+}
+
+// plan reads the current state of the sources in next and of the meta
+// label and returns the deltas that write would apply.
+func (s *Store) plan(ctx context.Context, next map[string][]quad.Quad, counts map[string][2]int) ([]graph.Delta, error) {
+	labels := make([]quad.Value, 0, len(next)+1)
+	for src := range next {
+		labels = append(labels, sourceLabel(src))
+	}
+	labels = append(labels, metaLabel)
+	stored, err := s.b.read(ctx, labels)
+	if err != nil {
+		return nil, fmt.Errorf("read current state: %w", err)
+	}
+	old := make(map[quad.Value][]quad.Quad, len(labels))
+	for _, q := range stored {
+		old[q.Label] = append(old[q.Label], q)
+	}
+	meta, err := parseMeta(old[metaLabel])
+	if err != nil {
+		return nil, err
+	}
+	if counts == nil {
+		for src := range next {
+			if _, ok := meta.sources[src]; !ok && len(old[sourceLabel(src)]) == 0 {
+				return nil, ErrUnknownSource
+			}
+		}
+	}
+
+	var deltas []graph.Delta
+	for src, qs := range next {
+		deltas = appendDiff(deltas, old[sourceLabel(src)], qs)
+	}
+	newMeta := meta.clone()
+	newMeta.generation++
+	loadedAt := s.now().UTC()
+	for src := range next {
+		if counts == nil {
+			delete(newMeta.sources, src)
+			continue
+		}
+		c := counts[src]
+		newMeta.sources[src] = SourceInfo{Source: src, LoadedAt: loadedAt, Nodes: c[0], Edges: c[1]}
+	}
+	return appendDiff(deltas, old[metaLabel], newMeta.quads()), nil
 }
 
 // appendDiff appends to deltas what turns the quad set old into next:
