@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"sort"
 	"strings"
 )
 
@@ -22,12 +24,73 @@ func decode(args json.RawMessage, v any) *Error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		e := decodeError(err)
+		if e.Message == "unknown field" {
+			// encoding/json names only the key; find its full path so
+			// the caller knows which object it was in.
+			var raw any
+			if json.Unmarshal(b, &raw) == nil {
+				if p := unknownPath(reflect.TypeOf(v), raw, ""); p != "" {
+					e.Field = p
+				}
+			}
+		}
+		return e
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &Error{Code: CodeInvalidJSON, Message: "trailing data after the arguments object"}
 	}
 	return nil
+}
+
+// unknownPath returns the JSON path of the first key in v that type t
+// has no field for, or "".
+func unknownPath(t reflect.Type, v any, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if name != "-" {
+				fields[strings.ToLower(name)] = f.Type
+			}
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[strings.ToLower(k)]
+			path := strings.TrimPrefix(prefix+"."+k, ".")
+			if !ok {
+				return path
+			}
+			if p := unknownPath(ft, x[k], path); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return ""
+		}
+		for i, e := range x {
+			if p := unknownPath(t.Elem(), e, fmt.Sprintf("%s[%d]", prefix, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func decodeError(err error) *Error {
