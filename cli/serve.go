@@ -106,6 +106,11 @@ func runServe(ctx context.Context, e *env, args []string) int {
 			syncLoop(ctx, iv, cfg.Connectors, inv, log)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		refreshLoop(ctx, inv, log)
+	}()
 	// serve's parts run as one group: the first to stop stops the rest.
 	err = <-errc
 	cancel()
@@ -114,6 +119,27 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, "serve", fmt.Errorf("http: %w", err))
 	}
 	return ExitOK
+}
+
+// refreshInterval is how often serve checks whether another replica
+// changed the shared store.
+const refreshInterval = 15 * time.Second
+
+func refreshLoop(ctx context.Context, inv *inventory.Inventory, log *slog.Logger) {
+	t := time.NewTicker(refreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if changed, err := inv.RefreshIfChanged(ctx); err != nil {
+			log.Warn("graph refresh failed; serving the previous graph", "err", err)
+		} else if changed {
+			log.Info("graph reloaded: the store changed")
+		}
+	}
 }
 
 // syncLoop runs every connector now and then every interval, replacing

@@ -35,11 +35,13 @@ type Inventory struct {
 	derive []Deriver
 	log    *slog.Logger
 
-	mu   sync.Mutex // serialises loads
-	sgs  map[string]*graph.Subgraph
-	cur  atomic.Pointer[snapshot]
-	gen  atomic.Int64
-	opts Options
+	mu  sync.Mutex // serialises loads
+	sgs map[string]*graph.Subgraph
+	cur atomic.Pointer[snapshot]
+	// storeGen is the store generation the index reflects.
+	storeGen int64
+	gen      atomic.Int64
+	opts     Options
 }
 
 // Options configure an Inventory.
@@ -65,6 +67,9 @@ func Open(ctx context.Context, st Store, opts Options) (*Inventory, error) {
 func (inv *Inventory) Reload(ctx context.Context) error {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	// Read the generation before the data: a write landing in between is
+	// then seen as a change by the next RefreshIfChanged, never missed.
+	inv.noteGeneration(ctx)
 	sgs, err := inv.store.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("inventory: load store: %w", err)
@@ -96,6 +101,7 @@ func (inv *Inventory) Replace(ctx context.Context, sgs ...*graph.Subgraph) error
 		c.Normalize()
 		inv.sgs[sg.Source] = &c
 	}
+	inv.noteGeneration(ctx)
 	inv.rebuild()
 	return nil
 }
@@ -141,6 +147,43 @@ func (inv *Inventory) Subgraphs() []*graph.Subgraph {
 // All returns the subgraphs the current index was built from: the stored
 // ones and the derived ones.
 func (inv *Inventory) All() []*graph.Subgraph { return inv.cur.Load().all }
+
+// generationer is implemented by stores shared between replicas (the
+// PostgreSQL backend): its generation moves on every committed replace.
+type generationer interface {
+	Generation(ctx context.Context) (int64, error)
+}
+
+// RefreshIfChanged reloads from the store when another writer (a second
+// replica over the same PostgreSQL) has replaced sources since this
+// inventory last read it. It reports whether it reloaded.
+func (inv *Inventory) RefreshIfChanged(ctx context.Context) (bool, error) {
+	g, ok := inv.store.(generationer)
+	if !ok {
+		return false, nil
+	}
+	cur, err := g.Generation(ctx)
+	if err != nil {
+		return false, fmt.Errorf("inventory: store generation: %w", err)
+	}
+	inv.mu.Lock()
+	seen := inv.storeGen
+	inv.mu.Unlock()
+	if cur == seen {
+		return false, nil
+	}
+	return true, inv.Reload(ctx)
+}
+
+// noteGeneration records the store generation just read or written;
+// callers hold inv.mu.
+func (inv *Inventory) noteGeneration(ctx context.Context) {
+	if g, ok := inv.store.(generationer); ok {
+		if cur, err := g.Generation(ctx); err == nil {
+			inv.storeGen = cur
+		}
+	}
+}
 
 // Generation counts index rebuilds.
 func (inv *Inventory) Generation() int64 { return inv.gen.Load() }
