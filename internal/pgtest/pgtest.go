@@ -16,7 +16,8 @@
 // safely, so it is stopped in that test's t.Cleanup and the next test that
 // calls Start starts a new one (slower, still correct). In both cases the
 // server process receives SIGQUIT from the kernel if the test binary dies
-// (Pdeathsig), so a killed `go test` does not leave a postmaster behind.
+// (Pdeathsig), so a killed `go test` does not leave a postmaster behind
+// (its temporary directory, /tmp/pgtest-*, does stay).
 //
 // Skipping. Under `go test -short` Start skips the calling test. When the
 // PostgreSQL server binaries cannot be found the test is skipped too, unless
