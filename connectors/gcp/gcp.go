@@ -29,6 +29,7 @@ func init() {
 			{Name: "live", Usage: "read the project through the Google APIs (application default credentials)", Bool: true},
 			{Name: "project", Usage: "project id; the source is gcp:<project> (inferred from the export when absent)"},
 			{Name: "endpoint", Usage: "override the API base URL (private endpoint or test server)"},
+			{Name: "project-only", Usage: "live: skip the IAM policies of the project's folders and organization", Bool: true},
 		},
 		New: newReader,
 	})
@@ -36,11 +37,12 @@ func init() {
 
 // Reader reads one GCP project and the policies above it.
 type Reader struct {
-	from     string
-	live     bool
-	project  string
-	endpoint string
-	log      *slog.Logger
+	from        string
+	live        bool
+	projectOnly bool
+	project     string
+	endpoint    string
+	log         *slog.Logger
 	// httpClient, when set, is handed to the API client instead of the
 	// default credentials transport (tests point it at a local server).
 	httpClient *http.Client
@@ -53,12 +55,14 @@ func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, 
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	if v := opts["live"]; v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("gcp: option live: %w", err)
+	for name, dst := range map[string]*bool{"live": &r.live, "project-only": &r.projectOnly} {
+		if v := opts[name]; v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("gcp: option %s: %w", name, err)
+			}
+			*dst = b
 		}
-		r.live = b
 	}
 	switch {
 	case r.live && r.from != "":

@@ -269,6 +269,17 @@ func TestLive(t *testing.T) {
 	mux.HandleFunc("POST "+proj+":getIamPolicy", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(read("project-cloud-custodian.policy.json"))
 	})
+	var ancestryAsked int
+	mux.HandleFunc("POST "+proj+":getAncestry", func(w http.ResponseWriter, r *http.Request) {
+		ancestryAsked++
+		w.Write([]byte(`{"ancestor":[{"resourceId":{"type":"project","id":"cloud-custodian"}},{"resourceId":{"type":"folder","id":"222222222222"}},{"resourceId":{"type":"organization","id":"111111111111"}}]}`))
+	})
+	mux.HandleFunc("POST /v3/folders/222222222222:getIamPolicy", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(read("folders-222222222222.policy.json"))
+	})
+	mux.HandleFunc("POST /v1/organizations/111111111111:getIamPolicy", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(read("organizations-111111111111.policy.json"))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -299,6 +310,38 @@ func TestLive(t *testing.T) {
 	if len(owners) != 1 || owners[0].Privilege != graph.PrivAdmin {
 		t.Errorf("live project owner grant = %+v", owners)
 	}
+	for _, tt := range []struct{ from, to, role string }{
+		{src + "user/abc@gmail.com", src + "folders/222222222222", "roles/resourcemanager.folderAdmin"},
+		{src + "serviceAccounts/abc@testproject.iam.gserviceaccount.com", src + "organizations/111111111111", "roles/owner"},
+	} {
+		var found bool
+		for _, e := range connectortest.Edges(sgs, graph.EdgeGrants, tt.from, tt.to) {
+			found = found || (e.Action == tt.role && e.Privilege == graph.PrivAdmin)
+		}
+		if !found {
+			t.Errorf("ancestor grant %s -[%s]-> %s missing from live read", tt.from, tt.role, tt.to)
+		}
+	}
+
+	t.Run("project-only", func(t *testing.T) {
+		before := ancestryAsked
+		r, err := connectors.New("gcp", connectors.Options{"live": "true", "project": "cloud-custodian", "endpoint": srv.URL + "/", "project-only": "true"}, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.(*Reader).httpClient = srv.Client()
+		sgs := connectortest.Read(t, r)
+		if ancestryAsked != before {
+			t.Error("project-only read asked for the ancestry")
+		}
+		for _, sg := range sgs {
+			for _, n := range sg.Nodes {
+				if n.Kind == graph.KindAccount && n.Subtype != targetProject {
+					t.Errorf("project-only read has ancestor %s", n.ID)
+				}
+			}
+		}
+	})
 
 	t.Run("server error", func(t *testing.T) {
 		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
