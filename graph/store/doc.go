@@ -43,6 +43,17 @@
 // NUL bytes (PostgreSQL text cannot hold them; the other backends refuse
 // them too so that all behave alike).
 //
+// # Costs
+//
+// A reload writes only the difference: quads unchanged since the last load
+// of the source are left alone, and an edge keeps its blank node. cayley's
+// kv store has no label index, so on bolt a Replace first scans every
+// stored quad once to find the source's (cheap next to bolt's write
+// rate); Generation and Sources use its subject index instead. On
+// PostgreSQL the store adds an index on quads.label_hash to cayley's
+// schema. BenchmarkReplace, BenchmarkReload and BenchmarkLoad measure
+// quads per second per backend.
+//
 // # Atomicity
 //
 // Replace validates and encodes every subgraph before touching the
@@ -83,13 +94,15 @@
 //
 // Concurrency: within a process a mutex serializes writers and keeps
 // readers off a half-read state (bolt and memory are single-process). Over
-// PostgreSQL several Stores may write at once; the generation quad is a
+// PostgreSQL, writers on different replicas take a session advisory lock
+// for the read-plan-apply cycle, so they write one at a time; PostgreSQL
+// drops the lock if a replica dies. The generation quad backs this up as a
 // compare-and-swap: a writer that read generation N deletes exactly that
-// quad, so if another writer committed in between, the delete finds no
-// row (or an insert hits the unique index), the transaction rolls back
-// whole, and Replace recomputes its deltas from the new state and
-// retries. PostgreSQL reads are single SELECT statements, which see one
-// committed snapshot. The context is honoured until the write starts;
-// ApplyDeltas takes no context, so a started write finishes or fails as
-// a whole.
+// quad, so a write planned against a stale state finds no row to delete
+// (or hits the unique index on insert), its transaction rolls back whole,
+// and Replace plans again from the new state. PostgreSQL reads are single
+// SELECT statements, which see one committed snapshot, so a replica's
+// Load never sees half of another replica's Replace. The context is
+// honoured until the write starts; ApplyDeltas takes no context, so a
+// started write finishes or fails as a whole.
 package store
