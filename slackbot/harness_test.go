@@ -1,0 +1,269 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/steward-oss/steward/actuate"
+	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/planner"
+	"github.com/steward-oss/steward/query"
+	"github.com/steward-oss/steward/server"
+	"github.com/steward-oss/steward/slackbot/slackfake"
+)
+
+const (
+	signingSecret = "test-signing-secret-not-real"
+	hookSecret    = "test-webhook-secret-not-real-0123"
+	channel       = "C0SECOPS"
+	alice         = "U0ALICE" // analyst, requester
+	carol         = "U0CAROL" // approver
+	dave          = "U0DAVE"  // approver
+	eve           = "U0EVE"   // neither
+)
+
+var emails = map[string]string{alice: "alice@example.com", carol: "carol@example.com", dave: "Dave@Example.com", eve: "eve@example.com"}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type staticIndex struct{ ix *graph.Index }
+
+func (s staticIndex) Index() *graph.Index { return s.ix }
+
+// plannerAsker answers with the offline planner and the query executor,
+// remembering each conversation's last plan for follow-ups: the agent's
+// offline path in miniature.
+type plannerAsker struct {
+	ix    *graph.Index
+	clock *fakeClock
+	mu    sync.Mutex
+	prev  map[string]*query.Plan
+}
+
+func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(server.Step)) (*server.Answer, error) {
+	a.mu.Lock()
+	prev := a.prev[conv]
+	a.mu.Unlock()
+	p, err := planner.Plan(msg, prev)
+	if err != nil {
+		return &server.Answer{ConversationID: conv, Answer: err.Error()}, err
+	}
+	res, err := query.Execute(ctx, a.ix, p, a.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.prev == nil {
+		a.prev = map[string]*query.Plan{}
+	}
+	a.prev[conv] = p
+	a.mu.Unlock()
+	return &server.Answer{ConversationID: conv, Answer: "Found " + itoa(res.Total) + " matches.", Plan: p,
+		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}, nil
+}
+
+// soar is the webhook receiver standing in for a SOAR tool; it counts
+// what it was asked to do.
+type soar struct {
+	mu    sync.Mutex
+	calls []actuate.WebhookRequest
+}
+
+func (s *soar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := actuate.VerifyWebhook([]byte(hookSecret), r.Header, body, time.Now()); err != nil {
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	var req actuate.WebhookRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, req)
+	s.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(actuate.WebhookResponse{Call: "disabled " + req.Action.Target})
+}
+
+func (s *soar) ops() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.calls {
+		out = append(out, c.Op+" "+c.Action.Target)
+	}
+	return out
+}
+
+type harness struct {
+	t        *testing.T
+	slack    *slackfake.Server
+	bot      *Bot
+	e        *echo.Echo
+	svc      *approval.Service
+	soar     *soar
+	clock    *fakeClock
+	auditLog string
+	log      *audit.Log
+}
+
+func newHarness(t *testing.T, mutate func(*Config)) *harness {
+	t.Helper()
+	f, err := os.Open("testdata/small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sgs, err := graph.ReadJSONL(f, "small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := graph.Build(sgs)
+	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	dir := t.TempDir()
+	h := &harness{t: t, clock: clock, soar: &soar{}, auditLog: filepath.Join(dir, "audit.log")}
+	h.slack = slackfake.New(emails)
+	t.Cleanup(h.slack.Stop)
+	h.log, err = audit.Open(h.auditLog, audit.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := approval.OpenBolt(filepath.Join(dir, "approvals.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc, err = approval.NewService(approval.Options{Store: store, Audit: h.log, Clock: clock,
+		Groups: approval.StaticGroups{"secops": {"carol@example.com", "dave@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := httptest.NewServer(h.soar)
+	t.Cleanup(rcv.Close)
+	hook, err := actuate.NewWebhook(actuate.WebhookConfig{URL: rcv.URL, Secret: []byte(hookSecret), Source: "aws:111111111111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := actuate.NewExecutor(actuate.Route{Source: "aws:111111111111", Type: "webhook", Actuator: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{BotToken: "xoxb-test-not-real", SigningSecret: signingSecret, APIURL: h.slack.APIURL(), ApproverGroup: "secops"}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	h.bot, err = New(cfg, Deps{Asker: &plannerAsker{ix: ix, clock: clock}, Approvals: h.svc, Executor: exec, Audit: h.log,
+		Index: staticIndex{ix}, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.e = echo.New()
+	h.bot.Routes(h.e)
+	t.Cleanup(func() {
+		h.bot.Close()
+		store.Close()
+		h.log.Close()
+	})
+	return h
+}
+
+// send POSTs a signed request and waits until the work it started is
+// done; it returns the status code and body.
+func (h *harness) send(path, contentType string, body []byte) (int, string) {
+	h.t.Helper()
+	return h.do(slackfake.Request(signingSecret, "http://bot"+path, contentType, body, time.Time{}))
+}
+
+func (h *harness) do(r *http.Request) (int, string) {
+	h.t.Helper()
+	w := httptest.NewRecorder()
+	h.e.ServeHTTP(w, r)
+	h.bot.Wait()
+	return w.Code, w.Body.String()
+}
+
+var eventSeq int
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// mention says text to the bot in the thread threadTS ("" starts one at
+// ts) and returns the thread.
+func (h *harness) mention(user, text, ts, threadTS string) {
+	h.t.Helper()
+	eventSeq++
+	code, body := h.send(PathEvents, "application/json", slackfake.Mention("Ev"+itoa(eventSeq), user, channel, "<@U0BOT> "+text, ts, threadTS))
+	if code != http.StatusOK {
+		h.t.Fatalf("mention: %d %s", code, body)
+	}
+}
+
+func (h *harness) click(user, actionID, value, actionTS string) {
+	h.t.Helper()
+	code, body := h.send(PathInteractivity, "application/x-www-form-urlencoded",
+		slackfake.BlockAction(user, channel, "1700000100.000001", "1700000100.000009", actionID, value, actionTS))
+	if code != http.StatusOK {
+		h.t.Fatalf("click: %d %s", code, body)
+	}
+}
+
+// propose asks a question in thread 1700000100.000001 and remediates it,
+// returning the proposal.
+func (h *harness) propose(question string) *approval.Proposal {
+	h.t.Helper()
+	h.mention(alice, question, "1700000100.000001", "")
+	h.mention(alice, "remediate", "1700000100.000002", "1700000100.000001")
+	ps, err := h.svc.List(context.Background(), approval.Filter{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(ps) != 1 {
+		h.t.Fatalf("%d proposals after remediate; posts: %v", len(ps), h.slack.Texts("chat.postMessage"))
+	}
+	return ps[0]
+}
+
+func (h *harness) auditRecords() []audit.Record {
+	h.t.Helper()
+	data, err := os.ReadFile(h.auditLog)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []audit.Record
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if l == "" {
+			continue
+		}
+		var r audit.Record
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package slackbot
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// maxBody bounds a Slack request body; Slack's payloads are far smaller.
+const maxBody = 1 << 20
+
+// HTTP endpoint paths (the Slack app's Request URLs).
+const (
+	PathEvents        = "/slack/events"
+	PathInteractivity = "/slack/interactivity"
+	PathCommands      = "/slack/commands"
+)
+
+// Routes adds the HTTP-mode endpoints to root (outside the API-key group:
+// Slack authenticates by signature). Each verifies the request, answers
+// at once, and does the work in the background.
+func (b *Bot) Routes(root *echo.Echo) {
+	root.POST(PathEvents, b.events)
+	root.POST(PathInteractivity, b.interactivity)
+	root.POST(PathCommands, b.commands)
+}
+
+// errUnsigned is the one answer to a request that fails verification; the
+// reason is logged, not told.
+var errUnsigned = echo.NewHTTPError(http.StatusUnauthorized, "request signature missing, invalid, stale or replayed")
+
+// verify reads the body and checks the signature, the timestamp (at most
+// five minutes off, slack.NewSecretsVerifier) and that this signature was
+// not seen before. ok is false when the request must be ignored without
+// an error (a redelivery Slack marked as a retry).
+func (b *Bot) verify(c echo.Context) (body []byte, ok bool, err error) {
+	r := c.Request()
+	if b.cfg.SigningSecret == "" {
+		b.log.Error("slack request refused: no signing secret configured (HTTP mode needs one)")
+		return nil, false, errUnsigned
+	}
+	body, err = io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return nil, false, echo.NewHTTPError(http.StatusBadRequest, "unreadable body")
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
+	if err != nil {
+		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
+		return nil, false, errUnsigned
+	}
+	if _, err := sv.Write(body); err != nil {
+		return nil, false, errUnsigned
+	}
+	if err := sv.Ensure(); err != nil {
+		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", "bad signature")
+		return nil, false, errUnsigned
+	}
+	if !b.seenSigs.add(r.Header.Get("X-Slack-Signature"), time.Now()) {
+		if r.Header.Get("X-Slack-Retry-Num") != "" {
+			return nil, false, nil // a retry of a request already taken
+		}
+		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", "replayed signature")
+		return nil, false, errUnsigned
+	}
+	return body, true, nil
+}
+
+func (b *Bot) events(c echo.Context) error {
+	body, ok, err := b.verify(c)
+	if err != nil || !ok {
+		return err
+	}
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "not an Events API payload")
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		var v slackevents.ChallengeResponse
+		if err := json.Unmarshal(body, &v); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "bad url_verification")
+		}
+		return c.JSON(http.StatusOK, map[string]string{"challenge": v.Challenge})
+	case slackevents.CallbackEvent:
+		eventID := ""
+		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+			eventID = cb.EventID
+		}
+		b.dispatchEvent(eventID, ev.InnerEvent)
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+func (b *Bot) interactivity(c echo.Context) error {
+	body, ok, err := b.verify(c)
+	if err != nil || !ok {
+		return err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "not a form body")
+	}
+	var ic slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "payload is not an interaction")
+	}
+	b.dispatchInteraction(ic)
+	return c.NoContent(http.StatusOK)
+}
+
+func (b *Bot) commands(c echo.Context) error {
+	body, ok, err := b.verify(c)
+	if err != nil || !ok {
+		return err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "not a form body")
+	}
+	b.dispatchCommand(slack.SlashCommand{
+		Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
+		ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"),
+	})
+	return c.JSON(http.StatusOK, map[string]string{"response_type": "ephemeral", "text": "Working on it…"})
+}
