@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )
@@ -24,6 +26,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	g.register(fs, true)
 	var out outputFlags
 	out.register(fs)
+	auditLog := fs.String("audit-log", "", "append the question and its outcome to this audit log")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, `Usage: steward ask [--demo | --graph PATH] [--now RFC3339] [--format table|json|csv] "QUESTION"`)
 		fs.PrintDefaults()
@@ -43,6 +46,11 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, "ask", err.Error())
 	}
 	plan, err := planner.Plan(question, nil)
+	if *auditLog != "" {
+		if aerr := auditQuestion(ctx, *auditLog, question, plan, err); aerr != nil {
+			return fail(e, "ask", aerr)
+		}
+	}
 	if err != nil {
 		var um *planner.UnmappedError
 		if errors.As(err, &um) {
@@ -52,6 +60,27 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		return fail(e, "ask", err)
 	}
 	return runPlan(ctx, e, "ask", &g, &out, question, plan)
+}
+
+// auditQuestion records who asked what from the command line, and the
+// plan it became (or why it did not).
+func auditQuestion(ctx context.Context, path, question string, plan *query.Plan, perr error) error {
+	l, err := audit.Open(path)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	rec := audit.Record{Actor: "cli:" + os.Getenv("USER"), Action: "question", Target: "cli", Where: "cli", Outcome: "planned",
+		Details: map[string]string{"question": question}}
+	if plan != nil {
+		b, _ := json.Marshal(plan)
+		rec.Details["plan"] = string(b)
+	}
+	if perr != nil {
+		rec.Outcome = "not_mapped"
+	}
+	_, err = l.Append(ctx, rec)
+	return err
 }
 
 func runQuery(ctx context.Context, e *env, args []string) int {

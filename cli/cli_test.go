@@ -193,3 +193,24 @@ func TestBadLoadKeepsGraph(t *testing.T) {
 		t.Fatal("a failed load changed the answers")
 	}
 }
+
+func TestAskAuditLog(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	for _, q := range []string{"admins idle 30 days", "what is the weather"} {
+		run(t, "ask", "--demo", "--owners", "", "--audit-log", log, q)
+	}
+	code, out, errs := run(t, "audit", "verify", "--log", log)
+	if code != 0 || !strings.Contains(out, "2 records, chain intact") {
+		t.Fatalf("verify: %d %q %q", code, out, errs)
+	}
+	data, _ := os.ReadFile(log)
+	if !strings.Contains(string(data), `"outcome":"not_mapped"`) || !strings.Contains(string(data), `idle_days`) {
+		t.Fatalf("audit records: %s", data)
+	}
+	// One altered byte breaks the chain and verify names the record.
+	os.WriteFile(log, []byte(strings.Replace(string(data), "admins idle 30", "admins idle 31", 1)), 0o600)
+	code, _, errs = run(t, "audit", "verify", "--log", log)
+	if code == 0 || !strings.Contains(errs, "seq 1") {
+		t.Fatalf("tampered log: exit %d, %q", code, errs)
+	}
+}

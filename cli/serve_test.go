@@ -27,7 +27,9 @@ func TestServeDemoChat(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	var stderr bytes.Buffer
-	go func() { done <- Run(ctx, []string{"serve", "--demo", "--owners", "", "--listen", addr}, &bytes.Buffer{}, &stderr) }()
+	go func() {
+		done <- Run(ctx, []string{"serve", "--demo", "--owners", "", "--listen", addr}, &bytes.Buffer{}, &stderr)
+	}()
 	defer func() {
 		cancel()
 		if code := <-done; code != 0 {
