@@ -68,7 +68,7 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 	} else {
 		return nil, false
 	}
-	rest = cleanEntity(rest)
+	rest = stripTypeNoun(cleanEntity(rest))
 	w := &query.WhoCan{}
 	scope := ""
 	// "cluster-wide", "in prod" qualify, they are not the resource.
@@ -127,6 +127,22 @@ func cleanEntity(s string) string {
 	return strings.Trim(strings.TrimSpace(s), "'`")
 }
 
+// typeNouns name what kind of resource follows or precedes a name ("the
+// checkout repo", "bucket acme-prod-logs"); they are not part of it.
+var typeNouns = []string{"repository", "repo", "bucket", "table", "database", "db", "namespace", "project", "secret", "queue", "topic", "dataset"}
+
+func stripTypeNoun(s string) string {
+	for _, n := range typeNouns {
+		if t, ok := strings.CutSuffix(s, " "+n); ok && t != "" {
+			return t
+		}
+		if t, ok := strings.CutPrefix(s, n+" "); ok && t != "" {
+			return t
+		}
+	}
+	return s
+}
+
 func isPronoun(s string) bool {
 	switch s {
 	case "it", "they", "them", "those", "these", "this", "that", "he", "she", "i", "we", "you":
@@ -135,15 +151,44 @@ func isPronoun(s string) bool {
 	return false
 }
 
-// followUp phrases refer to the previous result.
-var followUpRE = regexp.MustCompile(`^(and |but |now |also |then |ok |okay )?(which|what|how many|only|just|of those|of them|among (them|those)|those|these|them|filter|narrow|show only|now only|and)\b`)
+// followUpWords refer to the previous result ("which of those", "how
+// many of them", "only the AWS ones"); sortRE asks to reorder it.
+var followUpWords = []string{"those", "these", "them", "they", "of those", "of them", "among those", "among them", "the ones", "ones", "same"}
+
+var followUpStartRE = regexp.MustCompile(`^(and|but|also|then|ok|okay|now|only|just|what about|how about|sort|order|sorted|ordered|break|group|split|narrow|filter|exclude|excluding|limit|show only)\b`)
+
+var sortRE = regexp.MustCompile(`\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:them\s+|those\s+|it\s+)?by\s+(.+)$`)
 
 func isFollowUp(q string) bool {
-	if strings.Contains(q, "of those") || strings.Contains(q, "of them") || strings.Contains(q, "among those") || strings.Contains(q, "among them") ||
-		strings.HasPrefix(q, "and ") || strings.HasPrefix(q, "only ") || strings.HasPrefix(q, "just ") || strings.Contains(q, "those") || strings.Contains(q, "these") {
-		return true
+	return followUpStartRE.MatchString(q) || has(q, followUpWords...)
+}
+
+// sortField maps how people name an ordering to a column and direction:
+// the most recently used first, the oldest first, ...
+func sortField(w string) (query.Sort, bool) {
+	w = strings.TrimSpace(w)
+	desc := strings.Contains(w, "desc") || strings.Contains(w, "newest") || strings.Contains(w, "most recent") || strings.Contains(w, "latest")
+	switch {
+	case has(w, "last use", "last used", "last activity", "usage", "use", "activity", "last seen", "recency"):
+		return query.Sort{Field: "last_used_at", Desc: desc}, true
+	case has(w, "idle", "idleness", "inactivity", "days idle"):
+		return query.Sort{Field: "idle_days", Desc: !strings.Contains(w, "asc")}, true
+	case has(w, "age", "creation", "created", "creation date", "oldest"):
+		return query.Sort{Field: "created_at", Desc: desc}, true
+	case has(w, "expiry", "expiration", "expires", "expiry date"):
+		return query.Sort{Field: "expires_at", Desc: desc}, true
+	case has(w, "rotation", "rotated", "last rotation"):
+		return query.Sort{Field: "rotated_at", Desc: desc}, true
+	case has(w, "name"):
+		return query.Sort{Field: "name", Desc: desc}, true
+	case has(w, "privilege", "access level"):
+		return query.Sort{Field: "privilege", Desc: !strings.Contains(w, "asc")}, true
+	case has(w, "source", "system"):
+		return query.Sort{Field: "source", Desc: desc}, true
+	case has(w, "owner"):
+		return query.Sort{Field: "owner", Desc: desc}, true
 	}
-	return false
+	return query.Sort{}, false
 }
 
 // followUp narrows prev with the conditions of q; "how many" turns it into
@@ -154,6 +199,13 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 	p.GroupBy = nil
 	p.Limit = 0
 	changed := false
+	if m := sortRE.FindStringSubmatch(q); m != nil {
+		if srt, ok := sortField(m[1]); ok {
+			p.Sort = []query.Sort{srt}
+			changed = true
+		}
+		q = strings.TrimSpace(strings.TrimSuffix(q, m[0]))
+	}
 	if srcs := matchSources(q); len(srcs) > 0 {
 		p.Sources = srcs
 		changed = true
@@ -169,12 +221,11 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		p.Filters = replaceFilter(p.Filters, f)
 		changed = true
 	}
-	if has(q, countWords...) {
-		if m := groupRE.FindStringSubmatch(q); m != nil {
-			p.GroupBy = []string{groupField(m[1])}
-		} else {
-			p.GroupBy = []string{"kind"}
-		}
+	if m := groupRE.FindStringSubmatch(q); m != nil {
+		p.GroupBy = []string{groupField(m[1])}
+		changed = true
+	} else if has(q, countWords...) {
+		p.GroupBy = []string{"kind"}
 		changed = true
 	}
 	if !changed {

@@ -46,6 +46,8 @@ var kindWords = []struct {
 	{[]string{"bot"}, []graph.Kind{graph.KindBot}, ""},
 	{[]string{"ai agent", "agent", "llm agent"}, []graph.Kind{graph.KindAIAgent}, ""},
 	{[]string{"oauth app", "app registration", "app", "application", "integration"}, []graph.Kind{graph.KindOAuthApp}, ""},
+	// A PostgreSQL login role is the database's service account.
+	{[]string{"login role", "db user", "database user"}, []graph.Kind{graph.KindServiceAccount}, ""},
 	{[]string{"role"}, []graph.Kind{graph.KindRole}, ""},
 	{[]string{"group"}, []graph.Kind{graph.KindGroup}, ""},
 	{[]string{"human user", "person", "people", "employee"}, []graph.Kind{graph.KindUser}, ""},
@@ -73,7 +75,7 @@ var (
 	envWords      = []struct{ word, env string }{{"production", "prod"}, {"prod", "prod"}, {"staging", "staging"}, {"stage", "staging"}, {"development", "dev"}, {"dev", "dev"}}
 )
 
-var groupRE = regexp.MustCompile(`\b(?:by|per|grouped by|broken down by|for each)\s+(source type|source|kind|type|owner status|owner|team|privilege|status|account|environment|env|cloud|system|platform)\b`)
+var groupRE = regexp.MustCompile(`\b(?:by|per|grouped by|broken down by|for each)\s+(source type|source|subtype|kind|type|owner status|owner|team|privilege|status|account|environment|env|cloud|system|platform)\b`)
 
 // parse maps a normalised question to a plan.
 func parse(q string) (*query.Plan, bool) {
@@ -117,7 +119,7 @@ func parse(q string) (*query.Plan, bool) {
 		} else {
 			p.GroupBy = []string{"kind"}
 		}
-	} else if m := groupRE.FindStringSubmatch(q); m != nil && (strings.HasPrefix(q, "identities by") || has(q, "group")) {
+	} else if m := groupRE.FindStringSubmatch(q); m != nil {
 		recognised = true
 		p.GroupBy = []string{groupField(m[1])}
 	}

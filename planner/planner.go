@@ -53,6 +53,9 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 	if q == "" {
 		return nil, &UnmappedError{question, "empty question"}
 	}
+	if m := actionRE.FindStringSubmatch(q); m != nil {
+		return nil, &UnmappedError{question, fmt.Sprintf("%q is an action; Steward answers questions here and changes nothing (ask which identities to %s, then propose a remediation for approval)", m[1], m[1])}
+	}
 	var p *query.Plan
 	var ok bool
 	if prev != nil && isFollowUp(q) {
@@ -68,6 +71,10 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 	}
 	return p, nil
 }
+
+// actionRE matches requests to change something rather than questions:
+// the planner never turns them into a listing that looks like consent.
+var actionRE = regexp.MustCompile(`^(?:please |can you |could you |go |now )?(rotate|disable|delete|remove|revoke|deactivate|suspend|terminate|kill|approve|reject|enable|reset|grant|create|add|fix|purge|wipe|lock|unlock)\b`)
 
 var numberWords = map[string]string{
 	"a": "1", "an": "1", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -107,15 +114,24 @@ var unitDays = map[string]float64{
 	"quarter": 90, "fortnight": 14,
 }
 
+// periodPhrases are durations without a number, checked in order.
+var periodPhrases = []struct {
+	phrase string
+	days   float64
+}{
+	{"last month", 30}, {"past month", 30}, {"a month", 30}, {"last week", 7}, {"past week", 7},
+	{"last year", 365}, {"past year", 365}, {"last quarter", 90},
+}
+
 var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)
 
 // duration finds the first "N unit" in s and returns days.
 func duration(s string) (float64, bool) {
 	m := durationRE.FindStringSubmatch(s)
 	if m == nil {
-		for phrase, d := range map[string]float64{"last month": 30, "past month": 30, "a month": 30, "last week": 7, "past week": 7, "last year": 365, "past year": 365, "last quarter": 90} {
-			if strings.Contains(s, phrase) {
-				return d, true
+		for _, pd := range periodPhrases {
+			if strings.Contains(s, pd.phrase) {
+				return pd.days, true
 			}
 		}
 		return 0, false
