@@ -24,6 +24,10 @@ const (
 	AttrPasswordNever = "password_never_expires"
 	AttrMFA           = "mfa"
 	AttrEnvironment   = "environment" // "prod", "staging", "dev" where the source says so
+	// AttrEffectivePrivilege is set by a connector that evaluated its
+	// source's policies exactly for this principal (denies, boundaries);
+	// the derived privilege never exceeds it.
+	AttrEffectivePrivilege = "effective_privilege"
 )
 
 // SourceType returns the connector type of a source name: "aws" for

@@ -237,6 +237,11 @@ func (ix *Index) derivePrivilege() {
 			}
 			frontier = next
 		}
+		// A connector that evaluated denies and boundaries for this very
+		// principal knows better than a walk over shared policies.
+		if eff := Privilege(ix.Nodes[i].Attrs[AttrEffectivePrivilege]); eff != "" && eff.Rank() >= 0 && eff.Rank() < bp.Rank() {
+			bp = eff
+		}
 		ix.priv[i], ix.privPath[i] = bp, bpath
 	}
 	// Credentials carry the privilege of the identity holding them.

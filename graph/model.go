@@ -265,13 +265,23 @@ func (s *Subgraph) Validate() error {
 // two loads of the same input compare equal.
 func (s *Subgraph) Normalize() {
 	sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].ID < s.Nodes[j].ID })
-	sort.SliceStable(s.Edges, func(i, j int) bool { return s.Edges[i].Key() < s.Edges[j].Key() })
-	out := s.Edges[:0]
+	// Keys are built once, not in every comparison: at a million edges
+	// the comparisons dominate a load.
+	type keyed struct {
+		key string
+		e   Edge
+	}
+	ks := make([]keyed, len(s.Edges))
 	for i, e := range s.Edges {
-		if i > 0 && e.Key() == s.Edges[i-1].Key() {
+		ks[i] = keyed{e.Key(), e}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
+	out := s.Edges[:0]
+	for i, k := range ks {
+		if i > 0 && k.key == ks[i-1].key {
 			continue
 		}
-		out = append(out, e)
+		out = append(out, k.e)
 	}
 	s.Edges = out
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	boltdb "github.com/boltdb/bolt"
 	"github.com/cayleygraph/cayley/graph"
 	ckv "github.com/cayleygraph/cayley/graph/kv"
 	"github.com/cayleygraph/cayley/graph/memstore"
@@ -18,8 +17,8 @@ import (
 	_ "github.com/cayleygraph/cayley/graph/sql/postgres" // registers the "postgres" quad store
 	"github.com/cayleygraph/quad"
 	hkv "github.com/hidal-go/hidalgo/kv"
-	hbolt "github.com/hidal-go/hidalgo/kv/bolt"
 	"github.com/lib/pq"
+	bolt "go.etcd.io/bbolt"
 )
 
 // cayleyBackend reads through cayley's iterators. It serves the memory
@@ -71,7 +70,7 @@ func newMemBackend() *cayleyBackend {
 }
 
 // boltFile is the database file inside a bolt store directory; cayley's
-// own bolt backend uses the same name, so cayley tools can open it.
+// own bolt backend uses the same name and file format.
 const boltFile = "indexes.bolt"
 
 // boltMmapSize is bolt's initial memory map. Bolt remaps, copying every
@@ -90,14 +89,14 @@ func openBolt(dir string) (*cayleyBackend, error) {
 		return nil, fmt.Errorf("store: open bolt %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, boltFile)
-	db, err := hbolt.Open(path, &boltdb.Options{Timeout: boltLockTimeout, InitialMmapSize: boltMmapSize})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout, InitialMmapSize: boltMmapSize})
 	if err != nil {
-		if errors.Is(err, boltdb.ErrTimeout) {
+		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("store: open bolt %s: locked by another process", path)
 		}
 		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)
 	}
-	b, err := openKV(db)
+	b, err := openKV(&boltKV{db: db})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)

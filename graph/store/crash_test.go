@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	boltdb "github.com/boltdb/bolt"
 	hkv "github.com/hidal-go/hidalgo/kv"
-	hbolt "github.com/hidal-go/hidalgo/kv/bolt"
 	"github.com/steward-oss/steward/graph"
+	bolt "go.etcd.io/bbolt"
 )
 
 // The crash test re-runs this test binary as a child that starts a big
@@ -171,7 +170,7 @@ func crashChild(t *testing.T, dir, point string) {
 	}
 	kind, nStr, _ := strings.Cut(point, ":")
 	n, _ := strconv.Atoi(nStr)
-	db, err := hbolt.Open(filepath.Join(dir, boltFile), &boltdb.Options{Timeout: boltLockTimeout})
+	db, err := bolt.Open(filepath.Join(dir, boltFile), 0o600, &bolt.Options{Timeout: boltLockTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +183,7 @@ func crashChild(t *testing.T, dir, point string) {
 		io.Copy(io.Discard, os.Stdin) // until the parent kills us
 		t.Fatal("crash child: stdin closed before the kill")
 	}
-	f = &faultKV{KV: db, kind: kind, n: n, stop: stop}
+	f = &faultKV{KV: &boltKV{db: db}, kind: kind, n: n, stop: stop}
 	b, err := openKV(f)
 	if err != nil {
 		t.Fatal(err)
@@ -248,12 +247,12 @@ func (tx *faultTx) Commit(ctx context.Context) error {
 
 // boltCheck runs bolt's own consistency check over the file.
 func boltCheck(path string) error {
-	db, err := boltdb.Open(path, 0o600, &boltdb.Options{Timeout: boltLockTimeout, ReadOnly: true})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout, ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return db.View(func(tx *boltdb.Tx) error {
+	return db.View(func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)

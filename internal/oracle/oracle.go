@@ -120,6 +120,11 @@ func (g *Graph) Privileges() map[string]int {
 			}
 		}
 	}
+	for id, n := range g.Nodes {
+		if eff, ok := n.Attrs["effective_privilege"]; ok && rank(graph.Privilege(eff)) < priv[id] {
+			priv[id] = rank(graph.Privilege(eff))
+		}
+	}
 	for i := range g.Edges {
 		e := &g.Edges[i]
 		if e.Kind == graph.EdgeHasCredential {
