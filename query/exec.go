@@ -7,7 +7,6 @@ import (
 	"math"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -759,7 +758,3 @@ func (ex *executor) group() {
 func Ref(e *graph.Edge) EdgeRef {
 	return EdgeRef{From: e.From, To: e.To, Kind: e.Kind, Props: graph.EdgeProps(e)}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -13,6 +13,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -130,7 +131,7 @@ func FieldNames() []string {
 	for f := range Fields {
 		out = append(out, f)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 
