@@ -206,6 +206,11 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		}
 		q = strings.TrimSpace(strings.TrimSuffix(q, m[0]))
 	}
+	q, excl := exclusions(q)
+	for _, f := range excl {
+		p.Filters = replaceFilter(p.Filters, f)
+		changed = true
+	}
 	if srcs := matchSources(q); len(srcs) > 0 {
 		p.Sources = srcs
 		changed = true

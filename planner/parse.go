@@ -87,6 +87,11 @@ func parse(q string) (*query.Plan, bool) {
 		return wp, true
 	}
 	recognised := false
+	q, excl := exclusions(q)
+	if len(excl) > 0 {
+		recognised = true
+		p.Filters = append(p.Filters, excl...)
+	}
 	// Kinds.
 	kinds, subtype, kindHit := matchKinds(q)
 	if kindHit {
@@ -136,6 +141,49 @@ func parse(q string) (*query.Plan, bool) {
 		}
 	}
 	return p, true
+}
+
+// excludeRE finds "but not X", "except X", "excluding X" at the end of a
+// question.
+var excludeRE = regexp.MustCompile(`\b(?:exclude|excluding|except(?: for)?|other than|but not|apart from|besides|not in|outside(?: of)?|leave out|leaving out|ignore|ignoring|skip)\s+(?:the\s+|any\s+)?(.+)$`)
+
+// exclusions turns an exclusion clause naming sources, kinds or an
+// environment into negative filters and returns q without it. A clause
+// naming none of those is left in place ("not in use").
+func exclusions(q string) (string, []query.Filter) {
+	m := excludeRE.FindStringSubmatchIndex(q)
+	if m == nil {
+		return q, nil
+	}
+	clause := q[m[2]:m[3]]
+	var fs []query.Filter
+	if srcs := matchSources(clause); len(srcs) > 0 {
+		fs = append(fs, query.Filter{Field: "source_type", Op: "not_in", Values: anySlice(srcs)})
+	} else if kinds, _, ok := matchKinds(clause); ok && len(kinds) > 0 {
+		ks := make([]string, len(kinds))
+		for i, k := range kinds {
+			ks[i] = string(k)
+		}
+		fs = append(fs, query.Filter{Field: "kind", Op: "not_in", Values: anySlice(ks)})
+	}
+	for _, ew := range envWords {
+		if containsWord(clause, ew.word) {
+			fs = append(fs, query.Filter{Field: "environment", Op: "ne", Value: ew.env})
+			break
+		}
+	}
+	if len(fs) == 0 {
+		return q, nil
+	}
+	return strings.TrimSpace(q[:m[0]]), fs
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 func groupField(w string) string {

@@ -58,10 +58,16 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 	}
 	var p *query.Plan
 	var ok bool
-	if prev != nil && isFollowUp(q) {
+	switch {
+	case prev != nil && isFollowUp(q):
 		p, ok = followUp(q, prev)
-	} else {
+	default:
 		p, ok = parse(q)
+		// "how many are there by source" names no subject of its own: in
+		// a conversation it is about the previous result.
+		if ok && prev != nil && subjectless(p) && !has(q, subjectWords...) {
+			p, ok = followUp(q, prev)
+		}
 	}
 	if !ok {
 		return nil, &UnmappedError{question, "no identity kind, source, condition or access question recognised"}
@@ -70,6 +76,15 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 		return nil, fmt.Errorf("planner: %w", err)
 	}
 	return p, nil
+}
+
+// subjectWords name a fresh subject even without kinds or conditions.
+var subjectWords = []string{"identities", "identity", "nhi", "nhis", "everything", "all", "machine identities", "non-human identities"}
+
+// subjectless reports whether p only counts, groups or sorts: no kinds,
+// sources, conditions or access question of its own.
+func subjectless(p *query.Plan) bool {
+	return p.Reach == nil && p.WhoCan == nil && len(p.Kinds) == 0 && len(p.Sources) == 0 && len(p.Filters) == 0
 }
 
 // actionRE matches requests to change something rather than questions:
@@ -121,6 +136,8 @@ var periodPhrases = []struct {
 }{
 	{"last month", 30}, {"past month", 30}, {"a month", 30}, {"last week", 7}, {"past week", 7},
 	{"last year", 365}, {"past year", 365}, {"last quarter", 90},
+	{"this week", 7}, {"next week", 7}, {"this month", 30}, {"next month", 30}, {"this quarter", 90}, {"next quarter", 90},
+	{"this year", 365}, {"next year", 365},
 }
 
 var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)

@@ -1,0 +1,210 @@
+package planner
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/query"
+)
+
+func filter(field, op string, v any) query.Filter {
+	return query.Filter{Field: field, Op: op, Value: v}
+}
+
+var svc = []graph.Kind{graph.KindServiceAccount, graph.KindWorkload, graph.KindOAuthApp}
+
+func mustPlan(t *testing.T, q string, prev *query.Plan) *query.Plan {
+	t.Helper()
+	p, err := Plan(q, prev)
+	if err != nil {
+		t.Fatalf("%q: %v", q, err)
+	}
+	return p
+}
+
+func findFilter(p *query.Plan, field string) (query.Filter, bool) {
+	for _, f := range p.Filters {
+		if f.Field == field {
+			return f, true
+		}
+	}
+	return query.Filter{}, false
+}
+
+func TestDurations(t *testing.T) {
+	tests := []struct {
+		q    string
+		days float64
+	}{
+		{"idle identities for 30 days", 30},
+		{"dormant bots for a month", 30},
+		{"inactive for a month", 30},
+		{"unused for two weeks", 14},
+		{"stale for 90d", 90},
+		{"idle 2 wks", 14},
+		{"idle for a quarter", 90},
+		{"idle for a year", 365},
+		{"idle for six months", 180},
+		{"not used since last quarter", 90},
+		{"no activity in the past week", 7},
+		{"idle identities", 90}, // the default
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			f, ok := findFilter(mustPlan(t, tt.q, nil), "idle_days")
+			if !ok || f.Op != "gte" || f.Value != tt.days {
+				t.Fatalf("idle filter %+v, want gte %v", f, tt.days)
+			}
+		})
+	}
+}
+
+func TestSynonyms(t *testing.T) {
+	tests := []struct {
+		q       string
+		kinds   []graph.Kind
+		sources []string
+		filters []query.Filter
+	}{
+		{"admins", nil, nil, []query.Filter{filter("privilege", "eq", "admin")}},
+		{"identities with full access", nil, nil, []query.Filter{filter("privilege", "eq", "admin")}},
+		{"privileged NHIs", nil, nil, []query.Filter{filter("privilege", "eq", "admin")}},
+		{"admins in okta", nil, []string{"okta"}, []query.Filter{filter("privilege", "eq", "admin")}},
+		{"machine identities in okta", nil, []string{"okta"}, nil},
+		{"service principals with no owner", svc, nil, []query.Filter{filter("owner_status", "eq", "absent")}},
+		{"ownerless bots", []graph.Kind{graph.KindBot}, nil, []query.Filter{filter("owner_status", "eq", "absent")}},
+		{"orphaned bots", []graph.Kind{graph.KindBot}, nil, []query.Filter{filter("owner_status", "eq", "departed")}},
+		{"access keys older than 90 days", []graph.Kind{graph.KindCredential}, nil, []query.Filter{filter("subtype", "eq", "access_key"), filter("age_days", "gte", 90.0)}},
+		{"postgres login roles", []graph.Kind{graph.KindServiceAccount}, []string{"postgres"}, nil},
+		{"expired certificates", []graph.Kind{graph.KindCredential}, nil, []query.Filter{filter("subtype", "eq", "certificate"), filter("expires_in_days", "lt", 0.0)}},
+		{"leaked keys still active", []graph.Kind{graph.KindCredential}, nil, []query.Filter{filter("leaked", "eq", true), filter("status", "eq", "active")}},
+		{"idle identities excluding kubernetes", nil, nil, []query.Filter{{Field: "source_type", Op: "not_in", Values: []any{"k8s"}}, filter("idle_days", "gte", 90.0)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			p := mustPlan(t, tt.q, nil)
+			if !reflect.DeepEqual(p.Kinds, tt.kinds) || !reflect.DeepEqual(p.Sources, tt.sources) || !reflect.DeepEqual(p.Filters, tt.filters) {
+				t.Fatalf("got kinds %v sources %v filters %+v\nwant kinds %v sources %v filters %+v", p.Kinds, p.Sources, p.Filters, tt.kinds, tt.sources, tt.filters)
+			}
+		})
+	}
+}
+
+func TestAccessQuestions(t *testing.T) {
+	tests := []struct {
+		q    string
+		want query.Plan
+	}{
+		{"what can ci-deployer access", query.Plan{Reach: &query.Reach{From: "ci-deployer", MaxDepth: query.DefaultMaxDepth}}},
+		{"what can terraform touch in prod", query.Plan{Reach: &query.Reach{From: "terraform", MaxDepth: query.DefaultMaxDepth},
+			Filters: []query.Filter{filter("environment", "eq", "prod")}}},
+		{"blast radius of backup-agent", query.Plan{Reach: &query.Reach{From: "backup-agent", MaxDepth: query.DefaultMaxDepth}}},
+		{"who has write access to the checkout repo", query.Plan{WhoCan: &query.WhoCan{Privilege: graph.PrivWrite, Resource: "checkout", MaxDepth: query.DefaultMaxDepth}}},
+		// Actions match case-insensitively, so normalising case is harmless.
+		{"who can s3:GetObject on acme-prod-ledger", query.Plan{WhoCan: &query.WhoCan{Action: "s3:getobject", Resource: "acme-prod-ledger", MaxDepth: query.DefaultMaxDepth}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			p := mustPlan(t, tt.q, nil)
+			tt.want.Version, tt.want.Limit = query.Version, query.DefaultLimit
+			if !reflect.DeepEqual(*p, tt.want) {
+				t.Fatalf("got %s\nwant %s", js(p), js(&tt.want))
+			}
+		})
+	}
+}
+
+func TestFollowUps(t *testing.T) {
+	admins30 := mustPlan(t, "admins idle 30 days", nil)
+	tests := []struct {
+		q     string
+		check func(*query.Plan) bool
+	}{
+		{"only the AWS ones", func(p *query.Plan) bool {
+			return reflect.DeepEqual(p.Sources, []string{"aws"}) && len(p.Filters) == 2
+		}},
+		{"and which of those are in prod?", func(p *query.Plan) bool {
+			f, ok := findFilter(p, "environment")
+			_, idle := findFilter(p, "idle_days")
+			return ok && f.Value == "prod" && idle
+		}},
+		{"how many of them?", func(p *query.Plan) bool { return len(p.GroupBy) == 1 && len(p.Filters) == 2 }},
+		{"break them down by source", func(p *query.Plan) bool { return reflect.DeepEqual(p.GroupBy, []string{"source_type"}) }},
+		{"how many are there by team", func(p *query.Plan) bool {
+			return reflect.DeepEqual(p.GroupBy, []string{"team"}) && len(p.Filters) == 2
+		}},
+		{"sort by last use", func(p *query.Plan) bool {
+			return reflect.DeepEqual(p.Sort, []query.Sort{{Field: "last_used_at"}}) && len(p.Filters) == 2
+		}},
+		{"and idle 90 days", func(p *query.Plan) bool {
+			f, _ := findFilter(p, "idle_days")
+			return f.Value == 90.0 && len(p.Filters) == 2
+		}},
+		{"exclude gcp", func(p *query.Plan) bool {
+			f, ok := findFilter(p, "source_type")
+			return ok && f.Op == "not_in" && reflect.DeepEqual(f.Values, []any{"gcp"})
+		}},
+		// A fresh subject starts a fresh question.
+		{"count identities by source", func(p *query.Plan) bool { return len(p.Filters) == 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			prev := *admins30
+			prev.Filters = append([]query.Filter(nil), admins30.Filters...)
+			p := mustPlan(t, tt.q, &prev)
+			if !tt.check(p) {
+				t.Fatalf("plan %s", js(p))
+			}
+			if !reflect.DeepEqual(prev.Filters, admins30.Filters) {
+				t.Fatal("follow-up changed the previous plan")
+			}
+		})
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	for _, q := range []string{
+		"", "what is the capital of France", "tell me a joke",
+		"delete all idle service accounts", "rotate all leaked keys now", "disable the terraform user", "please revoke the old keys",
+	} {
+		t.Run(q, func(t *testing.T) {
+			p, err := Plan(q, nil)
+			var um *UnmappedError
+			if !errors.As(err, &um) || !errors.Is(err, ErrUnmapped) || p != nil {
+				t.Fatalf("got plan %v, err %v; want a refusal", p, err)
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, q := range []string{"admins idle for last month", "credentials expiring next week", "count identities by source", "who can read secrets"} {
+		t.Run(q, func(t *testing.T) {
+			first := js(mustPlan(t, q, nil))
+			for range 50 {
+				if got := js(mustPlan(t, q, nil)); got != first {
+					t.Fatalf("plan changed between runs:\n%s\n%s", first, got)
+				}
+			}
+		})
+	}
+}
+
+func TestExamplesPlan(t *testing.T) {
+	for _, q := range Examples {
+		t.Run(q, func(t *testing.T) {
+			p := mustPlan(t, q, nil)
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func js(p *query.Plan) string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
