@@ -298,11 +298,20 @@ func appendDiff(deltas []graph.Delta, old, next []quad.Quad) []graph.Delta {
 // Load returns everything stored, one normalized subgraph per source
 // (sources stored empty included), sorted by source.
 func (s *Store) Load(ctx context.Context) ([]*sgraph.Subgraph, error) {
+	gs, _, err := s.LoadGeneration(ctx)
+	return gs, err
+}
+
+// LoadGeneration is Load that also returns the generation of what it
+// loaded, read in the same snapshot. A replica that polls Generation
+// should remember this one: Load followed by Generation could pair old
+// data with a newer generation and miss a reload.
+func (s *Store) LoadGeneration(ctx context.Context) ([]*sgraph.Subgraph, int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	all, err := s.b.read(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: load: %w", err)
+		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
 	byLabel := map[quad.Value][]quad.Quad{}
 	for _, q := range all {
@@ -310,7 +319,7 @@ func (s *Store) Load(ctx context.Context) ([]*sgraph.Subgraph, error) {
 	}
 	meta, err := parseMeta(byLabel[metaLabel])
 	if err != nil {
-		return nil, fmt.Errorf("store: load: %w", err)
+		return nil, 0, fmt.Errorf("store: load: %w", err)
 	}
 	delete(byLabel, metaLabel)
 	sources := map[string]bool{}
@@ -320,7 +329,7 @@ func (s *Store) Load(ctx context.Context) ([]*sgraph.Subgraph, error) {
 	for l := range byLabel {
 		src, ok := l.(quad.String)
 		if !ok {
-			return nil, fmt.Errorf("store: load: %w: quads under label %v, which no source has", ErrCorrupt, l)
+			return nil, 0, fmt.Errorf("store: load: %w: quads under label %v, which no source has", ErrCorrupt, l)
 		}
 		sources[string(src)] = true
 	}
@@ -328,12 +337,12 @@ func (s *Store) Load(ctx context.Context) ([]*sgraph.Subgraph, error) {
 	for src := range sources {
 		sg, err := decode(src, byLabel[sourceLabel(src)])
 		if err != nil {
-			return nil, fmt.Errorf("store: load: %w", err)
+			return nil, 0, fmt.Errorf("store: load: %w", err)
 		}
 		out = append(out, sg)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
-	return out, nil
+	return out, meta.generation, nil
 }
 
 // Sources describes every stored source, sorted by source.

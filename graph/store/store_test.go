@@ -452,6 +452,9 @@ func TestPostgresReplicas(t *testing.T) {
 	if d := diffSnapshot(s1, s2); d != "" {
 		t.Fatalf("replicas disagree: %s", d)
 	}
+	if gs, gen, err := r1.LoadGeneration(ctx); err != nil || gen != s2.gen || diffGraphs(gs, s2.graphs) != "" {
+		t.Fatalf("LoadGeneration = generation %d, %v; want %d and the same graphs", gen, err, s2.gen)
+	}
 	if d := diffGraphs(s1.graphs, []*graph.Subgraph{want(a), want(b)}); d != "" || s1.gen != 2 {
 		t.Fatalf("generation %d, %s", s1.gen, d)
 	}
@@ -541,7 +544,8 @@ func TestStaleWriteIsRejected(t *testing.T) {
 
 // TestReadersSeeWholeWrites loads the store over and over while another
 // goroutine flips two sources between two versions in single Replace
-// calls; every Load must return one version of both, never a mix.
+// calls; every load must return one version of both, never a mix, and
+// the generation that version was written at.
 func TestReadersSeeWholeWrites(t *testing.T) {
 	ctx := context.Background()
 	v1 := []*graph.Subgraph{newGen(71).subgraph("aws:1", 30), newGen(72).subgraph("k8s:prod", 30)}
@@ -578,12 +582,13 @@ func TestReadersSeeWholeWrites(t *testing.T) {
 					writing = false
 				default:
 				}
-				gs, err := s.Load(ctx)
+				gs, gen, err := s.LoadGeneration(ctx)
 				if err != nil {
-					t.Fatalf("Load: %v", err)
+					t.Fatalf("LoadGeneration: %v", err)
 				}
-				if diffGraphs(gs, states[0]) != "" && diffGraphs(gs, states[1]) != "" {
-					t.Fatalf("Load %d saw a state that is neither version: vs v1: %s; vs v2: %s", loads, diffGraphs(gs, states[0]), diffGraphs(gs, states[1]))
+				// v1 is written at odd generations, v2 at even ones.
+				if d := diffGraphs(gs, states[1-gen%2]); d != "" {
+					t.Fatalf("load %d at generation %d: not the version written at that generation: %s", loads, gen, d)
 				}
 			}
 			t.Logf("%d loads during 10 writes", loads)
