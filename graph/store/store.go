@@ -83,6 +83,7 @@ type backend interface {
 // directory PATH, created if missing), or a "postgres://" / "postgresql://"
 // URL (tables created if missing).
 func Open(ctx context.Context, uri string) (*Store, error) {
+	routeCayleyLog()
 	var (
 		b   backend
 		err error
@@ -107,19 +108,8 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 	return &Store{b: b, now: time.Now}, nil
 }
 
-// redact drops the user info of a URL so that passwords stay out of
-// errors.
-func redact(uri string) string {
-	i := strings.Index(uri, "://")
-	if i < 0 {
-		return uri
-	}
-	rest := uri[i+3:]
-	if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-		return uri[:i+3] + "…@" + rest[at+1:]
-	}
-	return uri
-}
+// redact masks the credentials of a store URI for error messages.
+func redact(uri string) string { return maskSecrets(uri) }
 
 // Close releases the backend.
 func (s *Store) Close() error {

@@ -411,6 +411,7 @@ func TestOpenErrors(t *testing.T) {
 		{name: "unknown scheme", uri: "mysql://root:hunter2@db/x", want: `unsupported scheme`},
 		{name: "path is a file", uri: "bolt:" + file, want: "store: open bolt"},
 		{name: "postgres refuses", uri: "postgres://steward:hunter2@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", want: "store: open postgres://…@127.0.0.1:1/none"},
+		{name: "password as a parameter", uri: "postgres://127.0.0.1:1/none?user=steward&password=hunter2&sslmode=disable", want: "password=…"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -592,6 +593,23 @@ func TestReadersSeeWholeWrites(t *testing.T) {
 				}
 			}
 			t.Logf("%d loads during 10 writes", loads)
+		})
+	}
+}
+
+func TestMaskSecrets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://steward:hunter2@db:5432/steward", "postgres://…@db:5432/steward"},
+		{"Couldn't open database at postgresql://u:p%40ss@h/d?sslmode=disable: dial", "Couldn't open database at postgresql://…@h/d?sslmode=disable: dial"},
+		{"postgres://h/d?user=u&password=hunter2&sslmode=disable", "postgres://h/d?user=u&password=…&sslmode=disable"},
+		{"host=h password=hunter2 dbname=d", "host=h password=… dbname=d"},
+		{"bolt:/var/lib/steward", "bolt:/var/lib/steward"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := maskSecrets(tc.in); got != tc.want {
+				t.Errorf("maskSecrets(%q) = %q, want %q", tc.in, got, tc.want)
+			}
 		})
 	}
 }
