@@ -92,13 +92,10 @@ func TestCloudQuestions(t *testing.T) {
 	questions := []question{{
 		name: "aws admins",
 		ask:  "which AWS roles and users are admins",
-		// GRAPH GAP (not the planner's): ask maps this to privilege=admin,
-		// and graph.Index derives privilege as the strongest reachable
-		// grant, ignoring permissions boundaries, so it also answers
-		// user/bounded-admin and role/app/web-server, which hold
-		// AdministratorAccess under the s3-only boundary (effective: write).
-		// The AWS connector's exact evaluation is attrs.effective_privilege.
-		plans: []string{"aws-admins.json"},
+		// Needs graph 1e15840: before it, graph.Index ignored permissions
+		// boundaries and also answered user/bounded-admin and
+		// role/app/web-server (AdministratorAccess under the s3-only
+		// boundary: effectively write).
 		// alice: group admins -> AdministratorAccess, no boundary. etl:
 		// NotAction iam:*,organizations:* is not everything. deploy-bot,
 		// partner-audit, github-deploy, the service-linked role: narrower.
