@@ -8,6 +8,7 @@ import (
 
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/eval"
+	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -68,7 +69,7 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	}
 	defer inv.Close()
 	ix := inv.Index()
-	var ans eval.Answerer = eval.Offline{}
+	var ans eval.Answerer = eval.Offline{Resolver: planner.IndexResolver(ix)}
 	mode := "offline"
 	if *llm {
 		if mc.Offline() {

@@ -10,6 +10,7 @@ import (
 	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/eval"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -218,7 +219,7 @@ func TestOfflineDevRatchet(t *testing.T) {
 			dev = append(dev, c)
 		}
 	}
-	results, err := eval.Run(context.Background(), ix, demo.Reference, dev, eval.Offline{})
+	results, err := eval.Run(context.Background(), ix, demo.Reference, dev, eval.Offline{Resolver: planner.IndexResolver(ix)})
 	if err != nil {
 		t.Fatal(err)
 	}

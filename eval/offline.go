@@ -10,23 +10,26 @@ import (
 // Offline answers with the deterministic planner. A follow-up is planned
 // as the conversation would be: each earlier question is planned in turn,
 // and the last plan is the follow-up's previous plan, so a mistake early
-// in a conversation costs the follow-up too.
-type Offline struct{}
+// in a conversation costs the follow-up too. With a Resolver, entity
+// names are resolved against the graph as planner.PlanWith does.
+type Offline struct {
+	Resolver planner.Resolver
+}
 
 var _ Answerer = Offline{}
 
 // Answer plans c.
-func (Offline) Answer(_ context.Context, c *Case) Attempt {
+func (o Offline) Answer(_ context.Context, c *Case) Attempt {
 	var prev *query.Plan
 	for _, q := range c.Context {
-		p, err := planner.Plan(q, prev)
+		p, err := planner.PlanWith(q, prev, planner.Options{Resolver: o.Resolver})
 		if err != nil {
 			// The conversation goes on without a previous result.
 			continue
 		}
 		prev = p
 	}
-	p, err := planner.Plan(c.Question, prev)
+	p, err := planner.PlanWith(c.Question, prev, planner.Options{Resolver: o.Resolver})
 	if err != nil {
 		return Attempt{Err: err}
 	}

@@ -1,0 +1,207 @@
+package planner
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/query"
+)
+
+// Resolver looks the names a question mentions up in the graph, so the
+// planner can tell "the terraform user" (the identity terraform) and
+// "terraform-apply in staging" (one of three roles of that name) apart.
+// It never corrects spelling: a name that resolves to nothing stays as
+// written, and the executor answers with did-you-mean suggestions the
+// analyst can pick from.
+type Resolver interface {
+	// Candidates returns the identities, credentials, roles and groups
+	// whose id is name or whose name equals it case-insensitively.
+	Candidates(name string) []Candidate
+}
+
+// Candidate is one node a name may refer to.
+type Candidate struct {
+	ID string
+	// Environment is "prod", "staging", "dev" or empty, from the node or
+	// its account.
+	Environment string
+	// Account is the account, project, cluster or tenant id it lives in.
+	Account string
+}
+
+// Options tune PlanWith.
+type Options struct {
+	// Resolver, when set, resolves entity names against the graph.
+	Resolver Resolver
+}
+
+// PlanWith is Plan with options.
+func PlanWith(question string, prev *query.Plan, o Options) (*query.Plan, error) {
+	p, err := Plan(question, prev)
+	if err != nil || o.Resolver == nil {
+		return p, err
+	}
+	env := ""
+	for _, f := range p.Filters {
+		if f.Field == "environment" && f.Op == "eq" {
+			env, _ = f.Value.(string)
+		}
+	}
+	switch {
+	case p.Reach != nil:
+		p.Reach.From = resolveEntity(o.Resolver, p.Reach.From, env)
+	case p.WhoCan != nil && p.WhoCan.Action == "assume":
+		name, wEnv := splitEnv(p.WhoCan.Resource)
+		if wEnv == "" {
+			// The parser drops a trailing "in staging" from the role.
+			wEnv = questionEnv(normalize(question))
+		}
+		p.WhoCan.Resource = resolveEntity(o.Resolver, name, wEnv)
+	}
+	return p, nil
+}
+
+// entityNouns say what kind of thing a name is ("the terraform user",
+// "role terraform-apply"); they are dropped when the whole phrase names
+// nothing.
+var entityNouns = []string{"service account", "service principal", "user", "role", "bot", "app", "application", "identity", "group", "workload", "agent", "sa", "account", "key", "credential"}
+
+var arnRE = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)$`)
+
+// resolveEntity returns the node id name refers to when exactly one
+// candidate fits (narrowed by env when several do), else name unchanged.
+func resolveEntity(r Resolver, name, env string) string {
+	for _, variant := range nameVariants(name) {
+		account := ""
+		if m := arnRE.FindStringSubmatch(variant); m != nil {
+			account, variant = m[1], m[3]
+		}
+		cands := r.Candidates(variant)
+		if account != "" {
+			cands = slices.DeleteFunc(cands, func(c Candidate) bool { return !strings.HasSuffix(c.Account, ":"+account) })
+		}
+		if len(cands) > 1 && env != "" {
+			inEnv := slices.DeleteFunc(slices.Clone(cands), func(c Candidate) bool { return c.Environment != env })
+			if len(inEnv) > 0 {
+				cands = inEnv
+			}
+		}
+		switch {
+		case len(cands) == 1:
+			return cands[0].ID
+		case len(cands) > 1 && variant == name:
+			// Ambiguous as written: the executor lists the candidates.
+			return name
+		case len(cands) > 1:
+			return variant
+		}
+	}
+	return name
+}
+
+// nameVariants lists name as written, then without a leading or trailing
+// kind noun.
+func nameVariants(name string) []string {
+	out := []string{name}
+	for _, n := range entityNouns {
+		if t, ok := strings.CutSuffix(name, " "+n); ok && t != "" {
+			out = append(out, strings.TrimSpace(t))
+		}
+		if t, ok := strings.CutPrefix(name, n+" "); ok && t != "" {
+			out = append(out, strings.TrimSpace(t))
+		}
+	}
+	return out
+}
+
+// envPhraseRE finds "in prod", "in the staging account", "in dev" at the
+// end of an entity phrase.
+var envPhraseRE = regexp.MustCompile(`\s+(?:in|from|of)\s+(?:the\s+)?(prod|production|staging|stage|dev|development)(?:\s+(?:account|project|cluster|environment|env|tenant))?$`)
+
+func questionEnv(q string) string {
+	for _, ew := range envWords {
+		if containsWord(q, ew.word) {
+			return ew.env
+		}
+	}
+	return ""
+}
+
+// splitEnv cuts an environment qualifier off an entity phrase.
+func splitEnv(s string) (string, string) {
+	m := envPhraseRE.FindStringSubmatchIndex(s)
+	if m == nil {
+		return s, ""
+	}
+	w := s[m[2]:m[3]]
+	for _, ew := range envWords {
+		if ew.word == w {
+			return strings.TrimSpace(s[:m[0]]), ew.env
+		}
+	}
+	return s, ""
+}
+
+// IndexResolver resolves names against ix. It indexes names once and is
+// safe for concurrent use.
+func IndexResolver(ix *graph.Index) Resolver {
+	r := &indexResolver{ix: ix, byName: map[string][]int32{}, sourceEnv: map[string]string{}}
+	for i := range ix.Nodes {
+		n := &ix.Nodes[i]
+		if n.Kind == graph.KindAccount {
+			env := strings.ToLower(n.Attrs[graph.AttrEnvironment])
+			if old, seen := r.sourceEnv[n.Source]; seen && old != env {
+				env = "" // accounts of one source disagree: unknown
+			}
+			r.sourceEnv[n.Source] = env
+		}
+		if n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup {
+			k := strings.ToLower(n.Name)
+			r.byName[k] = append(r.byName[k], int32(i))
+		}
+	}
+	return r
+}
+
+type indexResolver struct {
+	ix     *graph.Index
+	byName map[string][]int32 // lower-case name -> nodes
+	// sourceEnv is the environment of each source's account, for nodes
+	// (roles, groups) that carry no in_account edge of their own.
+	sourceEnv map[string]string
+}
+
+var _ Resolver = (*indexResolver)(nil)
+
+func (r *indexResolver) Candidates(name string) []Candidate {
+	if i, ok := r.ix.Lookup(name); ok {
+		return []Candidate{r.candidate(i)}
+	}
+	var out []Candidate
+	for _, i := range r.byName[strings.ToLower(name)] {
+		out = append(out, r.candidate(i))
+	}
+	return out
+}
+
+func (r *indexResolver) candidate(i int32) Candidate {
+	n := &r.ix.Nodes[i]
+	c := Candidate{ID: n.ID, Environment: strings.ToLower(n.Attrs[graph.AttrEnvironment])}
+	for _, ei := range r.ix.Out(i) {
+		if e := &r.ix.Edges[ei]; e.Kind == graph.EdgeInAccount {
+			c.Account = e.To
+			if c.Environment == "" {
+				if a, ok := r.ix.Lookup(e.To); ok {
+					c.Environment = strings.ToLower(r.ix.Nodes[a].Attrs[graph.AttrEnvironment])
+				}
+			}
+			break
+		}
+	}
+	if c.Environment == "" {
+		c.Environment = r.sourceEnv[n.Source]
+	}
+	return c
+}
