@@ -16,10 +16,12 @@ var (
 		regexp.MustCompile(`^(?:show me |list |show )?(?:everything|all (?:the )?(?:resources|things|access))\s+(?:that\s+)?(.+?)\s+(?:can|could|has access to|have access to)\s*(?:access|reach|touch|do|see)?\b(.*)$`),
 		regexp.MustCompile(`^(?:show me |show |list )?(?:the )?(?:access|permissions|reach|blast radius)\s+(?:of|for)\s+(.+?)()$`),
 		regexp.MustCompile(`^(?:where|what) can (.+?) (?:go|get)\b(.*)$`),
+		regexp.MustCompile(`^(?:show me |list )?what (?:permissions|access|rights|privileges|grants|roles) (?:does|do) (.+?) (?:have|hold|get)\b(.*)$`),
+		regexp.MustCompile(`^what (?:is|are) (.+?) (?:allowed|permitted|able|entitled) to (?:do|access|touch|reach)\b(.*)$`),
 	}
 	// "who can read secrets", "who has admin on X", "who can assume role X"
-	whoCanRE     = regexp.MustCompile(`^(?:which (?:identities|service accounts|accounts|principals|bots|workloads)|who)\s+(?:can|could|is able to|are able to)\s+(.+)$`)
-	whoHasRE     = regexp.MustCompile(`^(?:which (?:identities|service accounts|accounts|principals)|who)\s+(?:has|have)\s+(admin|write|read|full|any)?\s*(?:access|rights|permissions?)?\s*(?:to|on|over|for)\s+(.+)$`)
+	whoCanRE = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|(identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
+	whoHasRE     = regexp.MustCompile(`^(?:(?:which|what)\s+([a-z0-9 -]+?)|who)\s+(?:has|have)\s+(admin|write|read|full|any)?\s*(?:access|rights|permissions?|privileges?)?\s*(?:to|on|over|for|in)\s+(.+)$`)
 	verbPrivWord = map[string]graph.Privilege{
 		"read": graph.PrivRead, "view": graph.PrivRead, "see": graph.PrivRead, "access": graph.PrivRead, "get": graph.PrivRead, "list": graph.PrivRead,
 		"write": graph.PrivWrite, "modify": graph.PrivWrite, "change": graph.PrivWrite, "update": graph.PrivWrite, "push": graph.PrivWrite,
@@ -53,9 +55,9 @@ func parseReach(q string) (*query.Plan, bool) {
 }
 
 func parseWhoCan(q string) (*query.Plan, bool) {
-	var verb, rest string
+	var verb, rest, subject string
 	if m := whoHasRE.FindStringSubmatch(q); m != nil {
-		verb, rest = m[1], m[2]
+		subject, verb, rest = m[1], m[2], m[3]
 		if verb == "" || verb == "any" {
 			verb = "access"
 		}
@@ -63,7 +65,8 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 			verb = "admin"
 		}
 	} else if m := whoCanRE.FindStringSubmatch(q); m != nil {
-		words := strings.Fields(m[1])
+		subject = m[1] + m[2]
+		words := strings.Fields(m[3])
 		verb, rest = words[0], strings.Join(words[1:], " ")
 	} else {
 		return nil, false
@@ -103,6 +106,10 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 	p := &query.Plan{Version: query.Version, WhoCan: w}
 	if w.Action == "assume" {
 		p.Kinds = []graph.Kind{graph.KindUser, graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload, graph.KindRole, graph.KindAccount}
+	}
+	// "which service accounts can ..." asks about those kinds only.
+	if kinds, _, ok := matchKinds(subject); ok && len(kinds) > 0 && kinds[0] != graph.KindCredential {
+		p.Kinds = kinds
 	}
 	if scope == "cluster" {
 		w.Scope = "account"

@@ -58,15 +58,15 @@ var kindWords = []struct {
 }
 
 var (
-	idleWords     = []string{"idle", "dormant", "unused", "stale", "inactive", "not used", "haven't been used", "hasn't been used", "have not been used", "no activity", "not been used", "haven't done anything", "hasn't done anything", "not active", "no use", "no recorded use", "untouched", "abandoned", "not seen", "haven't logged in", "not logged in"}
-	adminWords    = []string{"admin", "admins", "administrator", "full access", "privileged", "superuser", "super user", "superusers", "god mode", "root", "owner role", "all permissions", "admin rights", "admin access", "global admin", "cluster-admin", "domain admin"}
+	idleWords     = []string{"idle", "dormant", "unused", "stale", "inactive", "not used", "haven't been used", "hasn't been used", "have not been used", "no activity", "not been used", "haven't done anything", "hasn't done anything", "not active", "no use", "no recorded use", "untouched", "abandoned", "not seen", "haven't logged in", "not logged in", "no login", "no logins", "no sign-in", "not signed in", "haven't authenticated", "hasn't authenticated", "not authenticated", "no authentication", "no recent activity", "no recent use", "sitting unused", "gone quiet", "asleep"}
+	adminWords    = []string{"admin", "admins", "administrator", "full access", "privileged", "superuser", "super user", "superusers", "god mode", "root", "owner role", "all permissions", "admin rights", "admin access", "global admin", "cluster-admin", "domain admin", "admin-level", "admin level", "elevated privileges", "elevated privilege", "elevated access", "highly privileged", "admin privileges", "admin privilege", "owner access"}
 	writeWords    = []string{"write access", "write", "can write", "read-write", "read/write", "modify"}
-	noOwnerWords  = []string{"no owner", "without an owner", "without owner", "without owners", "unowned", "ownerless", "nobody owns", "no one owns", "missing owner", "missing an owner", "have no owner", "has no owner", "lacking an owner", "not owned", "no accountable"}
+	noOwnerWords  = []string{"no owner", "without an owner", "without owner", "without owners", "unowned", "ownerless", "nobody owns", "no one owns", "missing owner", "missing an owner", "have no owner", "has no owner", "lacking an owner", "not owned", "no accountable", "without an accountable owner", "without a responsible owner", "no responsible owner", "no assigned owner", "without an assigned owner", "unassigned"}
 	departedWords = []string{"owner left", "owners left", "owner has left", "owner who left", "owner departed", "departed owner", "departed", "former employee", "terminated", "owner is gone", "owner quit", "left the company", "orphaned", "orphan", "ex-employee", "owner no longer"}
 	leakWords     = []string{"leaked", "leak", "exposed", "compromised", "found in git", "in a repo", "committed"}
 	neverWords    = []string{"never used", "never been used", "no use ever", "never logged in"}
 	expireWords   = []string{"expiring", "expire", "expires", "expiry", "expiration", "about to expire"}
-	expiredWords  = []string{"expired", "already expired", "past expiry"}
+	expiredWords  = []string{"expired", "already expired", "past expiry", "past their expiry", "past their expiration", "past expiration", "lapsed"}
 	rotateWords   = []string{"not rotated", "unrotated", "rotation", "rotated", "haven't been rotated", "without rotation"}
 	ageWords      = []string{"older than", "old", "created more than", "age", "aged", "more than", "over"}
 	countWords    = []string{"count", "how many", "number of", "breakdown", "tally", "totals", "total"}
@@ -75,7 +75,10 @@ var (
 	envWords      = []struct{ word, env string }{{"production", "prod"}, {"prod", "prod"}, {"staging", "staging"}, {"stage", "staging"}, {"development", "dev"}, {"dev", "dev"}}
 )
 
-var groupRE = regexp.MustCompile(`\b(?:by|per|grouped by|broken down by|for each)\s+(source type|source|subtype|kind|type|owner status|owner|team|privilege|status|account|environment|env|cloud|system|platform)\b`)
+// notUsedRE is "not used / not active / not seen ... in|for|since N".
+var notUsedRE = regexp.MustCompile(`\b(not|n't|no) (been )?(used|active|seen|touched|called|authenticated|logged in|signed in)\b.*\b(in|for|since)\b`)
+
+var groupRE = regexp.MustCompile(`\b(?:by|per|grouped by|broken down by|for each|each|in each|across)\s+(source type|source|subtype|kind|type|owner status|owner|team|privilege|status|account|environment|env|cloud|system|platform)\b`)
 
 // parse maps a normalised question to a plan.
 func parse(q string) (*query.Plan, bool) {
@@ -270,7 +273,7 @@ func conditions(q string) []query.Filter {
 		if hasDays {
 			fs = append(fs, query.Filter{Field: "age_days", Op: "gte", Value: days})
 		}
-	case has(q, idleWords...) || regexp.MustCompile(`\b(not|n't|no) (been )?(used|active|seen|touched)\b.*\b(in|for|since)\b`).MatchString(q):
+	case has(q, idleWords...) || notUsedRE.MatchString(q):
 		if !hasDays {
 			days = 90
 		}

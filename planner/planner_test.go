@@ -208,3 +208,36 @@ func js(p *query.Plan) string {
 	b, _ := json.Marshal(p)
 	return string(b)
 }
+
+// TestParaphrases pins whole plans for paraphrases the planner learned
+// beyond its first phrasing of each intent.
+func TestParaphrases(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"NHIs that haven't authenticated in 60 days", `{"version":1,"filters":[{"field":"idle_days","op":"gte","value":60}],"sort":[{"field":"last_used_at"}]}`},
+		{"service accounts with no login for 3 months", `{"version":1,"kinds":["service_account","workload","oauth_app"],"filters":[{"field":"idle_days","op":"gte","value":90}],"sort":[{"field":"last_used_at"}]}`},
+		{"admins with no recent activity", `{"version":1,"filters":[{"field":"idle_days","op":"gte","value":90},{"field":"privilege","op":"eq","value":"admin"}],"sort":[{"field":"last_used_at"}]}`},
+		{"which tokens are past their expiration date", `{"version":1,"kinds":["credential"],"filters":[{"field":"expires_in_days","op":"lt","value":0}],"sort":[{"field":"expires_at"}]}`},
+		{"identities with admin-level access", `{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}]}`},
+		{"apps with elevated privileges", `{"version":1,"kinds":["oauth_app"],"filters":[{"field":"privilege","op":"eq","value":"admin"}]}`},
+		{"bots without an accountable owner", `{"version":1,"kinds":["bot"],"filters":[{"field":"owner_status","op":"eq","value":"absent"}]}`},
+		{"how many identities does each team own", `{"version":1,"group_by":["team"]}`},
+		{"what permissions does ci-deployer have", `{"version":1,"reach":{"from":"ci-deployer","max_depth":6}}`},
+		{"what is ci-deployer allowed to do", `{"version":1,"reach":{"from":"ci-deployer","max_depth":6}}`},
+		{"which service accounts can write to orders-db", `{"version":1,"kinds":["service_account","workload","oauth_app"],"who_can":{"privilege":"write","resource":"orders-db","max_depth":6}}`},
+		{"which bots have write access to the checkout repo", `{"version":1,"kinds":["bot"],"who_can":{"privilege":"write","resource":"checkout","max_depth":6}}`},
+		{"identities that can assume legacy-ec2-admin", `{"version":1,"kinds":["user","service_account","oauth_app","bot","ai_agent","workload","role","account"],"who_can":{"action":"assume","resource":"legacy-ec2-admin","max_depth":6}}`},
+		{"github deploy keys older than a year", `{"version":1,"kinds":["credential"],"sources":["github"],"filters":[{"field":"subtype","op":"eq","value":"deploy_key"},{"field":"age_days","op":"gte","value":365}]}`},
+		{"list k8s SAs in prod", `{"version":1,"kinds":["workload"],"sources":["k8s"],"filters":[{"field":"environment","op":"eq","value":"prod"}]}`},
+		{"azure app registrations", `{"version":1,"kinds":["oauth_app"],"sources":["entra"]}`},
+		{"count of NHIs per cloud provider", `{"version":1,"group_by":["source_type"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			p := mustPlan(t, tt.q, nil)
+			p.Limit = 0
+			if got := js(p); got != tt.want {
+				t.Fatalf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
