@@ -20,7 +20,7 @@ var (
 		regexp.MustCompile(`^what (?:is|are) (.+?) (?:allowed|permitted|able|entitled) to (?:do|access|touch|reach)\b(.*)$`),
 	}
 	// "who can read secrets", "who has admin on X", "who can assume role X"
-	whoCanRE = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|(identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
+	whoCanRE     = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|(identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
 	whoHasRE     = regexp.MustCompile(`^(?:(?:which|what)\s+([a-z0-9 -]+?)|who)\s+(?:has|have)\s+(admin|write|read|full|any)?\s*(?:access|rights|permissions?|privileges?)?\s*(?:to|on|over|for|in)\s+(.+)$`)
 	verbPrivWord = map[string]graph.Privilege{
 		"read": graph.PrivRead, "view": graph.PrivRead, "see": graph.PrivRead, "access": graph.PrivRead, "get": graph.PrivRead, "list": graph.PrivRead,
