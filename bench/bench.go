@@ -138,7 +138,6 @@ func Run(ctx context.Context, size int, seed int64, storeURI string, reps int) (
 		if err != nil {
 			return nil, fmt.Errorf("bench: plan %q: %w", q.Text, err)
 		}
-		p.Limit = query.MaxLimit
 		qr := QuestionReport{Text: q.Text}
 		qr.Steward = median(reps, func() {
 			res, err := query.Execute(ctx, ix, p, now)

@@ -43,7 +43,6 @@ func BenchmarkQuestions(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						p.Limit = query.MaxLimit
 						if _, err := query.Execute(ctx, l.Index, p, demo.Reference); err != nil {
 							b.Fatal(err)
 						}

@@ -724,15 +724,19 @@ func (ex *executor) group() {
 		key := make([]string, len(ex.p.GroupBy))
 		for gi, g := range ex.p.GroupBy {
 			v, ok := ex.value(r.node, g)
-			if !ok {
-				v = "(none)"
+			switch s, isStr := v.(string); {
+			case !ok:
+				key[gi] = "(none)"
+			case isStr:
+				key[gi] = s
+			default:
+				key[gi] = fmt.Sprint(v)
 			}
-			if g == "source_type" || g == "source" {
-				v = fmt.Sprint(v)
-			}
-			key[gi] = fmt.Sprint(v)
 		}
-		k := strings.Join(key, "\x00")
+		k := key[0]
+		if len(key) > 1 {
+			k = strings.Join(key, "\x00")
+		}
 		a, ok := groups[k]
 		if !ok {
 			a = &agg{key: key}
