@@ -1,0 +1,123 @@
+package workflow
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
+)
+
+// t0 is the fixture's reference time.
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type staticIndex struct{ ix *graph.Index }
+
+func (s staticIndex) Index() *graph.Index { return s.ix }
+
+func loadIndex(t *testing.T) *graph.Index {
+	t.Helper()
+	f, err := os.Open("testdata/graph.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sgs, err := graph.ReadJSONL(f, "graph.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph.Build(sgs)
+}
+
+var groups = approval.StaticGroups{"secops": {"sam@example.com", "sue@example.com"}}
+
+// env is one approval service over a bbolt store and an audit log, both
+// in a temporary directory, with a fake clock.
+type env struct {
+	svc      *approval.Service
+	clock    *fakeClock
+	log      *audit.Log
+	auditLog string
+	graph    staticIndex
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := approval.OpenStore(context.Background(), filepath.Join(dir, "approvals.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	path := filepath.Join(dir, "audit.log")
+	l, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	clock := &fakeClock{t: t0}
+	svc, err := approval.NewService(approval.Options{Store: store, Audit: l, Groups: groups, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{svc: svc, clock: clock, log: l, auditLog: path, graph: staticIndex{loadIndex(t)}}
+}
+
+func (e *env) proposer(t *testing.T, group string) *Proposer {
+	t.Helper()
+	p, err := NewProposer(ProposerOptions{Approvals: e.svc, Graph: e.graph, Clock: e.clock, Group: group, Expiry: 3 * day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// records returns the audit log's records, after checking its chain.
+func (e *env) records(t *testing.T) []audit.Record {
+	t.Helper()
+	if _, err := audit.VerifyFile(e.auditLog); err != nil {
+		t.Fatalf("audit chain: %v", err)
+	}
+	f, err := os.Open(e.auditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
