@@ -88,7 +88,7 @@ func TestPublicSamples(t *testing.T) {
 		// the body is what the API returned. Policies are named as the
 		// connector's README asks.
 		for src, dst := range map[string]string{
-			"cloud-custodian-gcp-serviceAccounts-list.json":    "serviceaccounts-list.json",
+			"cloud-custodian-gcp-serviceAccounts-list.json":     "serviceaccounts-list.json",
 			"cloud-custodian-gcp-serviceAccount-keys-list.json": "keys.json",
 			"cloud-custodian-gcp-serviceAccount-key-get.json":   "key-get.json",
 			"cloud-custodian-gcp-project-getIamPolicy.json":     "project-custodian-test.policy.json",
