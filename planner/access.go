@@ -2,6 +2,7 @@ package planner
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
@@ -162,7 +163,7 @@ func isPronoun(s string) bool {
 // many of them", "only the AWS ones"); sortRE asks to reorder it.
 var followUpWords = []string{"those", "these", "them", "they", "of those", "of them", "among those", "among them", "the ones", "ones", "same"}
 
-var followUpStartRE = regexp.MustCompile(`^(and|but|also|then|ok|okay|now|only|just|what about|how about|sort|order|sorted|ordered|break|group|split|narrow|filter|exclude|excluding|limit|show only)\b`)
+var followUpStartRE = regexp.MustCompile(`^(and|but|also|then|ok|okay|now|only|just|what about|how about|sort|order|sorted|ordered|break|group|split|narrow|filter|exclude|excluding|limit|show only|top|first|same|any of|which (?:were|are|is|have|has|had|was|of)|how many (?:are|were|have|of)|the \w+ ones)\b`)
 
 var sortRE = regexp.MustCompile(`\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:them\s+|those\s+|it\s+)?by\s+(.+)$`)
 
@@ -213,6 +214,11 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		}
 		q = strings.TrimSpace(strings.TrimSuffix(q, m[0]))
 	}
+	if n, ok := topN(q); ok {
+		p.Limit = n
+		changed = true
+	}
+	q = groupVerbRE.ReplaceAllString(q, "by")
 	q, excl := exclusions(q)
 	for _, f := range excl {
 		p.Filters = replaceFilter(p.Filters, f)
@@ -229,9 +235,19 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		}
 		changed = true
 	}
-	for _, f := range conditions(q) {
+	conds := conditions(q)
+	for _, f := range conds {
 		p.Filters = replaceFilter(p.Filters, f)
 		changed = true
+	}
+	// "same but 90 days": a bare duration replaces the previous one.
+	if d, ok := duration(q); ok && len(conds) == 0 {
+		for i, f := range p.Filters {
+			if f.Field == "idle_days" || f.Field == "age_days" || f.Field == "rotated_days" || (f.Field == "expires_in_days" && f.Op == "lte") {
+				p.Filters[i].Value = d
+				changed = true
+			}
+		}
 	}
 	if m := groupRE.FindStringSubmatch(q); m != nil {
 		p.GroupBy = []string{groupField(m[1])}
@@ -240,10 +256,44 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		p.GroupBy = []string{"kind"}
 		changed = true
 	}
+	// "and terraform?" after "what can ci-deployer access": the same
+	// question about another identity.
+	if !changed && prev.Reach != nil {
+		if m := otherEntityRE.FindStringSubmatch(q); m != nil {
+			if e := cleanEntity(m[1]); e != "" && !isPronoun(e) && !strings.Contains(e, " ") {
+				r := *prev.Reach
+				r.From = e
+				p.Reach = &r
+				changed = true
+			}
+		}
+	}
 	if !changed {
 		return nil, false
 	}
 	return &p, true
+}
+
+// groupVerbRE is "group them by", "grouped by", "split by": the verb is
+// not the kind "group".
+var groupVerbRE = regexp.MustCompile(`\b(?:group(?:ed)?|split|break(?:\s+(?:them|those|these|it))?\s+down)(?:\s+(?:them|those|these|it|the results))?\s+by\b`)
+
+// otherEntityRE is a follow-up naming another identity.
+var otherEntityRE = regexp.MustCompile(`^(?:and|what about|how about|same for|now|and for|and what about)\s+(?:for\s+)?(.+)$`)
+
+var topRE = regexp.MustCompile(`\b(?:top|first|limit(?: to| it to)?|only show|show me|just show)\s+(\d+)\b`)
+
+// topN reads "top 10", "first 5", "limit to 20".
+func topN(q string) (int, bool) {
+	m := topRE.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 || n > query.MaxLimit {
+		return 0, false
+	}
+	return n, true
 }
 
 // replaceFilter adds f, replacing an earlier filter on the same field and

@@ -90,6 +90,10 @@ func parse(q string) (*query.Plan, bool) {
 		return wp, true
 	}
 	recognised := false
+	if n, ok := topN(q); ok {
+		p.Limit = n
+	}
+	q = groupVerbRE.ReplaceAllString(q, "by")
 	q, excl := exclusions(q)
 	if len(excl) > 0 {
 		recognised = true
@@ -142,6 +146,17 @@ func parse(q string) (*query.Plan, bool) {
 		if f.Field == "expires_in_days" {
 			p.Sort = []query.Sort{{Field: "expires_at"}}
 		}
+	}
+	// Superlatives order the rows ("the 5 oldest keys").
+	switch {
+	case has(q, "oldest"):
+		p.Sort = []query.Sort{{Field: "created_at"}}
+	case has(q, "newest", "most recently created", "latest"):
+		p.Sort = []query.Sort{{Field: "created_at", Desc: true}}
+	case has(q, "longest idle", "most idle", "least recently used"):
+		p.Sort = []query.Sort{{Field: "idle_days", Desc: true}}
+	case has(q, "soonest", "closest to expiry"):
+		p.Sort = []query.Sort{{Field: "expires_at"}}
 	}
 	return p, true
 }

@@ -241,3 +241,49 @@ func TestParaphrases(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitsAndOrder(t *testing.T) {
+	tests := []struct {
+		q     string
+		prev  string
+		limit int
+		sort  []query.Sort
+	}{
+		{"top 5 oldest access keys", "", 5, []query.Sort{{Field: "created_at"}}},
+		{"first 20 newest credentials", "", 20, []query.Sort{{Field: "created_at", Desc: true}}},
+		{"top 10", "admins idle 30 days", 10, []query.Sort{{Field: "last_used_at"}}},
+		{"order by idle time", "admins idle 30 days", query.DefaultLimit, []query.Sort{{Field: "idle_days", Desc: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			var prev *query.Plan
+			if tt.prev != "" {
+				prev = mustPlan(t, tt.prev, nil)
+			}
+			p := mustPlan(t, tt.q, prev)
+			if p.Limit != tt.limit || !reflect.DeepEqual(p.Sort, tt.sort) {
+				t.Fatalf("limit %d sort %v, want %d %v", p.Limit, p.Sort, tt.limit, tt.sort)
+			}
+		})
+	}
+}
+
+func TestMoreFollowUps(t *testing.T) {
+	tests := []struct{ prev, q, want string }{
+		{"admins idle 30 days", "same but 90 days", `{"version":1,"filters":[{"field":"idle_days","op":"gte","value":90},{"field":"privilege","op":"eq","value":"admin"}],"sort":[{"field":"last_used_at"}],"limit":200}`},
+		{"keys older than 90 days", "which were never used", `{"version":1,"kinds":["credential"],"filters":[{"field":"age_days","op":"gte","value":90},{"field":"never_used","op":"eq","value":true}],"limit":200}`},
+		{"what can ci-deployer access", "and terraform?", `{"version":1,"reach":{"from":"terraform","max_depth":6},"limit":200}`},
+		{"what can ci-deployer access", "what about in staging", `{"version":1,"filters":[{"field":"environment","op":"eq","value":"staging"}],"reach":{"from":"ci-deployer","max_depth":6},"limit":200}`},
+		// "group" is the verb here, not the kind.
+		{"credentials expiring in 30 days", "group them by source", `{"version":1,"kinds":["credential"],"filters":[{"field":"expires_in_days","op":"gte","value":0},{"field":"expires_in_days","op":"lte","value":30}],"group_by":["source_type"],"sort":[{"field":"expires_at"}],"limit":200}`},
+		{"who can read secrets", "only the bots", `{"version":1,"kinds":["bot"],"who_can":{"privilege":"read","resource":"secrets","max_depth":6},"limit":200}`},
+		{"service accounts with no owner", "excluding ldap", `{"version":1,"kinds":["service_account","workload","oauth_app"],"filters":[{"field":"owner_status","op":"eq","value":"absent"},{"field":"source_type","op":"not_in","values":["ldap"]}],"limit":200}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prev+" → "+tt.q, func(t *testing.T) {
+			if got := js(mustPlan(t, tt.q, mustPlan(t, tt.prev, nil))); got != tt.want {
+				t.Fatalf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
