@@ -22,6 +22,7 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	format := fs.String("format", "table", "output format: table or json")
 	seed := fs.Int64("seed", defaultDemoSeed, "demo generator seed")
 	size := fs.Int("size", defaultDemoSize, "demo size in non-human identities")
+	resolve := fs.Bool("resolver", true, "offline: resolve entity names against the graph (planner.PlanWith); false plans as planner.Plan does")
 	llm := fs.Bool("llm", false, "answer with the configured model through the agent instead of the offline planner")
 	var mc agent.Config
 	fs.StringVar(&mc.Provider, "provider", os.Getenv("STEWARD_LLM_PROVIDER"), "model provider with --llm (openai, azure, anthropic, bedrock, gemini, ollama; env STEWARD_LLM_PROVIDER)")
@@ -69,8 +70,11 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	}
 	defer inv.Close()
 	ix := inv.Index()
-	var ans eval.Answerer = eval.Offline{Resolver: planner.IndexResolver(ix)}
+	var ans eval.Answerer = eval.Offline{}
 	mode := "offline"
+	if *resolve {
+		ans, mode = eval.Offline{Resolver: planner.IndexResolver(ix)}, "offline+resolver"
+	}
 	if *llm {
 		if mc.Offline() {
 			return usageErr(e, "eval", "--llm needs a model: set --provider and --model (or STEWARD_LLM_PROVIDER, STEWARD_LLM_MODEL)")

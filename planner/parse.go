@@ -336,5 +336,20 @@ func conditions(q string) []query.Filter {
 			break
 		}
 	}
+	if m := ownerRE.FindStringSubmatch(q); m != nil {
+		fs = append(fs, query.Filter{Field: "owner", Op: "eq", Value: m[1]})
+	}
+	if m := teamRE.FindStringSubmatch(q); m != nil && !notTeam[m[1]] {
+		fs = append(fs, query.Filter{Field: "team", Op: "eq", Value: m[1]})
+	}
 	return fs
 }
+
+// ownerRE is "owned by alice@example.com"; teamRE is "the payments team".
+var (
+	ownerRE = regexp.MustCompile(`\b(?:owned by|belonging to|owner is|whose owner is)\s+([a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]+)`)
+	teamRE  = regexp.MustCompile(`\b([a-z0-9-]+)\s+team(?:'s)?\b`)
+	// notTeam are words before "team" that name no team ("per team").
+	notTeam = map[string]bool{"per": true, "by": true, "each": true, "every": true, "a": true, "the": true, "which": true, "what": true,
+		"their": true, "my": true, "our": true, "your": true, "any": true, "same": true, "one": true, "no": true, "that": true, "this": true}
+)

@@ -230,6 +230,11 @@ func TestParaphrases(t *testing.T) {
 		{"list k8s SAs in prod", `{"version":1,"kinds":["workload"],"sources":["k8s"],"filters":[{"field":"environment","op":"eq","value":"prod"}]}`},
 		{"azure app registrations", `{"version":1,"kinds":["oauth_app"],"sources":["entra"]}`},
 		{"count of NHIs per cloud provider", `{"version":1,"group_by":["source_type"]}`},
+		{"service accounts owned by dana.kim@example.com", `{"version":1,"kinds":["service_account","workload","oauth_app"],"filters":[{"field":"owner","op":"eq","value":"dana.kim@example.com"}]}`},
+		{"identities of the payments team", `{"version":1,"filters":[{"field":"team","op":"eq","value":"payments"}]}`},
+		{"credentials expiring next week for the sre team", `{"version":1,"kinds":["credential"],"filters":[{"field":"expires_in_days","op":"gte","value":0},{"field":"expires_in_days","op":"lte","value":7},{"field":"team","op":"eq","value":"sre"}],"sort":[{"field":"expires_at"}]}`},
+		// "per team" groups; it names no team.
+		{"admins by team", `{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}],"group_by":["team"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
