@@ -40,7 +40,7 @@ func TestProposerThroughTool(t *testing.T) {
 		owners   []string
 		eligible []string
 		params   map[string]string // of the first action
-		why      []string          // substrings of the first target's Why
+		why      []string          // lines of the first target's Why
 		plan     string            // substring of the stored plan
 		err      string
 	}{
@@ -59,7 +59,8 @@ func TestProposerThroughTool(t *testing.T) {
 			args:  `{"ids":["` + ciDeployer + `"],"action":"deactivate_identity","justification":"admin key owner left the company"}`,
 			state: approval.StateProposed, required: 2, owners: []string{"alice@example.com"},
 			eligible: []string{"alice@example.com", "sam@example.com", "sue@example.com"},
-			why:      []string{"admin privilege via member of admins, AdministratorAccess attached to admins, AdministratorAccess grants * on * (admin)"},
+			why: []string{"admin privilege via member of admins, AdministratorAccess attached to admins, AdministratorAccess grants * on * (admin)",
+				"owned by alice@example.com (departed: bob@example.com)"},
 		},
 		{
 			name: "a credential is admin through its holder; selected by a plan", group: "secops", actor: "api:analyst",
@@ -67,8 +68,9 @@ func TestProposerThroughTool(t *testing.T) {
 			state: approval.StateProposed, required: 2, owners: []string{"alice@example.com"},
 			eligible: []string{"alice@example.com", "sam@example.com", "sue@example.com"},
 			params:   map[string]string{"status": "active"},
-			why:      []string{"admin privilege via credential of ci-deployer", "last used 2026-08-01, 92 days before 2026-11-01"},
-			plan:     `"kinds":["credential"]`,
+			why: []string{"admin privilege via credential of ci-deployer, member of admins, AdministratorAccess attached to admins, AdministratorAccess grants * on * (admin)",
+				"owned by alice@example.com (departed: bob@example.com)", "last used 2026-08-01, 92 days before 2026-11-01"},
+			plan: `"kinds":["credential"]`,
 		},
 		{
 			name: "postgres superuser login role carries the approved can_login", group: "secops", actor: "api:analyst",
@@ -155,10 +157,9 @@ func TestProposerThroughTool(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			why := strings.Join(doc.Targets[0].Why, "\n")
 			for _, w := range tt.why {
-				if !strings.Contains(why, w) {
-					t.Errorf("why %q lacks %q", why, w)
+				if !slices.Contains(doc.Targets[0].Why, w) {
+					t.Errorf("why %q lacks the line %q", doc.Targets[0].Why, w)
 				}
 			}
 			if !strings.Contains(string(doc.Plan), tt.plan) {
@@ -184,6 +185,7 @@ func TestProposerDirect(t *testing.T) {
 		required int
 		field    string
 	}{
+		// No evidence: the target was named by id, not found by a query.
 		{"delete needs two approvals", tools.ProposalRequest{Requester: "api:analyst", Action: remediation.ActionDelete,
 			Justification: "decommissioned", Targets: []tools.Target{{ID: backupAgent}}, At: t0}, 2, ""},
 		{"a target gone from the graph", tools.ProposalRequest{Requester: "api:analyst", Action: remediation.ActionDeactivateIdentity,
@@ -212,6 +214,15 @@ func TestProposerDirect(t *testing.T) {
 			p, _ := e.svc.Get(context.Background(), rec.ID)
 			if p.Rule.Required != tt.required {
 				t.Errorf("required %d, want %d", p.Rule.Required, tt.required)
+			}
+			doc, err := remediation.FromApproval(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"read privilege via S3Read attached to backup-agent, S3Read grants s3:Get* on arn:aws:s3:::backups/* (read)",
+				"owned by alice@example.com", "last used 2026-10-30, 2 days before 2026-11-01"}
+			if !slices.Equal(doc.Targets[0].Why, want) {
+				t.Errorf("why %q, want the index's evidence %q", doc.Targets[0].Why, want)
 			}
 		})
 	}

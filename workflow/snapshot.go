@@ -105,29 +105,51 @@ func ownerEmail(ix *graph.Index, i int32) string {
 }
 
 // why summarises the evidence of node i's row in a few lines: the
-// privilege and the path that grants it, the owners (and whether they
-// left), the last recorded use and any leak.
+// privilege and the path that grants it, any other access path the query
+// matched (who_can), the owners (and whether they left), the last
+// recorded use and any leak.
 func why(ix *graph.Index, i int32, evidence []query.EdgeRef, now time.Time) []string {
-	var chain, owners, departed, leaks, other []string
+	type key struct {
+		from, to string
+		kind     graph.EdgeKind
+	}
+	priv, path := ix.Privilege(i)
+	onPath := make(map[key]bool, len(path))
+	for _, ei := range path {
+		e := &ix.Edges[ei]
+		onPath[key{e.From, e.To, e.Kind}] = true
+	}
+	if len(evidence) == 0 {
+		// Targets named by id arrive without a query row; the index's
+		// own evidence (privilege path, leaks) stands in for it.
+		for _, ei := range path {
+			evidence = append(evidence, query.Ref(&ix.Edges[ei]))
+		}
+		for _, ei := range ix.Leaks(i) {
+			evidence = append(evidence, query.Ref(&ix.Edges[ei]))
+		}
+	}
+	var chain, access, leaks, other []string
 	for _, e := range evidence {
+		var step string
 		switch e.Kind {
 		case graph.EdgeMemberOf:
-			chain = append(chain, "member of "+nameOf(ix, e.To))
+			step = "member of " + nameOf(ix, e.To)
 		case graph.EdgeCanAssume:
-			chain = append(chain, "can assume "+nameOf(ix, e.To))
+			step = "can assume " + nameOf(ix, e.To)
 		case graph.EdgeAttachedTo:
-			chain = append(chain, nameOf(ix, e.From)+" attached to "+nameOf(ix, e.To))
-		case graph.EdgeHasCredential:
-			chain = append(chain, "credential of "+nameOf(ix, e.From))
+			step = nameOf(ix, e.From) + " attached to " + nameOf(ix, e.To)
 		case graph.EdgeGrants:
-			chain = append(chain, grantText(ix, e))
-		case graph.EdgeOwns:
-			email, gone := humanEmail(ix, e.From)
-			if gone {
-				departed = append(departed, email)
-			} else {
-				owners = append(owners, email)
+			step = grantText(ix, e)
+		case graph.EdgeHasCredential:
+			if onPath[key{e.From, e.To, e.Kind}] {
+				step = "credential of " + nameOf(ix, e.From)
 			}
+			// Otherwise it only links a credential to the holder whose
+			// owners or use it inherits; those lines say so.
+		case graph.EdgeOwns:
+			// The owner line below reads the index: every owner counts,
+			// whether or not the query returned its edge.
 		case graph.EdgeLeaked:
 			leaks = append(leaks, nameOf(ix, e.To))
 		case graph.EdgeUsed:
@@ -136,20 +158,43 @@ func why(ix *graph.Index, i int32, evidence []query.EdgeRef, now time.Time) []st
 		default:
 			other = append(other, fmt.Sprintf("%s %s %s", nameOf(ix, e.From), e.Kind, nameOf(ix, e.To)))
 		}
+		switch {
+		case step == "":
+		case onPath[key{e.From, e.To, e.Kind}]:
+			chain = append(chain, step)
+		default:
+			access = append(access, step)
+		}
 	}
 	var out []string
-	if p, _ := ix.Privilege(i); p != "" && p != graph.PrivNone {
-		line := string(p) + " privilege"
+	if priv != "" && priv != graph.PrivNone {
+		line := string(priv) + " privilege"
 		if len(chain) > 0 {
 			line += " via " + strings.Join(chain, ", ")
 		}
 		out = append(out, line)
-	} else if len(chain) > 0 {
-		out = append(out, strings.Join(chain, ", "))
 	}
-	switch _, st := ix.Owners(i); {
+	if len(access) > 0 {
+		out = append(out, "access via "+strings.Join(access, ", "))
+	}
+	var owners, departed []string
+	ownerEdges, st := ix.Owners(i)
+	for _, ei := range ownerEdges {
+		if e := &ix.Edges[ei]; e.Kind == graph.EdgeOwns {
+			if email, gone := humanEmail(ix, e.From); gone {
+				departed = append(departed, email)
+			} else {
+				owners = append(owners, email)
+			}
+		}
+	}
+	switch {
 	case len(owners) > 0:
-		out = append(out, "owned by "+strings.Join(owners, ", "))
+		line := "owned by " + strings.Join(owners, ", ")
+		if len(departed) > 0 {
+			line += " (departed: " + strings.Join(departed, ", ") + ")"
+		}
+		out = append(out, line)
 	case len(departed) > 0:
 		out = append(out, "every owner has departed: "+strings.Join(departed, ", "))
 	case st == graph.OwnerAbsent:
