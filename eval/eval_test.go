@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -175,19 +176,38 @@ func TestScoring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wrong := 0
 	for i, r := range results {
+		if !tests[i].want {
+			wrong++
+		}
 		t.Run(tests[i].c.ID, func(t *testing.T) {
 			if r.Correct != tests[i].want {
 				t.Errorf("correct=%v, want %v (gold %s, got %s)", r.Correct, tests[i].want, r.Gold, r.Got)
 			}
 		})
 	}
+	t.Run("report", func(t *testing.T) {
+		rep := eval.Summarise("scripted", results)
+		if s := rep.Splits[eval.SplitDev]; s.Questions != len(tests) || s.Correct != len(tests)-wrong || len(rep.Failures) != wrong {
+			t.Fatalf("dev %+v, %d failures; want %d questions, %d wrong", s, len(rep.Failures), len(tests), wrong)
+		}
+		var buf bytes.Buffer
+		if err := rep.WriteTable(&buf); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"other-rows [dev/other-rows] \"admins\"", "expected: 131 rows", "got:      error: boom", "answered-a-refusal"} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("table lacks %q:\n%s", want, buf.String())
+			}
+		}
+	})
 }
 
 func TestGoldMustMatchExpectation(t *testing.T) {
 	ix := demoIndex(t)
 	tests := []struct{ name, line, want string }{
-		{"typo in gold", `{"id":"x","split":"dev","intent":"i","question":"q","gold":{"version":1,"reach":{"from":"terrafrom"}}}`, "names an unknown entity"},
+		{"typo in gold", `{"id":"x","split":"dev","intent":"i","question":"q","gold":{"version":1,"reach":{"from":"terrafrom"}}}`, "names an entity this graph lacks"},
 		{"not_found that resolves", `{"id":"x","split":"dev","intent":"i","question":"q","gold":{"version":1,"reach":{"from":"terraform"}},"expect":"not_found"}`, "the gold plan resolves"},
 	}
 	for _, tt := range tests {
@@ -196,11 +216,37 @@ func TestGoldMustMatchExpectation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = eval.Run(context.Background(), ix, demo.Reference, cs, scripted{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "g.jsonl:1") {
-				t.Fatalf("got %v, want %q naming g.jsonl:1", err, tt.want)
+			res, err := eval.Run(context.Background(), ix, demo.Reference, cs, scripted{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := res[0].Skipped; !strings.Contains(s, tt.want) || !strings.Contains(s, "g.jsonl:1") {
+				t.Fatalf("skipped %q, want %q naming g.jsonl:1", s, tt.want)
+			}
+			rep := eval.Summarise("offline", res)
+			if len(rep.Skipped) != 1 || rep.Overall.Questions != 0 {
+				t.Fatalf("a skipped case was scored: %+v", rep)
 			}
 		})
+	}
+}
+
+// TestEveryCaseScores checks that on the default demo every case can be
+// scored: its named entities exist and its misspellings do not.
+func TestEveryCaseScores(t *testing.T) {
+	ix := demoIndex(t)
+	cases, err := eval.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eval.Run(context.Background(), ix, demo.Reference, cases, scripted{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Skipped != "" {
+			t.Errorf("%s: %s", r.Case.ID, r.Skipped)
+		}
 	}
 }
 

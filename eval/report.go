@@ -35,6 +35,12 @@ type Failure struct {
 	GotPlan  any      `json:"got_plan,omitempty"`
 }
 
+// Skip is a case that could not be scored on the graph used.
+type Skip struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
 // Report is the scored run.
 type Report struct {
 	Mode     string            `json:"mode"`
@@ -42,11 +48,12 @@ type Report struct {
 	Intents  map[string]*Score `json:"intents"`
 	Overall  *Score            `json:"overall"`
 	Failures []Failure         `json:"failures"`
+	Skipped  []Skip            `json:"skipped"`
 }
 
 // Summarise builds the report of results.
 func Summarise(mode string, results []CaseResult) *Report {
-	r := &Report{Mode: mode, Splits: map[string]*Score{}, Intents: map[string]*Score{}, Failures: []Failure{}}
+	r := &Report{Mode: mode, Splits: map[string]*Score{}, Intents: map[string]*Score{}, Failures: []Failure{}, Skipped: []Skip{}}
 	lat := map[*Score][]time.Duration{}
 	add := func(s *Score, cr *CaseResult) {
 		s.Questions++
@@ -61,6 +68,10 @@ func Summarise(mode string, results []CaseResult) *Report {
 	for i := range results {
 		cr := &results[i]
 		c := cr.Case
+		if cr.Skipped != "" {
+			r.Skipped = append(r.Skipped, Skip{ID: c.ID, Reason: cr.Skipped})
+			continue
+		}
 		for _, m := range []struct {
 			set map[string]*Score
 			key string
@@ -120,6 +131,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "\nSKIPPED (%d, not scored on this graph)\n", len(r.Skipped))
+		for _, s := range r.Skipped {
+			fmt.Fprintf(w, "%s %s\n", s.ID, s.Reason)
+		}
 	}
 	if len(r.Failures) == 0 {
 		_, err := fmt.Fprintln(w, "\nNo failures.")
