@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/cayleygraph/cayley/graph"
@@ -28,6 +30,8 @@ type cayleyBackend struct {
 	qs graph.QuadStore
 	// group is the bolt KV under a kv quad store, nil for memstore.
 	group *groupKV
+	// labelIndexed: the kv store maintains labelIndex.
+	labelIndexed bool
 	// reopen, when set, replaces qs with a fresh handle over the same
 	// data. The kv quad store caches node ids while it writes and keeps
 	// them when the transaction rolls back; a fresh handle drops them.
@@ -114,15 +118,73 @@ var kvOptions = graph.Options{ckv.OptNoBloom: true}
 // Tests use it to put a fault-injecting KV under the store.
 func openKV(db hkv.KV) (*cayleyBackend, error) {
 	g := &groupKV{KV: db}
-	if err := ckv.Init(g, kvOptions); err != nil && !errors.Is(err, graph.ErrDatabaseExists) {
+	err := ckv.Init(g, kvOptions)
+	switch {
+	case err == nil:
+		if err := addLabelIndex(g); err != nil {
+			return nil, fmt.Errorf("initialise: %w", err)
+		}
+	case !errors.Is(err, graph.ErrDatabaseExists):
 		return nil, fmt.Errorf("initialise: %w", err)
+	}
+	indexed, err := hasLabelIndex(g)
+	if err != nil {
+		return nil, err
 	}
 	open := func() (graph.QuadStore, error) { return ckv.New(g, kvOptions) }
 	qs, err := open()
 	if err != nil {
 		return nil, err
 	}
-	return &cayleyBackend{qs: qs, group: g, reopen: open, closeFn: db.Close}, nil
+	return &cayleyBackend{qs: qs, group: g, labelIndexed: indexed, reopen: open, closeFn: db.Close}, nil
+}
+
+// kvIndexesKey is where cayley's kv store keeps the list of its quad
+// indexes; New reads it back, and every write maintains each index in it.
+var kvIndexesKey = hkv.Key{[]byte("meta"), []byte("indexes")}
+
+// labelIndex lets the kv store find a source's quads (its label) without
+// scanning the whole store. Label alone would make each index entry the
+// list of every quad of a source, which cayley decodes on every
+// duplicate check; {label, subject, predicate} keeps entries small, and a
+// label prefix scan still lists the source.
+var labelIndex = ckv.QuadIndex{Dirs: []quad.Direction{quad.Label, quad.Subject, quad.Predicate}}
+
+// addLabelIndex adds labelIndex to a freshly initialised kv store, before
+// any quad is written. cayley offers custom indexes only through an
+// environment variable it cannot actually decode in v0.7.7, so the store
+// writes the index list itself, in the format cayley's Init writes.
+func addLabelIndex(db hkv.KV) error {
+	data, err := json.Marshal(append(append([]ckv.QuadIndex(nil), ckv.DefaultQuadIndexes...), labelIndex))
+	if err != nil {
+		return err
+	}
+	return hkv.Update(context.Background(), db, func(tx hkv.Tx) error { return tx.Put(kvIndexesKey, data) })
+}
+
+// hasLabelIndex reports whether the store maintains labelIndex; stores
+// created before it existed do not, and are scanned instead.
+func hasLabelIndex(db hkv.KV) (bool, error) {
+	var found bool
+	err := hkv.View(db, func(tx hkv.Tx) error {
+		data, err := tx.Get(context.Background(), kvIndexesKey)
+		if errors.Is(err, hkv.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		var inds []ckv.QuadIndex
+		if err := json.Unmarshal(data, &inds); err != nil {
+			return fmt.Errorf("decode index list: %w", err)
+		}
+		for _, ind := range inds {
+			if reflect.DeepEqual(ind.Dirs, labelIndex.Dirs) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
 }
 
 func (b *cayleyBackend) apply(ctx context.Context, deltas []graph.Delta) error {
@@ -189,8 +251,9 @@ func (b *cayleyBackend) read(ctx context.Context, labels []quad.Value) ([]quad.Q
 		if err := collect(b.qs.QuadsAllIterator(), nil); err != nil {
 			return nil, err
 		}
-	case b.group == nil:
-		// memstore indexes labels.
+	case b.group == nil || b.labelIndexed:
+		// memstore indexes labels, and so do kv stores this package
+		// created.
 		for _, l := range labels {
 			ref := b.qs.ValueOf(l)
 			if ref == nil {
@@ -201,8 +264,8 @@ func (b *cayleyBackend) read(ctx context.Context, labels []quad.Value) ([]quad.Q
 			}
 		}
 	default:
-		// cayley's kv store has no label index (a per-label iterator is
-		// a full scan each), so scan once and keep the wanted labels.
+		// a kv store without labelIndex: a per-label iterator would be a
+		// full scan each, so scan once and keep the wanted labels.
 		want := map[graph.Ref]bool{}
 		for _, l := range labels {
 			if ref := b.qs.ValueOf(l); ref != nil {

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	ckv "github.com/cayleygraph/cayley/graph/kv"
 	"github.com/cayleygraph/quad"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/pgtest"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -609,6 +611,62 @@ func TestMaskSecrets(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			if got := maskSecrets(tc.in); got != tc.want {
 				t.Errorf("maskSecrets(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestBoltLabelIndex checks that new bolt stores index labels and that a
+// bolt store created without the index (by cayley itself, or before the
+// index existed) still works through a full scan.
+func TestBoltLabelIndex(t *testing.T) {
+	ctx := context.Background()
+	plainCayley := func(t *testing.T, dir string) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		db, err := bolt.Open(filepath.Join(dir, boltFile), 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ckv.Init(&boltKV{db: db}, kvOptions); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name        string
+		setup       func(t *testing.T, dir string)
+		wantIndexed bool
+	}{
+		{name: "created by the store", wantIndexed: true},
+		{name: "created by plain cayley", setup: plainCayley, wantIndexed: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "db")
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			s := mustOpen(t, "bolt:"+dir)
+			if got := s.b.(*cayleyBackend).labelIndexed; got != tc.wantIndexed {
+				t.Fatalf("labelIndexed = %v, want %v", got, tc.wantIndexed)
+			}
+			a, b, b2 := newGen(81).subgraph("aws:1", 20), newGen(82).subgraph("k8s:prod", 20), newGen(83).subgraph("k8s:prod", 15)
+			if err := s.Replace(ctx, a, b); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Replace(ctx, b2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Remove(ctx, "aws:1"); err != nil {
+				t.Fatal(err)
+			}
+			got := snap(t, s)
+			if d := diffGraphs(got.graphs, []*graph.Subgraph{want(b2)}); d != "" || got.gen != 3 {
+				t.Fatalf("generation %d, %s", got.gen, d)
 			}
 		})
 	}
