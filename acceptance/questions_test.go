@@ -148,11 +148,14 @@ func TestCloudQuestions(t *testing.T) {
 	}, {
 		name: "k8s service accounts reading secrets cluster-wide",
 		ask:  "which Kubernetes service accounts can read secrets cluster-wide",
-		// PLANNER GAP: "which kubernetes service accounts can ..." does not
-		// match the who-can pattern (only "which service accounts can"),
-		// so the words fall through to a find over credentials and
-		// workloads of k8s with no condition: every service account and
-		// token of the cluster.
+		// PLANNER GAP: the planner (working tree of 2026-11-24 01:58)
+		// maps this to who_can read secrets, scope account, kinds
+		// workload+service_account, so it also answers
+		// user/system:kube-controller-manager: an x509 control-plane user
+		// the k8s connector models as a service_account (component=true),
+		// not a Kubernetes ServiceAccount. The plan keeps subtype
+		// k8s_service_account. (Before that, the question was not read as
+		// who-can at all.)
 		plans: []string{"k8s-secret-readers-cluster-wide.json"},
 		// ClusterRoleBindings to service accounts whose ClusterRole reads
 		// secrets or everything: ci/runner (secret-reader), ci/scanner
