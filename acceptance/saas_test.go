@@ -227,9 +227,9 @@ func TestSaaSQuestions(t *testing.T) {
 	}}, {question: question{
 		name: "AD password never expires in Domain Admins",
 		ask:  "AD service accounts with password never expires in Domain Admins",
-		// PLANNER GAP: ask recognises neither "password never expires"
-		// (attr:password_never_expires) nor "in Domain Admins" and returns
-		// nothing. A plan cannot name a group either (no membership
+		// PLANNER GAP: ask reads "never expires" as "expiring in 30 days"
+		// (expires_in_days 0..30) and ignores "in Domain Admins", so it
+		// returns nothing; it needs attr:password_never_expires=true. A plan cannot name a group either (no membership
 		// filter), so it asks for admin privilege and the test checks the
 		// evidence runs through Domain Admins.
 		plans: []string{"ad-pwd-never-expires-admins.json"},
