@@ -20,5 +20,12 @@
 // an API key names a machine, and letting it approve would let one key
 // both propose and approve. The HTTP routes read proposals and dry-run
 // them; the mutations they offer (policies, owner corrections) are each
-// audited with the key's name as actor and "http" as where.
+// audited with the key's name as actor and "http" as where; a mutation
+// whose audit record cannot be written is not made.
+//
+// `steward serve` wires one approval.Service into all of it: NewProposer
+// (chat.Options.Proposer), NewPolicyRunner (RunAfterSync after each sync,
+// Expire on a periodic tick), NewOwners (over the same overrides file the
+// index derivation reads, with the inventory as Reloader) and NewAPI,
+// whose Routes go in server.Config.Extra.
 package workflow

@@ -403,6 +403,8 @@ func TestOwnerRoutes(t *testing.T) {
 		{"no reason", "PUT", backup, `{"owner_email":"carol@example.com","reason":" "}`, 400, "bad_request", 0, ""},
 		{"unknown field", "PUT", backup, `{"owner":"carol@example.com","reason":"team lead"}`, 400, "bad_request", 0, ""},
 		{"a group has no owner", "PUT", "/v1/owners/" + url.PathEscape(webAdmins), `{"owner_email":"carol@example.com","reason":"team lead"}`, 400, "bad_request", 0, ""},
+		// AWS's documented example key id: a fake with a real key's shape.
+		{"a secret-shaped reason", "PUT", backup, `{"owner_email":"carol@example.com","reason":"uses AKIAIOSFODNN7EXAMPLE"}`, 400, "bad_request", 0, ""},
 		{"set", "PUT", backup, `{"owner_email":"Carol@Example.com","reason":"took over the backup service"}`, 200, "", 1, "carol@example.com"},
 		{"set again replaces", "PUT", backup, `{"owner_email":"dave@example.com","reason":"carol moved teams"}`, 200, "", 2, "dave@example.com"},
 		{"unset", "DELETE", backup, "", 204, "", 3, ""},
@@ -443,6 +445,6 @@ func TestOwnerRoutes(t *testing.T) {
 	}
 	f.checkAudit(t, []string{
 		ActionOwnerSet + " refused", ActionOwnerSet + " refused", ActionOwnerSet + " refused", ActionOwnerSet + " refused",
-		ActionOwnerSet + " owner", ActionOwnerSet + " owner", ActionOwnerUnset + " correction",
+		ActionOwnerSet + " refused", ActionOwnerSet + " owner", ActionOwnerSet + " owner", ActionOwnerUnset + " correction",
 	})
 }

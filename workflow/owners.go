@@ -41,7 +41,7 @@ type OwnersOptions struct {
 	Reloader Reloader
 	Graph    IndexSource
 	Audit    Auditor
-	Clock    approval.Clock
+	Clock    approval.Clock // default: the system clock
 	Logger   *slog.Logger
 }
 
@@ -55,8 +55,11 @@ type Owners struct {
 
 // NewOwners checks o and returns an Owners.
 func NewOwners(o OwnersOptions) (*Owners, error) {
-	if o.Store == nil || o.Reloader == nil || o.Graph == nil || o.Audit == nil || o.Clock == nil {
-		return nil, errors.New("workflow: new owners: store, reloader, graph, audit and clock are required")
+	if o.Store == nil || o.Reloader == nil || o.Graph == nil || o.Audit == nil {
+		return nil, errors.New("workflow: new owners: store, reloader, graph and audit are required")
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -92,6 +95,12 @@ func (w *Owners) Set(ctx context.Context, identity, email, reason string, by app
 	rec.Outcome = "owner set to " + email
 	rec.Details = map[string]string{"owner_email": email, "reason": reason}
 	if _, err := w.o.Audit.Append(ctx, rec); err != nil {
+		if errors.Is(err, audit.ErrSecretValue) {
+			// The log refuses secret-shaped values, so the correction
+			// cannot be recorded and is not made.
+			return nil, w.refuse(ctx, audit.Record{Actor: rec.Actor, Action: rec.Action, Target: rec.Target, Where: rec.Where},
+				&InputError{Field: "reason", Msg: "looks like it holds a secret value; refused"})
+		}
 		return nil, fmt.Errorf("workflow: set owner of %s: audit: %w", identity, err)
 	}
 	if err := w.o.Store.Set(o); err != nil {

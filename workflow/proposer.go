@@ -31,8 +31,9 @@ var _ Approvals = (*approval.Service)(nil)
 type ProposerOptions struct {
 	Approvals Approvals
 	Graph     IndexSource
-	// Clock must be the approval service's clock: expiry is counted from
-	// it, and the service refuses a deadline that is not in its future.
+	// Clock must tell the approval service's time: expiry is counted
+	// from it, and the service refuses a deadline that is not in its
+	// future. Default: the system clock (the service's default too).
 	Clock approval.Clock
 	// Group is the configured approver group whose members may approve
 	// alongside the targets' owners; "" leaves the owners alone.
@@ -68,10 +69,11 @@ func NewProposer(o ProposerOptions) (*Proposer, error) {
 		return nil, errors.New("workflow: new proposer: approvals is nil")
 	case o.Graph == nil:
 		return nil, errors.New("workflow: new proposer: graph is nil")
-	case o.Clock == nil:
-		return nil, errors.New("workflow: new proposer: clock is nil (use the approval service's)")
 	case o.Expiry < 0:
 		return nil, errors.New("workflow: new proposer: negative expiry")
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
 	}
 	if o.Expiry == 0 {
 		o.Expiry = DefaultExpiry
@@ -81,6 +83,10 @@ func NewProposer(o ProposerOptions) (*Proposer, error) {
 	}
 	return &Proposer{o: o}, nil
 }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
 
 // Admin targets and deletions need two people; anything else one.
 const (
