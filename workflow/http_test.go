@@ -303,6 +303,9 @@ func TestPolicyRoutes(t *testing.T) {
 		{name: "a grouped plan", method: "PUT", path: "/v1/policies/idle-admins", ctype: yamlType,
 			body:   strings.Replace(goodPolicy, "  kinds: [service_account]", "  group_by: [source]", 1),
 			status: 400, code: "invalid_policy", detail: []string{"plan.group_by"}},
+		{name: "an approver group nobody is in", method: "PUT", path: "/v1/policies/idle-admins", ctype: yamlType,
+			body:   strings.Replace(goodPolicy, "group: secops", "group: sec-ops", 1),
+			status: 400, code: "invalid_policy", detail: []string{"stages[1].approvers.group", `"sec-ops" is not configured`}},
 		{name: "body name differs from the path", method: "PUT", path: "/v1/policies/other", ctype: yamlType, body: goodPolicy,
 			status: 400, code: "invalid_policy", detail: []string{"name", `"idle-admins" in the body differs from "other"`}},
 		{name: "a name that is no file name", method: "PUT", path: "/v1/policies/Idle%2E%2E", ctype: yamlType, body: goodPolicy,
@@ -360,7 +363,7 @@ func TestPolicyRoutes(t *testing.T) {
 	}
 	f.checkAudit(t, []string{
 		ActionPolicyPut + " refused", ActionPolicyPut + " refused", ActionPolicyPut + " refused", ActionPolicyPut + " refused",
-		ActionPolicyPut + " refused", ActionPolicyPut + " refused", ActionPolicyPut + " refused",
+		ActionPolicyPut + " refused", ActionPolicyPut + " refused", ActionPolicyPut + " refused", ActionPolicyPut + " refused",
 		ActionPolicyPut + " created", ActionPolicyPut + " replaced", ActionPolicyDelete + " deleted",
 	})
 }

@@ -62,7 +62,10 @@ type PolicyRunnerOptions struct {
 	Finder    remediation.Finder
 	Approvals PolicyApprovals
 	Audit     Auditor
-	Logger    *slog.Logger
+	// Groups, when set, are the configured approver groups: a policy
+	// written over HTTP may only name groups that have members.
+	Groups approval.Groups
+	Logger *slog.Logger
 }
 
 // PolicyRunner owns the policies directory: it runs the policies after
@@ -75,6 +78,7 @@ type PolicyRunner struct {
 	finder remediation.Finder
 	svc    PolicyApprovals
 	audit  Auditor
+	groups approval.Groups
 	log    *slog.Logger
 	mu     sync.Mutex // serialises writes to dir
 }
@@ -93,7 +97,7 @@ func NewPolicyRunner(o PolicyRunnerOptions) (*PolicyRunner, error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("workflow: policies dir: %w", err)
 	}
-	r := &PolicyRunner{dir: o.Dir, finder: o.Finder, svc: o.Approvals, audit: o.Audit, log: o.Logger.With("component", "policies")}
+	r := &PolicyRunner{dir: o.Dir, finder: o.Finder, svc: o.Approvals, audit: o.Audit, groups: o.Groups, log: o.Logger.With("component", "policies")}
 	if _, err := r.Policies(); err != nil {
 		return nil, err
 	}
@@ -210,6 +214,9 @@ func (r *PolicyRunner) PutPolicy(ctx context.Context, name string, body []byte, 
 	if pol.Name != name {
 		return refuse(&InputError{Field: "name", Msg: fmt.Sprintf("%q in the body differs from %q in the path", pol.Name, name), Err: remediation.ErrInvalid})
 	}
+	if err := r.checkGroups(pol); err != nil {
+		return refuse(err)
+	}
 	current, err := r.Policies()
 	if err != nil {
 		return refuse(fmt.Errorf("%w: the policies directory does not load; fix it first: %s", ErrConflict, r.relative(err.Error())))
@@ -244,6 +251,23 @@ func (r *PolicyRunner) PutPolicy(ctx context.Context, name string, body []byte, 
 	}
 	pol.File = target
 	return &PutResult{Policy: pol, Created: created}, nil
+}
+
+// checkGroups refuses approver groups nobody is in: every proposal of
+// such a stage would be refused at run time for want of approvers.
+func (r *PolicyRunner) checkGroups(pol *remediation.Policy) error {
+	if r.groups == nil {
+		return nil
+	}
+	for i, st := range pol.Stages {
+		for _, f := range [][2]string{{"group", st.Approvers.Group}, {"escalate_to", st.Approvers.EscalateTo}} {
+			if g := f[1]; g != "" && len(r.groups.Members(g)) == 0 {
+				return &InputError{Field: fmt.Sprintf("stages[%d].approvers.%s", i, f[0]),
+					Msg: fmt.Sprintf("approver group %q is not configured or has no members", g), Err: remediation.ErrInvalid}
+			}
+		}
+	}
+	return nil
 }
 
 // DeletePolicy removes the file holding the policy called name. Its open

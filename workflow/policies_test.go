@@ -96,7 +96,7 @@ func copyPolicies(t *testing.T, files ...string) string {
 
 func (e *env) runner(t *testing.T, dir string) *PolicyRunner {
 	t.Helper()
-	r, err := NewPolicyRunner(PolicyRunnerOptions{Dir: dir, Finder: &Finder{Graph: e.graph}, Approvals: e.svc, Audit: e.log})
+	r, err := NewPolicyRunner(PolicyRunnerOptions{Dir: dir, Finder: &Finder{Graph: e.graph}, Approvals: e.svc, Audit: e.log, Groups: groups})
 	if err != nil {
 		t.Fatal(err)
 	}
