@@ -312,8 +312,13 @@ func conditions(q string) []query.Filter {
 	switch {
 	case has(q, adminWords...):
 		fs = append(fs, query.Filter{Field: "privilege", Op: "eq", Value: "admin"})
+	case has(q, readOnlyWords...):
+		fs = append(fs, query.Filter{Field: "privilege", Op: "eq", Value: "read"})
 	case has(q, writeWords...):
 		fs = append(fs, query.Filter{Field: "privilege", Op: "gte", Value: "write"})
+	}
+	if m := awsAccountRE.FindStringSubmatch(q); m != nil {
+		fs = append(fs, query.Filter{Field: "account", Op: "eq", Value: "aws:" + m[1]})
 	}
 	switch {
 	case has(q, departedWords...) || strings.Contains(q, "owner left") || strings.Contains(q, "owners left") || regexp.MustCompile(`owner.* (left|departed|quit|gone)`).MatchString(q):
@@ -344,6 +349,12 @@ func conditions(q string) []query.Filter {
 	}
 	return fs
 }
+
+// readOnlyWords ask for identities that can read and nothing more.
+var readOnlyWords = []string{"read-only", "read only", "readonly", "only read", "view-only", "view only"}
+
+// awsAccountRE is a 12-digit AWS account id ("in account 111111111111").
+var awsAccountRE = regexp.MustCompile(`\b(?:aws )?account (\d{12})\b`)
 
 // ownerRE is "owned by alice@example.com"; teamRE is "the payments team".
 var (

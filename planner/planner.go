@@ -140,7 +140,7 @@ var periodPhrases = []struct {
 	{"this year", 365}, {"next year", 365},
 }
 
-var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)
+var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\+?\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)
 
 // duration finds the first "N unit" in s and returns days.
 func duration(s string) (float64, bool) {

@@ -45,6 +45,7 @@ func TestDurations(t *testing.T) {
 		{"unused for two weeks", 14},
 		{"stale for 90d", 90},
 		{"idle 2 wks", 14},
+		{"idle 30+ days", 30},
 		{"idle for a quarter", 90},
 		{"idle for a year", 365},
 		{"idle for six months", 180},
@@ -233,6 +234,8 @@ func TestParaphrases(t *testing.T) {
 		{"service accounts owned by dana.kim@example.com", `{"version":1,"kinds":["service_account","workload","oauth_app"],"filters":[{"field":"owner","op":"eq","value":"dana.kim@example.com"}]}`},
 		{"identities of the payments team", `{"version":1,"filters":[{"field":"team","op":"eq","value":"payments"}]}`},
 		{"credentials expiring next week for the sre team", `{"version":1,"kinds":["credential"],"filters":[{"field":"expires_in_days","op":"gte","value":0},{"field":"expires_in_days","op":"lte","value":7},{"field":"team","op":"eq","value":"sre"}],"sort":[{"field":"expires_at"}]}`},
+		{"read-only service accounts", `{"version":1,"kinds":["service_account","workload","oauth_app"],"filters":[{"field":"privilege","op":"eq","value":"read"}]}`},
+		{"admins in account 222222222222", `{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"},{"field":"account","op":"eq","value":"aws:222222222222"}]}`},
 		// "per team" groups; it names no team.
 		{"admins by team", `{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}],"group_by":["team"]}`},
 	}
