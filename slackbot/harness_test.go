@@ -179,7 +179,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 		mutate(&cfg)
 	}
 	h.bot, err = New(cfg, Deps{Asker: &plannerAsker{ix: ix, clock: clock}, Approvals: h.svc, Executor: exec, Audit: h.log,
-		Index: staticIndex{ix}, Clock: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Index: staticIndex{ix}, Clock: clock, Logger: slog.New(slog.NewTextHandler(testLogOut(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,4 +266,13 @@ func (h *harness) auditRecords() []audit.Record {
 		out = append(out, r)
 	}
 	return out
+}
+
+// testLogOut is where the bot logs in tests: nowhere, unless
+// STEWARD_TEST_LOG is set.
+func testLogOut() io.Writer {
+	if os.Getenv("STEWARD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

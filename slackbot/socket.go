@@ -47,29 +47,33 @@ func (b *Bot) onSocketEvent(ctx context.Context, client *socketmode.Client, evt 
 			b.log.Warn("socket mode ack failed", attrErr, err)
 		}
 	}
+	// dispatch only starts the work, so acknowledging after it is still
+	// immediate; the work is then already counted by Wait.
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
+		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok && ev.Type == slackevents.CallbackEvent {
+			eventID := ""
+			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+				eventID = cb.EventID
+			}
+			b.dispatchEvent(eventID, ev.InnerEvent)
+		}
 		ack()
-		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok || ev.Type != slackevents.CallbackEvent {
-			return
-		}
-		eventID := ""
-		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
-			eventID = cb.EventID
-		}
-		b.dispatchEvent(eventID, ev.InnerEvent)
 	case socketmode.EventTypeInteractive:
-		ack()
 		if ic, ok := evt.Data.(slack.InteractionCallback); ok {
 			b.dispatchInteraction(ic)
 		}
-	case socketmode.EventTypeSlashCommand:
 		ack()
+	case socketmode.EventTypeSlashCommand:
 		if cmd, ok := evt.Data.(slack.SlashCommand); ok {
 			b.dispatchCommand(cmd)
 		}
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
-		b.log.Error("socket mode connection problem", "type", string(evt.Type))
+		ack()
+	case socketmode.EventTypeConnectionError:
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			b.log.Warn("socket mode connection failed; retrying", "attempt", ce.Attempt, "backoff", ce.Backoff, attrErr, ce.ErrorObj)
+		}
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("socket mode: the app-level token was refused")
 	}
 }

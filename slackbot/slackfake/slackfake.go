@@ -38,6 +38,9 @@ type Server struct {
 	*slacktest.Server
 	// Emails answers users.info: Slack user id -> profile e-mail.
 	Emails map[string]string
+	// SocketURL answers apps.connections.open (Socket Mode): the
+	// websocket a test serves.
+	SocketURL string
 
 	mu    sync.Mutex
 	calls []Call
@@ -49,7 +52,7 @@ func New(emails map[string]string) *Server {
 	s := &Server{Emails: emails}
 	bind := func(c slacktest.Customize) {
 		for _, m := range []string{"chat.postMessage", "chat.postEphemeral", "users.info", "views.open",
-			"files.getUploadURLExternal", "files.completeUploadExternal", "upload"} {
+			"files.getUploadURLExternal", "files.completeUploadExternal", "upload", "apps.connections.open"} {
 			m := m
 			c.Handle("/"+m, func(w http.ResponseWriter, r *http.Request) { s.serve(m, w, r) })
 		}
@@ -57,6 +60,13 @@ func New(emails map[string]string) *Server {
 	s.Server = slacktest.NewTestServer(bind)
 	s.Server.Start()
 	return s
+}
+
+// SetSocketURL sets the websocket apps.connections.open hands out.
+func (s *Server) SetSocketURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.SocketURL = u
 }
 
 // APIURL is the value for the bot's API URL option.
@@ -94,6 +104,11 @@ func (s *Server) serve(method string, w http.ResponseWriter, r *http.Request) {
 		var files []map[string]any
 		_ = json.Unmarshal([]byte(c.Form.Get("files")), &files)
 		out = map[string]any{"ok": true, "files": files}
+	case "apps.connections.open":
+		s.mu.Lock()
+		u := s.SocketURL
+		s.mu.Unlock()
+		out = map[string]any{"ok": true, "url": u}
 	case "upload":
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("OK - " + strconv.Itoa(len(body))))
