@@ -53,6 +53,13 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 	if q == "" {
 		return nil, &UnmappedError{question, "empty question"}
 	}
+	// "remove the bots" after a listing narrows it; anywhere else it is
+	// a request to act.
+	if prev != nil && removeRE.MatchString(q) {
+		if _, excl := exclusions(removeRE.ReplaceAllString(q, "exclude")); len(excl) > 0 {
+			q = removeRE.ReplaceAllString(q, "exclude")
+		}
+	}
 	if m := actionRE.FindStringSubmatch(q); m != nil {
 		return nil, &UnmappedError{question, fmt.Sprintf("%q is an action; Steward answers questions here and changes nothing (ask which identities to %s, then propose a remediation for approval)", m[1], m[1])}
 	}
@@ -77,6 +84,9 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 	}
 	return p, nil
 }
+
+// removeRE is "remove"/"drop" at the start of a follow-up.
+var removeRE = regexp.MustCompile(`^(?:and |now |also )?(?:remove|drop|take out)\b`)
 
 // subjectWords name a fresh subject even without kinds or conditions.
 var subjectWords = []string{"identities", "identity", "nhi", "nhis", "everything", "all", "machine identities", "non-human identities"}

@@ -144,6 +144,10 @@ func TestFollowUps(t *testing.T) {
 			f, _ := findFilter(p, "idle_days")
 			return f.Value == 90.0 && len(p.Filters) == 2
 		}},
+		{"remove the gcp ones", func(p *query.Plan) bool {
+			f, ok := findFilter(p, "source_type")
+			return ok && f.Op == "not_in" && reflect.DeepEqual(f.Values, []any{"gcp"})
+		}},
 		{"exclude gcp", func(p *query.Plan) bool {
 			f, ok := findFilter(p, "source_type")
 			return ok && f.Op == "not_in" && reflect.DeepEqual(f.Values, []any{"gcp"})
@@ -176,6 +180,18 @@ func TestRefusals(t *testing.T) {
 			var um *UnmappedError
 			if !errors.As(err, &um) || !errors.Is(err, ErrUnmapped) || p != nil {
 				t.Fatalf("got plan %v, err %v; want a refusal", p, err)
+			}
+		})
+	}
+}
+
+// TestActionsInConversation: a follow-up that asks to act is still refused.
+func TestActionsInConversation(t *testing.T) {
+	prev := mustPlan(t, "leaked keys still active", nil)
+	for _, q := range []string{"rotate those", "disable them", "delete the aws ones", "remove them"} {
+		t.Run(q, func(t *testing.T) {
+			if p, err := Plan(q, prev); !errors.Is(err, ErrUnmapped) {
+				t.Fatalf("got plan %s, err %v; want a refusal", js(p), err)
 			}
 		})
 	}
