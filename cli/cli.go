@@ -93,6 +93,27 @@ func parseFlags(fs *flag.FlagSet, e *env, args []string) (int, bool) {
 	return 0, true
 }
 
+// parseInterspersed parses flags that may come before, between or after
+// positional arguments ("owner set ID EMAIL --reason R"), which the flag
+// package alone stops at; it returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, e *env, args []string) ([]string, int, bool) {
+	var pos []string
+	for {
+		if code, ok := parseFlags(fs, e, args); !ok {
+			return nil, code, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, 0, true
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), 0, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
 // fail prints err as "steward CMD: err" and returns ExitError.
 func fail(e *env, cmd string, err error) int {
 	fmt.Fprintf(e.stderr, "steward %s: %s\n", cmd, strings.TrimSpace(err.Error()))

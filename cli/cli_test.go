@@ -214,3 +214,21 @@ func TestAskAuditLog(t *testing.T) {
 		t.Fatalf("tampered log: exit %d, %q", code, errs)
 	}
 }
+
+func TestOwnerSetFlagsAfterArgs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "owners.json")
+	code, _, errs := run(t, "owner", "set", "aws:1:user/x", "alice@example.com", "--reason", "team lead says so", "--owners", path, "--by", "tester")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, out, _ := run(t, "owner", "list", "--owners", path)
+	if code != 0 || !strings.Contains(out, "aws:1:user/x") || !strings.Contains(out, "team lead says so") {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	if code, _, _ := run(t, "owner", "unset", "--owners", path, "aws:1:user/x"); code != 0 {
+		t.Fatal("unset failed")
+	}
+	if code, _, errs := run(t, "owner", "set", "only-one-arg", "--reason", "x", "--owners", path); code != ExitUsage {
+		t.Fatalf("want usage error, got %d %s", code, errs)
+	}
+}

@@ -25,33 +25,34 @@ func runOwner(_ context.Context, e *env, args []string) int {
 	path := fs.String("owners", DefaultOwners, "owner corrections file")
 	reason := fs.String("reason", "", "why (required for set)")
 	by := fs.String("by", os.Getenv("USER"), "who is making the correction")
-	if code, ok := parseFlags(fs, e, args[1:]); !ok {
+	pos, code, ok := parseInterspersed(fs, e, args[1:])
+	if !ok {
 		return code
 	}
 	st := ownership.NewStore(*path)
 	switch sub {
 	case "set":
-		if fs.NArg() != 2 {
+		if len(pos) != 2 {
 			return usageErr(e, "owner set", "want IDENTITY EMAIL")
 		}
 		if *reason == "" {
 			return usageErr(e, "owner set", "--reason is required")
 		}
-		o := ownership.Override{Identity: fs.Arg(0), OwnerEmail: fs.Arg(1), SetBy: *by, SetAt: time.Now().UTC(), Reason: *reason}
+		o := ownership.Override{Identity: pos[0], OwnerEmail: pos[1], SetBy: *by, SetAt: time.Now().UTC(), Reason: *reason}
 		if err := st.Set(o); err != nil {
 			return fail(e, "owner set", err)
 		}
 		fmt.Fprintf(e.stderr, "owner of %s set to %s\n", o.Identity, o.OwnerEmail)
 	case "unset":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usageErr(e, "owner unset", "want IDENTITY")
 		}
-		ok, err := st.Delete(fs.Arg(0))
+		found, err := st.Delete(pos[0])
 		if err != nil {
 			return fail(e, "owner unset", err)
 		}
-		if !ok {
-			return fail(e, "owner unset", fmt.Errorf("no correction for %s", fs.Arg(0)))
+		if !found {
+			return fail(e, "owner unset", fmt.Errorf("no correction for %s", pos[0]))
 		}
 	case "list":
 		list, err := st.List()

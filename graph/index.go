@@ -244,12 +244,13 @@ func (ix *Index) derivePrivilege() {
 		}
 		ix.priv[i], ix.privPath[i] = bp, bpath
 	}
-	// Credentials carry the privilege of the identity holding them.
+	// A credential can do what its own grants allow (a GitHub deploy key
+	// or PAT is granted directly) and what the identity holding it can.
 	for i := range ix.Nodes {
 		if ix.Nodes[i].Kind != KindCredential {
 			continue
 		}
-		ix.priv[i] = PrivNone
+		ix.priv[i], ix.privPath[i] = attached[i].p, attached[i].path
 		for _, ei := range ix.in[i] {
 			e := &ix.Edges[ei]
 			if e.Kind != EdgeHasCredential {

@@ -281,10 +281,10 @@ func (ix *index) ownersOf(id string, depth int, visiting map[string]bool) ([]own
 		}
 	}
 	// 4, 5. Source-reported manager and installer.
-	if v := n.Attrs[graph.AttrManagedBy]; v != "" {
+	for _, v := range hintList(n.Attrs[graph.AttrManagedBy]) {
 		try(RuleManagedBy, v, 0.8, fmt.Sprintf("managed_by %q", v), ix.resolve(v, n))
 	}
-	if v := n.Attrs[graph.AttrInstalledBy]; v != "" {
+	for _, v := range hintList(n.Attrs[graph.AttrInstalledBy]) {
 		try(RuleInstalledBy, v, 0.7, fmt.Sprintf("installed_by %q", v), ix.resolve(v, n))
 	}
 	// 6. Creator events. Every creator in the tier counts.
@@ -537,5 +537,25 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// hintList splits a source's owner hint naming several owners ("id1,
+// bob@example.com", as Entra lists an app's owners). A distinguished name
+// is one hint even though it contains commas.
+func hintList(v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if strings.Contains(v, "=") {
+		return []string{v}
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
 	return out
 }

@@ -307,3 +307,28 @@ func TestStoreCorruptFile(t *testing.T) {
 		})
 	}
 }
+
+func TestHintList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"bob@example.com", []string{"bob@example.com"}},
+		{"9b8a-id, bob@example.com", []string{"9b8a-id", "bob@example.com"}},
+		{"CN=Bob Smith,OU=Staff,DC=acme,DC=example", []string{"CN=Bob Smith,OU=Staff,DC=acme,DC=example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := hintList(tt.in)
+			if len(got) != len(tt.want) {
+				t.Fatalf("%q: %v", tt.in, got)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("%q: %v", tt.in, got)
+				}
+			}
+		})
+	}
+}
