@@ -326,3 +326,36 @@ func TestRemediateWithoutAQuestion(t *testing.T) {
 		t.Fatalf("posts = %v", texts)
 	}
 }
+
+func TestRemediateArguments(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     string
+		wantType string
+		wantWhy  string
+		wantPost string
+	}{
+		{name: "default action and justification", args: "", wantType: "deactivate_identity", wantWhy: `Requested in Slack by alice@example.com for the result of "admins idle 30 days"`},
+		{name: "explicit action and justification", args: "notify_owner idle admins, ask before disabling", wantType: "notify_owner", wantWhy: "idle admins, ask before disabling"},
+		{name: "delete is refused", args: "delete now", wantPost: "Deletion is not proposed from Slack"},
+		{name: "action needing parameters is refused", args: "remove_membership", wantPost: "needs parameters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.mention(alice, "admins idle 30 days", "1700000100.000001", "")
+			h.mention(alice, strings.TrimSpace("remediate "+tt.args), "1700000100.000002", "1700000100.000001")
+			ps, _ := h.svc.List(context.Background(), approval.Filter{})
+			if tt.wantPost != "" {
+				texts := h.slack.Texts("chat.postMessage")
+				if len(ps) != 0 || !strings.Contains(texts[len(texts)-1], tt.wantPost) {
+					t.Fatalf("proposals %d, last post %q", len(ps), texts[len(texts)-1])
+				}
+				return
+			}
+			if len(ps) != 1 || ps[0].Actions[0].Type != tt.wantType || ps[0].Justification != tt.wantWhy {
+				t.Fatalf("proposals = %+v", ps)
+			}
+		})
+	}
+}

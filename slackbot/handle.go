@@ -139,7 +139,7 @@ func (b *Bot) ask(ctx context.Context, th thread, user, text string) {
 	start := b.deps.Clock.Now()
 	ans, err := b.deps.Asker.Chat(ctx, th.key(), by.ID, text, nil)
 	outcome := "answered"
-	details := map[string]string{"conversation": th.key(), "question": clip(text, 500), attrUser: user}
+	details := map[string]string{"conversation": th.key(), "question": tools.MaskSecrets(clip(text, 500)), attrUser: user}
 	if ans != nil {
 		outcome = fmt.Sprintf("answered (%d rows of %d)", len(ans.Rows), ans.Total)
 		if ans.Plan != nil {
@@ -241,10 +241,14 @@ func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (
 	}
 	action := ""
 	if w, rest, _ := strings.Cut(args, " "); slices.Contains(remediation.ActionTypes, w) {
-		if w == remediation.ActionDelete {
+		switch w {
+		case remediation.ActionDeactivateIdentity, remediation.ActionDisableCredential, remediation.ActionRotateCredential, remediation.ActionNotifyOwner:
+			action, args = w, strings.TrimSpace(rest)
+		case remediation.ActionDelete:
 			return nil, "Deletion is not proposed from Slack; disable first."
+		default:
+			return nil, fmt.Sprintf("%s needs parameters (which grant or group); ask the agent to propose it.", w)
 		}
-		action, args = w, strings.TrimSpace(rest)
 	}
 	ix := b.deps.Index.Index()
 	if ix == nil {
