@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/steward-oss/steward/agent"
+	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
@@ -70,6 +73,21 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	defer alog.Close()
 
+	rem, err := buildRemediation(ctx, cfg, inv, alog, g.overrides, log)
+	if err != nil {
+		return fail(e, "serve", err)
+	}
+	defer rem.Close()
+	if rem.executor != nil {
+		// Finish what a crash interrupted: journalled actions never run
+		// twice; an action with an unknown outcome is reported.
+		if resumed, err := rem.approvals.Resume(ctx, rem.executor, approval.Actor{ID: "steward", Where: audit.WhereSystem}); err != nil {
+			log.Warn("resuming interrupted executions failed", "err", err)
+		} else if len(resumed) > 0 {
+			log.Info("resumed interrupted executions", "proposals", len(resumed))
+		}
+	}
+
 	agentCfg := agent.Config{Provider: cfg.Agent.Provider, BaseURL: cfg.Agent.BaseURL, Model: cfg.Agent.Model,
 		APIKeyEnv: cfg.Agent.APIKeyEnv, MaxSteps: cfg.Agent.MaxSteps, MaxTokens: cfg.Agent.MaxTokens,
 		Timeout: time.Duration(cfg.Agent.Timeout)}
@@ -82,12 +100,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		// The demo is generated relative to its reference time.
 		now = func() time.Time { return g.nowAt }
 	}
-	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Where: "http", Logger: log.With("component", "chat")})
+	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Proposer: rem.proposer, Where: "http", Logger: log.With("component", "chat")})
 	keys := map[string]string{}
 	for _, k := range cfg.APIKeys {
 		keys[k.Name] = k.SHA256
 	}
-	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http")})
+	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
+		Extra: []func(*echo.Group, *echo.Echo){rem.routes}})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,7 +122,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			syncLoop(ctx, iv, cfg.Connectors, inv, log)
+			syncLoop(ctx, iv, cfg.Connectors, inv, log, func() { rem.afterSync(ctx, log) })
+		}()
+	} else {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) })
 		}()
 	}
 	wg.Add(1)
@@ -119,6 +144,20 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, "serve", fmt.Errorf("http: %w", err))
 	}
 	return ExitOK
+}
+
+// tickLoop calls fn every interval until ctx ends.
+func tickLoop(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
 
 // refreshInterval is how often serve checks whether another replica
@@ -144,7 +183,7 @@ func refreshLoop(ctx context.Context, inv *inventory.Inventory, log *slog.Logger
 
 // syncLoop runs every connector now and then every interval, replacing
 // sources through the inventory so the index follows.
-func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, log *slog.Logger) {
+func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, log *slog.Logger, after func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -152,6 +191,7 @@ func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, i
 		for _, r := range res {
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
 		}
+		after()
 		select {
 		case <-ctx.Done():
 			return

@@ -22,6 +22,7 @@ func TestServeDemoChat(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	t.Chdir(t.TempDir()) // serve keeps its approval store in the working directory
 	t.Setenv("STEWARD_API_KEYS", "test-key-1")
 	t.Setenv("STEWARD_AUDIT_LOG", filepath.Join(t.TempDir(), "audit.log"))
 	ctx, cancel := context.WithCancel(context.Background())
