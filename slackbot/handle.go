@@ -270,10 +270,16 @@ func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (
 		t := remediation.Target{ID: n.ID, Name: n.Name, Kind: n.Kind, Source: n.Source, Expect: actuate.Expect(n)}
 		if owners, _ := ix.Owners(i); len(owners) > 0 {
 			for _, ei := range owners {
-				if e := &ix.Edges[ei]; e.Kind == graph.EdgeOwns {
-					t.OwnerEmail = strings.TrimPrefix(e.From, "human:")
-					break
+				// A departed owner is no longer someone who may approve.
+				e := &ix.Edges[ei]
+				if e.Kind != graph.EdgeOwns {
+					continue
 				}
+				if j, ok := ix.Lookup(e.From); ok && ix.Nodes[j].Status == graph.StatusDeparted {
+					continue
+				}
+				t.OwnerEmail = strings.TrimPrefix(e.From, "human:")
+				break
 			}
 		}
 		if r < len(ans.Evidence) {

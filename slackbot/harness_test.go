@@ -132,6 +132,7 @@ type harness struct {
 	clock    *fakeClock
 	auditLog string
 	log      *audit.Log
+	hookURL  string // the SOAR receiver
 }
 
 func newHarness(t *testing.T, mutate func(*Config)) *harness {
@@ -166,6 +167,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	}
 	rcv := httptest.NewServer(h.soar)
 	t.Cleanup(rcv.Close)
+	h.hookURL = rcv.URL
 	hook, err := actuate.NewWebhook(actuate.WebhookConfig{URL: rcv.URL, Secret: []byte(hookSecret), Source: "aws:111111111111"})
 	if err != nil {
 		t.Fatal(err)
