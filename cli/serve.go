@@ -105,13 +105,30 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	for _, k := range cfg.APIKeys {
 		keys[k.Name] = k.SHA256
 	}
-	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Extra: []func(*echo.Group, *echo.Echo){rem.routes}})
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	run := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cancel() // serve's parts run as one group
+			fn()
+		}()
+	}
+	extra := []func(*echo.Group, *echo.Echo){rem.routes}
+	slackRoutes, stopSlack, err := buildSlack(ctx, cfg, ag, inv, alog, rem, now, log, run)
+	if err != nil {
+		return usageErr(e, "serve", err.Error())
+	}
+	defer stopSlack()
+	if slackRoutes != nil {
+		extra = append(extra, slackRoutes)
+	}
+	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
+		Extra: extra})
+
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
