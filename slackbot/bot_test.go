@@ -359,3 +359,23 @@ func TestRemediateArguments(t *testing.T) {
 		})
 	}
 }
+
+func TestRollbackBeforeExecutionIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.propose("admins idle 30 days")
+	h.mention(carol, "rollback", "1700000100.000070", "1700000100.000001")
+	if got, _ := h.svc.Get(context.Background(), p.ID); got.State != approval.StateProposed {
+		t.Fatalf("state = %s", got.State)
+	}
+	texts := h.slack.Texts("chat.postMessage")
+	if !strings.Contains(texts[len(texts)-1], "cannot be rolled back now") {
+		t.Fatalf("last post = %q", texts[len(texts)-1])
+	}
+	recs := h.auditRecords()
+	if last := recs[len(recs)-1]; last.Action != audit.ActionRollback || last.Outcome != "refused: "+approval.ErrWrongState.Error() {
+		t.Fatalf("last audit record = %+v", last)
+	}
+	if len(h.soar.ops()) != 0 {
+		t.Fatalf("receiver called: %v", h.soar.ops())
+	}
+}

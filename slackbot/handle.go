@@ -571,14 +571,17 @@ func (b *Bot) rollback(ctx context.Context, th thread, user string) {
 		return
 	}
 	q, err := b.deps.Approvals.Rollback(ctx, id, b.deps.Executor, by)
+	if err != nil && (q == nil || errors.Is(err, approval.ErrWrongState) || errors.Is(err, approval.ErrUnknownOutcome)) {
+		// Refused before anything was undone.
+		b.log.Info("rollback refused", attrProposal, id, attrErr, err)
+		b.post(ctx, th, fmt.Sprintf("Proposal %s cannot be rolled back now: %s. Nothing changed.", id, reasonOf(err)))
+		_ = b.record(ctx, audit.Record{Actor: by.ID, Action: audit.ActionRollback, Target: strings.Join(p.Targets(), ","),
+			Outcome: "refused: " + reasonOf(err), Details: map[string]string{attrProposal: id, attrUser: user}})
+		return
+	}
 	if err != nil {
+		// An undo failed: the proposal is failed and says why.
 		b.log.Error("rollback failed", attrProposal, id, attrErr, err)
-		if q == nil || errors.Is(err, approval.ErrWrongState) || errors.Is(err, approval.ErrUnknownOutcome) {
-			b.post(ctx, th, fmt.Sprintf("Proposal %s cannot be rolled back now: %s. Nothing changed.", id, reasonOf(err)))
-			if q == nil {
-				return
-			}
-		}
 	}
 	b.post(ctx, th, fmt.Sprintf("Proposal %s: %s", q.ID, q.State), resultBlocks(q, "Rollback")...)
 }
