@@ -218,3 +218,26 @@ func TestExpect(t *testing.T) {
 		})
 	}
 }
+
+func TestExecutorCheckDelegates(t *testing.T) {
+	rcv := &receiver{t: t}
+	w := newWebhook(t, rcv, nil)
+	e, err := NewExecutor(Route{Source: "aws:111111111111", Type: "webhook", Actuator: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if applied, _, err := e.Check(ctx, awsKey); err != nil || applied {
+		t.Fatalf("check before = %v, %v", applied, err)
+	}
+	if _, err := e.Execute(ctx, awsKey); err != nil {
+		t.Fatal(err)
+	}
+	applied, step, err := e.Check(ctx, awsKey)
+	if err != nil || !applied || step.Undo["ticket"] != "SOAR-1" {
+		t.Fatalf("check after = %v, %+v, %v", applied, step, err)
+	}
+	if err := e.Rollback(ctx, awsKey, step); err != nil {
+		t.Fatalf("rollback with the checked step: %v", err)
+	}
+}
