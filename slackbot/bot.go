@@ -148,7 +148,9 @@ type Bot struct {
 	mu      sync.Mutex
 	convs   *lru[*conversation]
 	threads map[string]thread // proposal id -> where it was posted
-	emails  map[string]string // Slack user id -> e-mail (profile cache)
+	// threadOrder is threads' keys, oldest first, to bound it.
+	threadOrder []string
+	emails      map[string]string // Slack user id -> e-mail (profile cache)
 }
 
 // thread is a Slack thread.

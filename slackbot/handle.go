@@ -187,7 +187,7 @@ func (b *Bot) postAgentProposals(ctx context.Context, th thread, by approval.Act
 			b.mu.Lock()
 			_, known := b.threads[p.ID]
 			if !known {
-				b.threads[p.ID] = th
+				b.setThread(p.ID, th)
 			}
 			b.mu.Unlock()
 			if !known {
@@ -223,7 +223,7 @@ func (b *Bot) remediate(ctx context.Context, th thread, user, args string) {
 		return
 	}
 	b.mu.Lock()
-	b.threads[p.ID] = th
+	b.setThread(p.ID, th)
 	b.mu.Unlock()
 	b.postProposal(ctx, th, p)
 }
@@ -364,7 +364,7 @@ func (b *Bot) threadOf(id string, ic *slack.InteractionCallback, channel string)
 	}
 	if th.TS != "" && th.Channel != "" {
 		b.mu.Lock()
-		b.threads[id] = th
+		b.setThread(id, th)
 		b.mu.Unlock()
 	}
 	return th
@@ -650,4 +650,17 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// setThread remembers where proposal id is discussed, forgetting the
+// oldest beyond the bound; b.mu is held.
+func (b *Bot) setThread(id string, th thread) {
+	if _, ok := b.threads[id]; !ok {
+		b.threadOrder = append(b.threadOrder, id)
+	}
+	b.threads[id] = th
+	for len(b.threadOrder) > memory {
+		delete(b.threads, b.threadOrder[0])
+		b.threadOrder = b.threadOrder[1:]
+	}
 }
