@@ -109,6 +109,10 @@ type Config struct {
 	// TableRows is the longest result posted as a table; longer ones are
 	// uploaded as CSV (default 15).
 	TableRows int
+	// AskerAudits says the Asker already writes the audit record of each
+	// question (chat.Service does, with where=slack), so the bot does not
+	// write a second one.
+	AskerAudits bool
 	// Channel, when set, receives results of proposals whose thread is
 	// not known (executed by Resume after a restart).
 	Channel string

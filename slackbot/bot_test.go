@@ -379,3 +379,25 @@ func TestRollbackBeforeExecutionIsRefused(t *testing.T) {
 		t.Fatalf("receiver called: %v", h.soar.ops())
 	}
 }
+
+func TestAskerAuditsQuestions(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		askerAudits bool
+		want        int
+	}{{"bot audits", false, 1}, {"asker audits", true, 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.AskerAudits = tt.askerAudits })
+			h.mention(alice, "admins idle 30 days", "1700000100.000001", "")
+			n := 0
+			for _, r := range h.auditRecords() {
+				if r.Action == audit.ActionQuestion {
+					n++
+				}
+			}
+			if n != tt.want {
+				t.Fatalf("%d question records, want %d", n, tt.want)
+			}
+		})
+	}
+}

@@ -152,9 +152,11 @@ func (b *Bot) ask(ctx context.Context, th thread, user, text string) {
 		outcome = "not answered"
 		b.log.Warn("question not answered", attrUser, user, attrErr, err)
 	}
-	if aerr := b.record(ctx, audit.Record{Actor: by.ID, Action: audit.ActionQuestion, Outcome: outcome, Details: details}); aerr != nil {
-		b.post(ctx, th, "I could not record your question in the audit log, so I will not answer it.")
-		return
+	if !b.cfg.AskerAudits {
+		if aerr := b.record(ctx, audit.Record{Actor: by.ID, Action: audit.ActionQuestion, Outcome: outcome, Details: details}); aerr != nil {
+			b.post(ctx, th, "I could not record your question in the audit log, so I will not answer it.")
+			return
+		}
 	}
 	if ans == nil {
 		b.post(ctx, th, "Sorry, I could not answer that. The details are in Steward's log.")
