@@ -232,3 +232,26 @@ func TestOwnerSetFlagsAfterArgs(t *testing.T) {
 		t.Fatalf("want usage error, got %d %s", code, errs)
 	}
 }
+
+func TestDemoToBoltThenQuery(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "demo.db")
+	if code, _, errs := run(t, "demo", "--size", "300", "--out", db); code != 0 {
+		t.Fatalf("demo: %s", errs)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	os.WriteFile(plan, []byte(`{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}],"group_by":["source_type"]}`), 0o600)
+	code, fromBolt, errs := run(t, "query", "--graph", db, "--owners", "", "--plan", plan, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("query: %s", errs)
+	}
+	_, fromMem, _ := run(t, "query", "--demo", "--size", "300", "--owners", "", "--plan", plan, "--format", "csv")
+	if fromBolt != fromMem || strings.Count(fromBolt, "\n") < 3 {
+		t.Fatalf("bolt and memory answers differ or are empty:\n%s\n---\n%s", fromBolt, fromMem)
+	}
+	// A plan with a bad field is refused naming it.
+	os.WriteFile(plan, []byte(`{"version":1,"filters":[{"field":"privilege","op":"gte","value":"root"}]}`), 0o600)
+	if code, _, errs := run(t, "query", "--graph", db, "--plan", plan); code != ExitError || !strings.Contains(errs, "filters[0].value") {
+		t.Fatalf("bad plan: %d %s", code, errs)
+	}
+}
