@@ -33,7 +33,7 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 	if rem.executor == nil {
 		return nil, nil, fmt.Errorf("slack: approvals in Slack need actuators: configure actuators[] (with their own credentials)")
 	}
-	sc := slackbot.Config{BotToken: bot, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
+	sc := slackbot.Config{BotToken: bot, AskerAudits: true, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
 		Expiry: time.Duration(cfg.Remediation.Expiry)}
 	switch cfg.Slack.Mode {
 	case "http":
