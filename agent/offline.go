@@ -16,7 +16,13 @@ import (
 // Step and the evidence look the same on both paths.
 func (a *Agent) offline(ctx context.Context, env *tools.Env, q Question, th *Thread) (*Answer, error) {
 	ans := &Answer{Offline: true, Steps: []Step{}}
-	p, err := planner.Plan(q.Text, th.Plan)
+	// Names in the question resolve against the graph the tools read, so
+	// the plan and its execution see the same identities.
+	var o planner.Options
+	if env != nil && env.Index != nil {
+		o.Resolver = planner.IndexResolver(env.Index)
+	}
+	p, err := planner.PlanWith(q.Text, th.Plan, o)
 	if err != nil {
 		var um *planner.UnmappedError
 		if errors.As(err, &um) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )
@@ -45,7 +46,16 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	if err := out.validate(); err != nil {
 		return usageErr(e, "ask", err.Error())
 	}
-	plan, err := planner.Plan(question, nil)
+	// The graph opens first: the planner resolves the names a question
+	// mentions against it ("the terraform user" is one identity, "role
+	// terraform-apply in staging" one of several).
+	inv, err := g.open(ctx, e)
+	if err != nil {
+		return fail(e, "ask", err)
+	}
+	defer inv.Close()
+	ix := inv.Index()
+	plan, err := planner.PlanWith(question, nil, planner.Options{Resolver: planner.IndexResolver(ix)})
 	if *auditLog != "" {
 		if aerr := auditQuestion(ctx, *auditLog, question, plan, err); aerr != nil {
 			return fail(e, "ask", aerr)
@@ -59,7 +69,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		}
 		return fail(e, "ask", err)
 	}
-	return runPlan(ctx, e, "ask", &g, &out, question, plan)
+	return executePlan(ctx, e, "ask", ix, &g, &out, question, plan)
 }
 
 // auditQuestion records who asked what from the command line, and the
@@ -125,7 +135,12 @@ func runPlan(ctx context.Context, e *env, cmd string, g *graphFlags, out *output
 		return fail(e, cmd, err)
 	}
 	defer inv.Close()
-	res, err := query.Execute(ctx, inv.Index(), plan, g.nowAt)
+	return executePlan(ctx, e, cmd, inv.Index(), g, out, question, plan)
+}
+
+// executePlan runs plan on ix and writes the answer.
+func executePlan(ctx context.Context, e *env, cmd string, ix *graph.Index, g *graphFlags, out *outputFlags, question string, plan *query.Plan) int {
+	res, err := query.Execute(ctx, ix, plan, g.nowAt)
 	if err != nil {
 		return fail(e, cmd, err)
 	}
