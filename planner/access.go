@@ -2,6 +2,7 @@ package planner
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,7 +22,7 @@ var (
 		regexp.MustCompile(`^what (?:is|are) (.+?) (?:allowed|permitted|able|entitled) to (?:do|access|touch|reach)\b(.*)$`),
 	}
 	// "who can read secrets", "who has admin on X", "who can assume role X"
-	whoCanRE     = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|(identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
+	whoCanRE     = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|((?:(?:kubernetes|k8s|aws|gcp|entra|azure|github|okta|ldap|ad|postgres) )?(?:identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents)))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
 	whoHasRE     = regexp.MustCompile(`^(?:(?:which|what)\s+([a-z0-9 -]+?)|who)\s+(?:has|have)\s+(admin|write|read|full|any)?\s*(?:access|rights|permissions?|privileges?)?\s*(?:to|on|over|for|in)\s+(.+)$`)
 	verbPrivWord = map[string]graph.Privilege{
 		"read": graph.PrivRead, "view": graph.PrivRead, "see": graph.PrivRead, "access": graph.PrivRead, "get": graph.PrivRead, "list": graph.PrivRead,
@@ -112,13 +113,27 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 	if kinds, _, ok := matchKinds(subject); ok && len(kinds) > 0 && kinds[0] != graph.KindCredential {
 		p.Kinds = kinds
 	}
+	// "which AWS roles can ..." asks about that source only.
+	if srcs := matchSources(subject); len(srcs) > 0 {
+		p.Sources = srcs
+	}
 	if scope == "cluster" {
 		w.Scope = "account"
 		p.Sources = []string{"k8s"}
 		p.Kinds = []graph.Kind{graph.KindWorkload, graph.KindServiceAccount}
+		// "which service accounts" means Kubernetes ServiceAccounts, not
+		// the control-plane users (kube-controller-manager, ...) the k8s
+		// connector also models as service accounts.
+		if kinds, _, ok := matchKinds(subject); ok && (slices.Contains(kinds, graph.KindWorkload) || slices.Contains(kinds, graph.KindServiceAccount)) {
+			p.Kinds = []graph.Kind{graph.KindWorkload}
+			p.Filters = append(p.Filters, query.Filter{Field: "subtype", Op: "eq", Value: k8sServiceAccount})
+		}
 	}
 	return p, true
 }
+
+// k8sServiceAccount is the subtype connectors/k8s gives ServiceAccounts.
+const k8sServiceAccount = "k8s_service_account"
 
 func cleanEntity(s string) string {
 	s = strings.TrimSpace(s)

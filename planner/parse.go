@@ -67,6 +67,7 @@ var (
 	neverWords    = []string{"never used", "never been used", "no use ever", "never logged in"}
 	expireWords   = []string{"expiring", "expire", "expires", "expiry", "expiration", "about to expire"}
 	expiredWords  = []string{"expired", "already expired", "past expiry", "past their expiry", "past their expiration", "past expiration", "lapsed"}
+	noExpiryWords = []string{"never expire", "never expires", "never expiring", "non-expiring", "no expiry", "no expiration", "no expiry date", "no expiration date", "without expiry", "without an expiry", "without expiration", "without an expiration", "does not expire", "doesn't expire", "do not expire", "don't expire"}
 	rotateWords   = []string{"not rotated", "unrotated", "rotation", "rotated", "haven't been rotated", "without rotation"}
 	ageWords      = []string{"older than", "old", "created more than", "age", "aged", "more than", "over"}
 	countWords    = []string{"count", "how many", "number of", "breakdown", "tally", "totals", "total"}
@@ -99,8 +100,17 @@ func parse(q string) (*query.Plan, bool) {
 		recognised = true
 		p.Filters = append(p.Filters, excl...)
 	}
+	q, attrs, attrSubtype := attributes(q, matchSources(q))
 	// Kinds.
 	kinds, subtype, kindHit := matchKinds(q)
+	if sub, ok := credentialRows(q); ok {
+		kinds, subtype = []graph.Kind{graph.KindCredential}, sub
+	}
+	if attrSubtype != "" {
+		// "user-managed keys" are GCP service account keys, whatever
+		// holds them.
+		kinds, subtype, kindHit = []graph.Kind{graph.KindCredential}, attrSubtype, true
+	}
 	if kindHit {
 		recognised = true
 		p.Kinds = kinds
@@ -116,13 +126,30 @@ func parse(q string) (*query.Plan, bool) {
 		if len(srcs) == 1 && srcs[0] == "k8s" && len(p.Kinds) > 0 && p.Kinds[0] == graph.KindServiceAccount {
 			p.Kinds = []graph.Kind{graph.KindWorkload}
 		}
-		if len(srcs) == 1 && srcs[0] == "postgres" && !kindHit {
-			p.Kinds = []graph.Kind{graph.KindServiceAccount, graph.KindRole}
+		if len(srcs) == 1 && srcs[0] == "postgres" {
+			switch {
+			case !kindHit:
+				p.Kinds = []graph.Kind{graph.KindServiceAccount, graph.KindRole}
+			case slices.Equal(p.Kinds, []graph.Kind{graph.KindRole}):
+				// Every PostgreSQL role is a role: the model calls login
+				// roles service accounts (or users, for people).
+				p.Kinds = []graph.Kind{graph.KindServiceAccount, graph.KindUser, graph.KindRole}
+			}
 		}
+	}
+	if len(attrs) > 0 {
+		recognised = true
+		p.Filters = append(p.Filters, attrs...)
 	}
 	if f := conditions(q); len(f) > 0 {
 		recognised = true
 		p.Filters = append(p.Filters, f...)
+	}
+	// An access key overdue for rotation is a live one: CIS 1.14 and
+	// the credential report count active keys only, and an inactive key
+	// is not used to sign anything.
+	if subtype == "access_key" && hasFilter(p.Filters, "rotated_days") && !hasFilter(p.Filters, "status") {
+		p.Filters = append(p.Filters, query.Filter{Field: "status", Op: "eq", Value: "active"})
 	}
 	if count := has(q, countWords...); count {
 		recognised = true
@@ -298,6 +325,8 @@ func conditions(q string) []query.Filter {
 			days = 90
 		}
 		fs = append(fs, query.Filter{Field: "rotated_days", Op: "gte", Value: days})
+	case has(q, noExpiryWords...):
+		fs = append(fs, query.Filter{Field: "expires_in_days", Op: "not_exists"})
 	case has(q, expiredWords...) && !has(q, "expiring", "expire in", "expires in", "expire within"):
 		fs = append(fs, query.Filter{Field: "expires_in_days", Op: "lt", Value: 0.0})
 	case has(q, expireWords...):
@@ -332,7 +361,8 @@ func conditions(q string) []query.Filter {
 	switch {
 	case has(q, disabledWords...):
 		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "disabled"})
-	case has(q, activeWords...) && !has(q, idleWords...) && !strings.Contains(q, "inactive"):
+	// "Active Directory" names a source, not a status.
+	case has(strings.ReplaceAll(q, "active directory", "ad"), activeWords...) && !has(q, idleWords...) && !strings.Contains(q, "inactive"):
 		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "active"})
 	}
 	for _, ew := range envWords {
@@ -364,3 +394,8 @@ var (
 	notTeam = map[string]bool{"per": true, "by": true, "each": true, "every": true, "a": true, "the": true, "which": true, "what": true,
 		"their": true, "my": true, "our": true, "your": true, "any": true, "same": true, "one": true, "no": true, "that": true, "this": true}
 )
+
+// hasFilter reports whether fs already says something about field.
+func hasFilter(fs []query.Filter, field string) bool {
+	return slices.ContainsFunc(fs, func(f query.Filter) bool { return f.Field == field })
+}
