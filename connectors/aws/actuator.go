@@ -345,7 +345,7 @@ func (k actKey) masked() string { return awsid.MaskKeyID(k.id) }
 func gone(err error, what string) error {
 	var nse *types.NoSuchEntityException
 	if errors.As(err, &nse) {
-		return fmt.Errorf("aws: %s no longer exists: %w", what, connectors.ErrTargetChanged)
+		return fmt.Errorf("aws: %s no longer exists: %w: %w", what, connectors.ErrTargetChanged, err)
 	}
 	return err
 }
@@ -380,10 +380,22 @@ func (o op) findKey(keys []actKey) (actKey, bool) {
 func (a *Actuator) setKey(ctx context.Context, user string, k actKey, s types.StatusType) error {
 	_, err := a.client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: sdkaws.String(user), AccessKeyId: sdkaws.String(k.id), Status: s})
 	if err != nil {
+		// IAM's NoSuchEntity message quotes the full key id.
+		err = redacted{err: gone(err, "key "+k.masked()), secret: k.id, masked: k.masked()}
 		return fmt.Errorf("aws: UpdateAccessKey UserName=%s AccessKeyId=%s Status=%s: %w", user, k.masked(), s, err)
 	}
 	return nil
 }
+
+// redacted is an error whose message shows a key id masked. Unwrap keeps
+// errors.Is/As working; callers print Error(), never the wrapped chain.
+type redacted struct {
+	err            error
+	secret, masked string
+}
+
+func (r redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, r.masked) }
+func (r redacted) Unwrap() error { return r.err }
 
 // attached reports whether o's policy is attached to o's principal.
 func (a *Actuator) attached(ctx context.Context, o op) (bool, error) {

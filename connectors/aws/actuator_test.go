@@ -92,6 +92,9 @@ type fakeIAM struct {
 	calls  []string
 	reqs   int
 	failAt int // the request number answered with AccessDenied (1-based; 0 = never)
+	// race, when set, changes the state as a request for action arrives:
+	// another administrator acting between the re-read and the write.
+	race func(action string, st *iamState)
 }
 
 func newFakeIAM() *fakeIAM { return &fakeIAM{st: initialState()} }
@@ -160,6 +163,9 @@ func (f *fakeIAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.render(w, http.StatusForbidden, "Error", map[string]string{"Code": "AccessDenied", "Message": "User is not authorized to perform: iam:" + action})
 		return
 	}
+	if f.race != nil {
+		f.race(action, &f.st)
+	}
 	noSuch := func(what string) {
 		f.render(w, http.StatusNotFound, "Error", map[string]string{"Code": "NoSuchEntity", "Message": "The " + what + " cannot be found."})
 	}
@@ -197,7 +203,8 @@ func (f *fakeIAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "UpdateAccessKey":
 		i := slices.IndexFunc(f.st.Keys[user], func(k fakeKey) bool { return k.ID == form.Get("AccessKeyId") })
 		if i < 0 {
-			noSuch("Access Key")
+			// IAM quotes the whole key id here.
+			noSuch("Access Key with id " + form.Get("AccessKeyId"))
 			return
 		}
 		f.st.Keys[user][i].Status = form.Get("Status")
@@ -429,8 +436,14 @@ func TestActuatorExecuteRollback(t *testing.T) {
 			if len(plan) != 1 || len(f.allCalls()) != 0 {
 				t.Fatalf("plan = %+v with calls %v; want one step and no request", plan, f.allCalls())
 			}
-			if tc.act.Type != ActionDeactivateIdentity && plan[0].Call != tc.wantCall {
-				t.Errorf("plan call = %q, want %q", plan[0].Call, tc.wantCall)
+			wantPlan := tc.wantCall
+			if tc.act.Type == ActionDeactivateIdentity {
+				// Plan does not contact IAM, so it cannot name the keys.
+				user := tc.wantCall[len("iam:UpdateAccessKey UserName="):strings.Index(tc.wantCall, " AccessKeyId")]
+				wantPlan = "iam:UpdateAccessKey UserName=" + user + " Status=Inactive for every Active key ListAccessKeys returns"
+			}
+			if plan[0].Call != wantPlan {
+				t.Errorf("plan call = %q, want %q", plan[0].Call, wantPlan)
 			}
 
 			step, err := a.Execute(ctx, tc.act)
@@ -718,6 +731,59 @@ func TestNewActuatorConfig(t *testing.T) {
 			_, err := NewActuator(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A change that lands between the re-read and the write makes IAM answer
+// NoSuchEntity; the actuator reports ErrTargetChanged, undoes its partial
+// work and never repeats the key id IAM's message quotes.
+func TestActuatorRace(t *testing.T) {
+	tests := []struct {
+		name    string
+		act     connectors.Action
+		race    func(action string, st *iamState)
+		wantMut []string
+	}{
+		{"key deleted before UpdateAccessKey", connectors.Action{Type: ActionDisableCredential, Target: deployKeyNode, Params: active},
+			func(action string, st *iamState) {
+				if action == "UpdateAccessKey" {
+					st.Keys["deploy-bot"] = slices.DeleteFunc(st.Keys["deploy-bot"], func(k fakeKey) bool { return k.ID == deployKey1 })
+				}
+			}, []string{"UpdateAccessKey UserName=deploy-bot AccessKeyId=AKIA…MPLE Status=Inactive"}},
+		{"second key deleted during deactivate_identity", connectors.Action{Type: ActionDeactivateIdentity, Target: id("user/etl")},
+			func(action string, st *iamState) {
+				if action == "UpdateAccessKey" && st.Keys["etl"][0].Status == "Inactive" {
+					st.Keys["etl"] = st.Keys["etl"][:1]
+				}
+			}, []string{"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY01 Status=Inactive",
+				"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY02 Status=Inactive",
+				"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY01 Status=Active"}},
+		{"policy detached before DetachRolePolicy", connectors.Action{Type: ActionRevokeGrant, Target: id("role/web-server"), Params: withParams(ParamPolicyARN, "arn:aws:iam::111122223333:policy/web-logs")},
+			func(action string, st *iamState) {
+				if action == "DetachRolePolicy" {
+					st.Attached["role/web-server"] = st.Attached["role/web-server"][:1]
+				}
+			}, []string{"DetachRolePolicy RoleName=web-server PolicyArn=arn:aws:iam::111122223333:policy/web-logs"}},
+		{"user removed before RemoveUserFromGroup", connectors.Action{Type: ActionRemoveMembership, Target: id("user/ci-bot"), Params: withParams(ParamGroup, id("group/ops-oncall"))},
+			func(action string, st *iamState) {
+				if action == "RemoveUserFromGroup" {
+					st.Groups["ci-bot"] = nil
+				}
+			}, []string{"RemoveUserFromGroup UserName=ci-bot GroupName=ops-oncall"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, f := newTestActuator(t)
+			f.race = tc.race
+			_, err := a.Execute(context.Background(), tc.act)
+			if !errors.Is(err, connectors.ErrTargetChanged) {
+				t.Fatalf("err = %v, want ErrTargetChanged", err)
+			}
+			noSecrets(t, "error", err.Error())
+			if got := f.mutations(); !slices.Equal(got, tc.wantMut) {
+				t.Errorf("requests = %q, want %q", got, tc.wantMut)
 			}
 		})
 	}
