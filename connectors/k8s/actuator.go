@@ -572,6 +572,9 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 	p := o.binding.path()
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := a.get(ctx, o.binding)
+		if apierrors.IsNotFound(err) {
+			return fail("GET "+p, fmt.Errorf("%s no longer exists, so %s cannot be added back: %w", o.binding, o.subject, connectors.ErrTargetChanged))
+		}
 		if err != nil {
 			return fail("GET "+p, err)
 		}

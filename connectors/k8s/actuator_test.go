@@ -566,7 +566,7 @@ func TestActuatorRollbackChecksUndo(t *testing.T) {
 	f, srv := newFakeAPI(t)
 	a := newTestActuator(t, srv)
 	revokeAPI := connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader, ParamUID: uidAPI}}
-	otherObj := `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"api-reader"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"mallory"}]}`
+	otherObj := `{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"api-reader","namespace":"payments"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"mallory"}]}`
 	tests := []struct {
 		name string
 		act  connectors.Action
@@ -595,6 +595,24 @@ func TestActuatorRollbackChecksUndo(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("binding deleted before subject re-added", func(t *testing.T) {
+		act := connectors.Action{Type: ActionRemoveMembership, Target: saRunner, Params: map[string]string{ParamBinding: bDeployers}}
+		step, err := a.Execute(t.Context(), act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		delete(f.objs, pDeployers)
+		f.mu.Unlock()
+		f.takeCalls()
+		if err := a.Rollback(t.Context(), act, step); !errors.Is(err, connectors.ErrTargetChanged) {
+			t.Fatalf("Rollback err = %v, want ErrTargetChanged", err)
+		}
+		if got := f.takeCalls(); !slices.Equal(got, []string{"GET " + pDeployers}) {
+			t.Errorf("requests = %q", got)
+		}
+	})
 
 	t.Run("recreated differently meanwhile", func(t *testing.T) {
 		step, err := a.Execute(t.Context(), revokeAPI)
