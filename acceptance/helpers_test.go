@@ -86,6 +86,16 @@ func (e *env) ask(question string) (cli.Answer, bool) {
 	return decodeAnswer(e.t, out), true
 }
 
+// mustAsk asks question and fails the test when the planner refuses it.
+func (e *env) mustAsk(question string) cli.Answer {
+	e.t.Helper()
+	a, ok := e.ask(question)
+	if !ok {
+		e.t.Fatalf("the planner refused %q", question)
+	}
+	return a
+}
+
 // query runs the plan file testdata/plans/NAME.
 func (e *env) query(name string) cli.Answer {
 	e.t.Helper()

@@ -36,9 +36,9 @@ func TestLDAPLiveDomainAdmins(t *testing.T) {
 	x := parseExport(t, e.export())
 	noSecrets(t, e.export())
 
-	// Same question, same plan and same hand-worked answer as the LDIF
-	// load in TestSaaSQuestions (PLANNER GAP there).
-	a := e.query("ad-pwd-never-expires-admins.json")
+	// Same question and hand-worked answer as the LDIF load in
+	// TestSaaSQuestions.
+	a := e.mustAsk("AD service accounts with password never expires in Domain Admins")
 	sameSet(t, "AD service accounts, password never expires, Domain Admins", ids(t, a),
 		[]string{"ldap:example.com:cn=svc-sql,ou=service accounts,dc=example,dc=com"})
 	checkEvidenceExported(t, a, x)

@@ -109,11 +109,9 @@ func TestCloudQuestions(t *testing.T) {
 	}, {
 		name: "access keys not rotated in 90 days",
 		ask:  "access keys not rotated in 90 days",
-		// PLANNER GAP: ask maps this to subtype=access_key,
-		// rotated_days>=90 without status=active, so it also lists
-		// deploy-bot's key 2, which the credential report says is
-		// inactive (CIS 1.14 counts active keys only).
-		plans: []string{"aws-keys-not-rotated-90d.json"},
+		// The planner counts live keys only (status active): deploy-bot's
+		// key 2 is inactive in the credential report, and CIS 1.14 counts
+		// active keys only.
 		// Credential report: deploy-bot key 1 rotated 2024-02-01, etl key 1
 		// 2018-02-02, legacy-sync key 1 2016-04-04, all active.
 		want: []string{
@@ -148,15 +146,10 @@ func TestCloudQuestions(t *testing.T) {
 	}, {
 		name: "k8s service accounts reading secrets cluster-wide",
 		ask:  "which Kubernetes service accounts can read secrets cluster-wide",
-		// PLANNER GAP: the planner (working tree of 2026-11-24 01:58)
-		// maps this to who_can read secrets, scope account, kinds
-		// workload+service_account, so it also answers
-		// user/system:kube-controller-manager: an x509 control-plane user
-		// the k8s connector models as a service_account (component=true),
-		// not a Kubernetes ServiceAccount. The plan keeps subtype
-		// k8s_service_account. (Before that, the question was not read as
-		// who-can at all.)
-		plans: []string{"k8s-secret-readers-cluster-wide.json"},
+		// The planner keeps subtype k8s_service_account, so
+		// user/system:kube-controller-manager (an x509 control-plane user
+		// the k8s connector models as a service_account, component=true)
+		// is not a row.
 		// ClusterRoleBindings to service accounts whose ClusterRole reads
 		// secrets or everything: ci/runner (secret-reader), ci/scanner
 		// (wildcard-reader), kube-system/ops-bot (cluster-admin), and from
@@ -197,12 +190,10 @@ func TestCloudQuestions(t *testing.T) {
 	}, {
 		name: "gcp user-managed keys older than 90 days",
 		ask:  "GCP service accounts with user-managed keys older than 90 days",
-		// PLANNER GAP: ask drops "user-managed" (no filter on
-		// attrs.key_type) and so also lists key 1, a SYSTEM_MANAGED key
-		// Google holds and rotates. Rows are the keys (their ids name the
-		// account): a plan cannot select accounts by a property of their
-		// keys.
-		plans: []string{"gcp-user-managed-keys-90d.json"},
+		// "user-managed" is attrs.key_type USER_MANAGED: key 1 is a
+		// SYSTEM_MANAGED key Google holds and rotates. Rows are the keys
+		// (their ids name the account): a plan cannot select accounts by a
+		// property of their keys.
 		// test-cutodian-scc: key 2 and key 2222 USER_MANAGED from
 		// 2021-03-31; key 1 SYSTEM_MANAGED; my-sa-42dc41453's key created
 		// 2026-11-01 is 23 days old.

@@ -203,13 +203,13 @@ func TestSaaSQuestions(t *testing.T) {
 	}, {question: question{
 		name: "github write tokens idle 60 days",
 		ask:  "GitHub tokens with write access to repos not used in 60 days",
-		// PLANNER + GRAPH GAP: graph.Index gives a credential only the
-		// privilege of the identity holding it and ignores the
-		// credential's own grants (graph/index.go derivePrivilege), so
-		// every PAT and deploy key has privilege none and ask's
-		// privilege>=write filter finds nothing. The plans ask who_can
-		// instead, which walks the PATs' own grants. Two plans because a
-		// filter cannot say "expires later or never" (no OR).
+		// PLANNER + QUERY GAP: the graph now gives credentials their own
+		// grants, so ask (kinds credential, source github, privilege>=write,
+		// idle_days>=60) finds the write tokens, but it also answers
+		// 98716 and 161195, which expired in 2023 and 2011 while GitHub
+		// still lists them as active, and deploy key 101 (not a token). A
+		// plan cannot say "not expired" (expires later or never: no OR,
+		// and absent values fail every comparison), so two plans, united.
 		plans: []string{"github-write-tokens-idle-60d-expiring.json", "github-write-tokens-idle-60d-no-expiry.json"},
 		// 98718 nightly-backport: contents write, never expires, last used
 		// 2026-08-15. 98720 release-notes: contents write, expires 2027,
@@ -227,12 +227,10 @@ func TestSaaSQuestions(t *testing.T) {
 	}}, {question: question{
 		name: "AD password never expires in Domain Admins",
 		ask:  "AD service accounts with password never expires in Domain Admins",
-		// PLANNER GAP: ask reads "never expires" as "expiring in 30 days"
-		// (expires_in_days 0..30) and ignores "in Domain Admins", so it
-		// returns nothing; it needs attr:password_never_expires=true. A plan cannot name a group either (no membership
-		// filter), so it asks for admin privilege and the test checks the
-		// evidence runs through Domain Admins.
-		plans: []string{"ad-pwd-never-expires-admins.json"},
+		// "password never expires" is attrs.password_never_expires. A
+		// plan cannot name a group (no membership filter): "Domain Admins"
+		// asks for admin privilege and the test checks the evidence runs
+		// through Domain Admins.
 		// svc-sql: userAccountControl 66048 (DONT_EXPIRE_PASSWORD), member
 		// of SQL Admins -> Tier0 Admins -> Domain Admins. svc-legacy also
 		// never expires but is in no admin group.
@@ -280,12 +278,10 @@ func TestSaaSQuestions(t *testing.T) {
 		questions = append(questions, knownBugQuestion{question: question{
 			name: "postgres superusers that can log in",
 			ask:  "database roles that are superuser and can log in",
-			// PLANNER GAP: ask maps "database roles" to kind role (the
-			// NOLOGIN group roles) with privilege=admin, so it answers
-			// acc_retired_super, which cannot log in, and misses the login
-			// roles (kind service_account). The plan filters on the
-			// connector's attrs superuser and can_login.
-			plans: []string{"pg-superuser-login.json"},
+			// "database roles" are every PostgreSQL role (login roles are
+			// service accounts in the model), "can log in" is
+			// attrs.can_login, and "superuser" admin privilege, which only
+			// SUPERUSER grants.
 			// The bootstrap superuser and acc_dba_break_glass. Not:
 			// acc_retired_super (NOLOGIN), acc_etl and acc_tenant_admin
 			// (not superusers; CREATEROLE is not superuser).

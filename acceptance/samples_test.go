@@ -68,7 +68,7 @@ func TestPublicSamples(t *testing.T) {
 		e.load("k8s", "--from", dir, "--cluster", "prod", "--audit-log", sample(t, "k8s", "audit2rbac-demo.log"))
 		// Service accounts bound cluster-wide to a ClusterRole reading
 		// secrets or everything in the bootstrap policy.
-		a := e.query("k8s-secret-readers-cluster-wide.json")
+		a := e.mustAsk("which Kubernetes service accounts can read secrets cluster-wide")
 		sameSet(t, "cluster-wide secret readers", ids(t, a), []string{
 			"k8s:prod:sa/kube-system/expand-controller",
 			"k8s:prod:sa/kube-system/generic-garbage-collector",
@@ -110,7 +110,7 @@ func TestPublicSamples(t *testing.T) {
 		e.load("gcp", "--from", dir)
 		// keys-list: key 1 SYSTEM_MANAGED, key 2 USER_MANAGED (2021-03-31);
 		// key-get: 2222 USER_MANAGED (2021-03-31).
-		a := e.query("gcp-user-managed-keys-90d.json")
+		a := e.mustAsk("GCP service accounts with user-managed keys older than 90 days")
 		sameSet(t, "user-managed keys older than 90 days", ids(t, a), []string{
 			"gcp:cloud-custodian:serviceAccounts/test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com/keys/2",
 			"gcp:cloud-custodian:serviceAccounts/test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com/keys/2222",
