@@ -243,6 +243,15 @@ func followUp(q string, prev *query.Plan) (*query.Plan, bool) {
 		p.Sources = srcs
 		changed = true
 	}
+	// "which of those can log in": attributes narrow the previous result.
+	q, attrs, attrSubtype := attributes(q, p.Sources)
+	for _, f := range attrs {
+		p.Filters = replaceFilter(p.Filters, f)
+		changed = true
+	}
+	if attrSubtype != "" && slices.Equal(p.Kinds, []graph.Kind{graph.KindCredential}) && !hasFilter(p.Filters, "subtype") {
+		p.Filters = append(p.Filters, query.Filter{Field: "subtype", Op: "eq", Value: attrSubtype})
+	}
 	if kinds, subtype, ok := matchKinds(q); ok && kinds != nil {
 		p.Kinds = kinds
 		if subtype != "" {

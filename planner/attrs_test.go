@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/steward-oss/steward/graph"
@@ -110,6 +111,35 @@ func TestAttributePhrasesNeedTheirSource(t *testing.T) {
 			}
 			if f, ok := findFilter(p, "attr:can_login"); ok {
 				t.Errorf("%q: filter %+v outside PostgreSQL", tt.q, f)
+			}
+		})
+	}
+}
+
+// TestAttributeFollowUps narrows a listing by an attribute phrase.
+func TestAttributeFollowUps(t *testing.T) {
+	tests := []struct {
+		name, first, then string
+		want              []query.Filter
+	}{
+		{"pg which can log in", "postgres roles", "which of those can log in",
+			[]query.Filter{filter("attr:can_login", "eq", "true")}},
+		{"gcp only user-managed", "gcp keys older than 90 days", "only the user-managed ones",
+			[]query.Filter{filter("age_days", "gte", 90.0), filter("attr:key_type", "eq", "USER_MANAGED"), filter("subtype", "eq", "sa_key")}},
+		{"ad password never expires", "AD service accounts", "and which of them have passwords that never expire",
+			[]query.Filter{filter("attr:password_never_expires", "eq", "true")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := mustPlan(t, tt.first, nil)
+			got := mustPlan(t, tt.then, prev)
+			gb, _ := json.Marshal(got.Filters)
+			wb, _ := json.Marshal(tt.want)
+			if string(gb) != string(wb) {
+				t.Errorf("%q after %q: filters\n got  %s\n want %s", tt.then, tt.first, gb, wb)
+			}
+			if !reflect.DeepEqual(got.Kinds, prev.Kinds) || !reflect.DeepEqual(got.Sources, prev.Sources) {
+				t.Errorf("follow-up changed kinds/sources: %v %v -> %v %v", prev.Kinds, prev.Sources, got.Kinds, got.Sources)
 			}
 		})
 	}
