@@ -256,8 +256,14 @@ func (a *Actuator) parseTarget(id string) (target, error) {
 		if name != "" {
 			return target{subject: &subjectRef{kind: rbacv1.GroupKind, name: name}}, nil
 		}
-	case "clusterrole", "role", "ns":
-		return target{roleID: id}, nil
+	case "clusterrole", "role":
+		if name != "" {
+			return target{roleID: id}, nil
+		}
+	case "ns": // ns/<ns>/clusterrole/<name>; ns/<ns> alone is the namespace
+		if ns, role, ok := strings.Cut(name, "/clusterrole/"); ok && ns != "" && role != "" {
+			return target{roleID: id}, nil
+		}
 	}
 	return target{}, fmt.Errorf("node %q is not a service account, user, group or role of %s", id, a.source)
 }
@@ -545,6 +551,52 @@ func (a *Actuator) undoObject(b bindingRef, cur binding) (string, error) {
 	return string(js), nil
 }
 
+// Check re-reads the binding to tell whether act took effect when its
+// outcome was lost (the process died during the call); approval then
+// marks it done with the returned step or runs it again. A revoke_grant is
+// applied when the binding is gone, or, with an approved uid, replaced by
+// another object; its step then has no undo object (the deleted binding
+// is not known any more), so it cannot be rolled back. A remove_membership
+// is applied when the subject is no longer in the binding; its undo is the
+// subject with an explicit namespace.
+func (a *Actuator) Check(ctx context.Context, act connectors.Action) (bool, connectors.Step, error) {
+	o, err := a.resolve(act)
+	if err != nil {
+		return false, connectors.Step{}, err
+	}
+	p := o.binding.path()
+	cur, err := a.get(ctx, o.binding)
+	if o.typ == ActionRevokeGrant {
+		switch {
+		case apierrors.IsNotFound(err):
+			return true, connectors.Step{Call: "DELETE " + p}, nil
+		case err != nil:
+			return false, connectors.Step{}, fmt.Errorf("k8s: check %s %q: GET %s: %w", act.Type, act.Target, p, err)
+		case o.uid != "" && string(cur.meta.UID) != o.uid:
+			return true, connectors.Step{Call: "DELETE " + p}, nil
+		}
+		return false, connectors.Step{}, nil
+	}
+	if apierrors.IsNotFound(err) {
+		return false, connectors.Step{}, fmt.Errorf("k8s: check %s %q: GET %s: %s no longer exists: %w", act.Type, act.Target, p, o.binding, connectors.ErrTargetChanged)
+	}
+	if err != nil {
+		return false, connectors.Step{}, fmt.Errorf("k8s: check %s %q: GET %s: %w", act.Type, act.Target, p, err)
+	}
+	if slices.ContainsFunc(cur.subjects, func(e rbacv1.Subject) bool { return o.subject.matches(e, o.binding.namespace) }) {
+		return false, connectors.Step{}, nil
+	}
+	s := rbacv1.Subject{Kind: o.subject.kind, Name: o.subject.name, Namespace: o.subject.namespace}
+	if s.Kind != rbacv1.ServiceAccountKind {
+		s.APIGroup = rbacv1.GroupName
+	}
+	js, err := json.Marshal([]rbacv1.Subject{s})
+	if err != nil {
+		return false, connectors.Step{}, err
+	}
+	return true, connectors.Step{Call: "PUT " + p, Undo: map[string]string{UndoSubjects: string(js), UndoCall: "PUT " + p}}, nil
+}
+
 // Rollback restores what a step removed: it creates the deleted binding
 // again, or appends the removed subjects. If the binding (with its role
 // and subjects) or the subject is already there, it does nothing, so a
@@ -597,6 +649,9 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 func (a *Actuator) recreate(ctx context.Context, o op, done connectors.Step, fail func(string, error) error) error {
 	call := "POST " + o.binding.collection()
 	raw := []byte(done.Undo[UndoObject])
+	if len(raw) == 0 {
+		return fail("undo", fmt.Errorf("the step has no undo object: the deleted %s is not known (its deletion was confirmed by Check after a restart)", o.binding))
+	}
 	var (
 		meta     metav1.ObjectMeta
 		roleRef  rbacv1.RoleRef

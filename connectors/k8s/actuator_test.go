@@ -17,6 +17,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/connectors"
 )
 
@@ -532,6 +533,7 @@ func TestActuatorRefuses(t *testing.T) {
 		{"bad namespace", connectors.Action{Type: ActionRemoveMembership, Target: saAPI, Params: map[string]string{ParamBinding: "RoleBinding/Pay_ments/x"}}, nil, `namespace "Pay_ments"`},
 		{"other cluster", connectors.Action{Type: ActionRevokeGrant, Target: "k8s:staging:sa/ci/runner", Params: map[string]string{ParamBinding: bDeployers, ParamUID: uidDeploy}}, nil, "not in source k8s:prod"},
 		{"not a subject or role", connectors.Action{Type: ActionRemoveMembership, Target: "k8s:prod:secret/ci/runner-token", Params: map[string]string{ParamBinding: bDeployers}}, nil, "not a service account"},
+		{"namespace is not a role", connectors.Action{Type: ActionRevokeGrant, Target: "k8s:prod:ns/payments", Params: map[string]string{ParamBinding: bDeployers, ParamUID: uidDeploy}}, nil, "not a service account, user, group or role"},
 		{"revoke without approved state", connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader}}, nil, `"uid", "resource_version" or "digest"`},
 		{"subject contradicts target", connectors.Action{Type: ActionRemoveMembership, Target: saRunner, Params: map[string]string{ParamBinding: bDeployers, ParamSubject: "ServiceAccount/payments/deployer"}}, nil, "but the target is ServiceAccount/ci/runner"},
 		{"role target without subject", connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers}}, nil, `param "subject" is required`},
@@ -693,6 +695,82 @@ func TestBindingDigest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := BindingDigest(tt.ns, tt.ref, tt.subjects) == base; got != tt.same {
 				t.Errorf("same digest = %v, want %v", got, tt.same)
+			}
+		})
+	}
+}
+
+// The approval service finds Check by this interface.
+var _ approval.Checker = (*Actuator)(nil)
+
+func TestActuatorCheck(t *testing.T) {
+	revoke := connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader, ParamUID: uidAPI}}
+	remove := connectors.Action{Type: ActionRemoveMembership, Target: saRunner, Params: map[string]string{ParamBinding: bDeployers}}
+	tests := []struct {
+		name    string
+		act     connectors.Action
+		execute bool           // run Execute first (its outcome is then "lost")
+		change  func(*fakeAPI) // server state before Check
+		applied bool
+		step    connectors.Step // when applied
+		err     error
+	}{
+		{name: "revoke not run", act: revoke},
+		{name: "revoke ran", act: revoke, execute: true, applied: true, step: connectors.Step{Call: "DELETE " + pAPIReader}},
+		{name: "revoke: binding replaced", act: revoke, applied: true, step: connectors.Step{Call: "DELETE " + pAPIReader},
+			change: func(f *fakeAPI) { f.objs[pAPIReader]["metadata"].(map[string]any)["uid"] = "new" }},
+		{name: "remove not run", act: remove},
+		{name: "remove ran", act: remove, execute: true, applied: true, step: connectors.Step{Call: "PUT " + pDeployers,
+			Undo: map[string]string{UndoCall: "PUT " + pDeployers, UndoSubjects: `[{"kind":"ServiceAccount","name":"runner","namespace":"ci"}]`}}},
+		{name: "remove: binding gone", act: remove, err: connectors.ErrTargetChanged,
+			change: func(f *fakeAPI) { delete(f.objs, pDeployers) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, srv := newFakeAPI(t)
+			a := newTestActuator(t, srv)
+			orig := f.binding(t, bindingPath(t, tt.act))
+			if tt.execute {
+				if _, err := a.Execute(t.Context(), tt.act); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.change != nil {
+				f.mu.Lock()
+				tt.change(f)
+				f.mu.Unlock()
+			}
+			f.takeCalls()
+			applied, step, err := a.Check(t.Context(), tt.act)
+			if got := f.takeCalls(); !slices.Equal(got, []string{"GET " + bindingPath(t, tt.act)}) {
+				t.Errorf("Check requests = %q, want one GET", got)
+			}
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("Check err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil || applied != tt.applied || !reflect.DeepEqual(step, tt.step) {
+				t.Fatalf("Check = %v, %+v, %v; want %v, %+v", applied, step, err, tt.applied, tt.step)
+			}
+			if !applied || !tt.execute {
+				return
+			}
+			// The step Check returns is what Rollback then gets.
+			err = a.Rollback(t.Context(), tt.act, step)
+			if tt.act.Type == ActionRevokeGrant {
+				if err == nil || !strings.Contains(err.Error(), "no undo object") {
+					t.Errorf("Rollback without the deleted object: err = %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Rollback: %v", err)
+			}
+			back := f.binding(t, pDeployers)
+			if BindingDigest(back.Namespace, back.RoleRef, back.Subjects) != BindingDigest(orig.Namespace, orig.RoleRef, orig.Subjects) {
+				t.Errorf("subjects after rollback %+v, want %+v", back.Subjects, orig.Subjects)
 			}
 		})
 	}
