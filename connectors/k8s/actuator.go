@@ -45,9 +45,11 @@ const (
 	// state of the binding (metadata.uid, metadata.resourceVersion,
 	// BindingDigest). revoke_grant needs at least one; every one given
 	// is checked.
-	ParamUID             = "uid"
-	ParamResourceVersion = "resource_version"
-	ParamDigest          = "digest"
+	// Named binding_* because the target node's own attrs (a service
+	// account's uid) may be copied into Params as its expected state.
+	ParamUID             = "binding_uid"
+	ParamResourceVersion = "binding_resource_version"
+	ParamDigest          = "binding_digest"
 )
 
 // Undo keys of a Step.

@@ -316,7 +316,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 	}{
 		{
 			name: "revoke rolebinding of its only subject",
-			act:  connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader, ParamUID: uidAPI, "status": "active"}},
+			act:  connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader, ParamUID: uidAPI, "status": "active", "uid": "0d6c7d1e-sa-uid-from-graph"}},
 			exec: want{calls: []string{"GET " + pAPIReader, "DELETE " + pAPIReader}},
 			after: func(t *testing.T, f *fakeAPI) {
 				if f.binding(t, pAPIReader) != nil {
@@ -534,7 +534,7 @@ func TestActuatorRefuses(t *testing.T) {
 		{"other cluster", connectors.Action{Type: ActionRevokeGrant, Target: "k8s:staging:sa/ci/runner", Params: map[string]string{ParamBinding: bDeployers, ParamUID: uidDeploy}}, nil, "not in source k8s:prod"},
 		{"not a subject or role", connectors.Action{Type: ActionRemoveMembership, Target: "k8s:prod:secret/ci/runner-token", Params: map[string]string{ParamBinding: bDeployers}}, nil, "not a service account"},
 		{"namespace is not a role", connectors.Action{Type: ActionRevokeGrant, Target: "k8s:prod:ns/payments", Params: map[string]string{ParamBinding: bDeployers, ParamUID: uidDeploy}}, nil, "not a service account, user, group or role"},
-		{"revoke without approved state", connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader}}, nil, `"uid", "resource_version" or "digest"`},
+		{"revoke without approved state", connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader}}, nil, `"binding_uid", "binding_resource_version" or "binding_digest"`},
 		{"subject contradicts target", connectors.Action{Type: ActionRemoveMembership, Target: saRunner, Params: map[string]string{ParamBinding: bDeployers, ParamSubject: "ServiceAccount/payments/deployer"}}, nil, "but the target is ServiceAccount/ci/runner"},
 		{"role target without subject", connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers}}, nil, `param "subject" is required`},
 		{"bad subject", connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers, ParamSubject: "ServiceAccount/runner"}}, nil, "want ServiceAccount/<namespace>/<name>"},
