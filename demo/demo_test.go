@@ -500,7 +500,7 @@ func TestStory(t *testing.T) {
 			switch {
 			case n.Attrs[graph.AttrPasswordNever] == "true":
 				counts["password never expires"]++
-			case n.Attrs["rolsuper"] == "true":
+			case n.Attrs["superuser"] == "true":
 				counts["superuser"]++
 			case n.Subtype == "k8s_service_account" && m.privilege(n.ID) == graph.PrivAdmin:
 				counts["cluster-admin"]++

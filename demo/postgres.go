@@ -54,9 +54,9 @@ func (w *world) postgres(db pgDB, idx, nDB int) *graph.Subgraph {
 		p := e.draw(a.team, true)
 		id := pfx + "role/" + role
 		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Name: role, CreatedAt: p.created, LastUsedAt: p.lastUse,
-			Attrs: map[string]string{"rolcanlogin": "true", "rolsuper": "false"}}
+			Attrs: map[string]string{"can_login": "true", "superuser": "false"}}
 		if p.admin {
-			n.Attrs["rolsuper"] = "true"
+			n.Attrs["superuser"] = "true"
 		}
 		e.own(&n, p, "", "")
 		e.node(n)
