@@ -13,6 +13,9 @@ import (
 
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
+	awsconn "github.com/steward-oss/steward/connectors/aws"
+	"github.com/steward-oss/steward/connectors/github"
+	"github.com/steward-oss/steward/connectors/k8s"
 	"github.com/steward-oss/steward/connectors/ldap"
 	"github.com/steward-oss/steward/connectors/postgres"
 )
@@ -43,9 +46,20 @@ const (
 	OptSecretFile         = "secret-file"
 	OptCheck              = "check"
 	OptTimeout            = "timeout"
+	OptProfile            = "profile"
+	OptRegion             = "region"
+	OptEndpoint           = "endpoint"
+	OptKubeconfig         = "kubeconfig"
+	OptContext            = "context"
+	OptInCluster          = "in-cluster"
+	OptTokenFile          = "token-file"
+	OptUserTokenFile      = "user-token-file"
 )
 
 var knownOptions = map[string][]string{
+	"aws":      {OptProfile, OptRegion, OptEndpoint},
+	"k8s":      {OptKubeconfig, OptContext, OptInCluster},
+	"github":   {OptURL, OptTokenFile, OptUserTokenFile},
 	"postgres": {OptDSN, OptDSNFile, OptName},
 	"ldap":     {OptURL, OptBaseDN, OptBindDN, OptPasswordFile, OptCAFile, OptStartTLS, OptInsecureSkipVerify},
 	"webhook":  {OptURL, OptSecretFile, OptCheck, OptTimeout},
@@ -98,6 +112,42 @@ func buildOne(c config.Actuator, env Env) (connectors.Actuator, error) {
 	}
 	o := c.Options
 	switch c.Type {
+	case "aws":
+		// The account comes from the source: an actuator acts on one
+		// account, with credentials from its own shared-config profile.
+		acct, ok := strings.CutPrefix(c.Source, "aws:")
+		if !ok || acct == "" {
+			return nil, fmt.Errorf("source: %q is not aws:<account-id>", c.Source)
+		}
+		if o[OptProfile] == "" {
+			return nil, fmt.Errorf("options.%s: required (the actuator's own credentials, never the reader's)", OptProfile)
+		}
+		return awsconn.NewActuator(awsconn.ActuatorConfig{Account: acct, Profile: o[OptProfile], Region: o[OptRegion], Endpoint: o[OptEndpoint]})
+	case "k8s":
+		kc := k8s.ActuatorConfig{Kubeconfig: o[OptKubeconfig], Context: o[OptContext]}
+		if v := o[OptInCluster]; v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("options.%s: %w", OptInCluster, err)
+			}
+			kc.InCluster = b
+		}
+		if cluster, ok := strings.CutPrefix(c.Source, "k8s:"); ok {
+			kc.Cluster = cluster
+		} else if c.Source != "k8s" {
+			return nil, fmt.Errorf("source: %q is not k8s or k8s:<cluster>", c.Source)
+		}
+		return k8s.NewActuator(kc)
+	case "github":
+		org, ok := strings.CutPrefix(c.Source, "github:")
+		if !ok || org == "" {
+			return nil, fmt.Errorf("source: %q is not github:<org>", c.Source)
+		}
+		if o[OptTokenFile] == "" {
+			return nil, fmt.Errorf("options.%s: required", OptTokenFile)
+		}
+		return github.NewActuator(github.ActuatorConfig{Org: org, BaseURL: o[OptURL], TokenFile: o[OptTokenFile],
+			UserTokenFile: o[OptUserTokenFile], ReadFile: env.ReadFile, HTTPClient: env.HTTPClient})
 	case "postgres":
 		dsn, err := secretOption(o, OptDSN, OptDSNFile, env.ReadFile)
 		if err != nil {

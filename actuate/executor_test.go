@@ -164,7 +164,13 @@ func TestBuild(t *testing.T) {
 		cfg  config.Actuator
 		want string
 	}{
-		{"unknown type", config.Actuator{Source: "aws", Type: "aws"}, `actuators[0] (aws for aws): type: unknown actuator type "aws"`},
+		{"unknown type", config.Actuator{Source: "okta", Type: "okta"}, `actuators[0] (okta for okta): type: unknown actuator type "okta"`},
+		{"aws without account", config.Actuator{Source: "aws", Type: "aws", Options: map[string]string{"profile": "steward-actuator"}}, "is not aws:<account-id>"},
+		{"aws without profile", config.Actuator{Source: "aws:111111111111", Type: "aws"}, "options.profile: required"},
+		{"k8s source of another type", config.Actuator{Source: "gke:prod", Type: "k8s"}, "is not k8s"},
+		{"k8s bad in-cluster", config.Actuator{Source: "k8s:prod", Type: "k8s", Options: map[string]string{"in-cluster": "perhaps"}}, "options.in-cluster"},
+		{"github without org", config.Actuator{Source: "github", Type: "github", Options: map[string]string{"token-file": hook}}, "is not github:<org>"},
+		{"github without token", config.Actuator{Source: "github:acme", Type: "github"}, "options.token-file: required"},
 		{"unknown option", config.Actuator{Source: "aws", Type: "webhook", Options: map[string]string{"url": "https://x.example.com", "secret-file": hook, "secret": "x"}}, "options.secret: unknown option"},
 		{"webhook without secret", config.Actuator{Source: "aws", Type: "webhook", Options: map[string]string{"url": "https://x.example.com"}}, "options.secret-file: required"},
 		{"postgres dsn and file", config.Actuator{Source: "postgres", Type: "postgres", Options: map[string]string{"dsn": "postgres://a@b/c", "dsn-file": dsn}}, "not both"},

@@ -1,6 +1,8 @@
 package actuate
 
 import (
+	awsconn "github.com/steward-oss/steward/connectors/aws"
+	"github.com/steward-oss/steward/connectors/github"
 	"github.com/steward-oss/steward/connectors/ldap"
 	"github.com/steward-oss/steward/connectors/postgres"
 	"github.com/steward-oss/steward/graph"
@@ -25,6 +27,29 @@ func Expect(n *graph.Node) map[string]string {
 		}
 		if n.Status == graph.StatusActive || n.Status == graph.StatusDisabled {
 			out[ldap.ParamStatus] = n.Status
+		}
+	case "github":
+		// What the GitHub actuator re-reads before deleting a deploy key,
+		// removing an installation's repository or revoking a PAT.
+		for param, attr := range map[string]string{github.ParamRepo: "repo", github.ParamFingerprint: graph.AttrFingerprint,
+			github.ParamReadOnly: "read_only", github.ParamInstallationID: "installation_id", github.ParamGrantID: "grant_id",
+			github.ParamOwner: "owner"} {
+			if v, ok := n.Attrs[attr]; ok {
+				out[param] = v
+			}
+		}
+		if n.Subtype == "deploy_key" && n.Name != "" {
+			out[github.ParamTitle] = n.Name
+		}
+		if n.Status != "" {
+			out[github.ParamStatus] = n.Status
+		}
+	case "aws":
+		if n.Status != "" {
+			out[awsconn.ParamStatus] = n.Status
+		}
+		if v, ok := n.Attrs[graph.AttrFingerprint]; ok {
+			out[awsconn.ParamFingerprint] = v
 		}
 	default:
 		if n.Status != "" {

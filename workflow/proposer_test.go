@@ -67,7 +67,8 @@ func TestProposerThroughTool(t *testing.T) {
 			args:  `{"plan":{"version":1,"kinds":["credential"],"filters":[{"field":"privilege","op":"eq","value":"admin"}]},"action":"disable_credential","justification":"admin access key unused for 90 days"}`,
 			state: approval.StateProposed, required: 2, owners: []string{"alice@example.com"},
 			eligible: []string{"alice@example.com", "sam@example.com", "sue@example.com"},
-			params:   map[string]string{"status": "active"},
+			// The AWS actuator re-checks the key's status and fingerprint.
+			params: map[string]string{"status": "active", "fingerprint": "f00dfeed"},
 			why: []string{"admin privilege via credential of ci-deployer, member of admins, AdministratorAccess attached to admins, AdministratorAccess grants * on * (admin)",
 				"owned by alice@example.com (departed: bob@example.com)", "last used 2026-08-01, 92 days before 2026-11-01"},
 			plan: `"kinds":["credential"]`,
