@@ -245,12 +245,69 @@ func checkDepth(d *int, field string) error {
 	return nil
 }
 
+// groupFields are the fields a plan may group by, besides tag:KEY.
+var groupFields = []string{"account", "environment", "kind", "owner", "owner_status", "privilege", "source", "source_type", "status", "subtype", "team"}
+
 func groupable(f string) bool {
-	switch f {
-	case "source", "source_type", "kind", "subtype", "owner", "owner_status", "team", "privilege", "status", "account", "environment":
-		return true
+	for _, g := range groupFields {
+		if g == f {
+			return true
+		}
 	}
-	return strings.HasPrefix(f, "tag:")
+	return strings.HasPrefix(f, "tag:") && len(f) > 4
+}
+
+// GroupFields lists what a plan may group_by, sorted; "tag:KEY" stands for
+// any tag.
+func GroupFields() []string { return append(append([]string(nil), groupFields...), "tag:KEY") }
+
+// FieldType names the value type of a filter field: "string", "number"
+// or "boolean" (privilege is a string enumeration). ok is false for an
+// unknown field. "tag:KEY" and "attr:KEY" are strings.
+func FieldType(name string) (typ string, ok bool) {
+	t, ok := fieldTypeOf(strings.Replace(name, "KEY", "k", 1))
+	if !ok {
+		return "", false
+	}
+	switch t {
+	case tNumber:
+		return "number", true
+	case tBool:
+		return "boolean", true
+	}
+	return "string", true
+}
+
+// FieldOps lists the operators a filter field accepts.
+func FieldOps(name string) []string {
+	t, ok := fieldTypeOf(strings.Replace(name, "KEY", "k", 1))
+	if !ok {
+		return nil
+	}
+	return append([]string(nil), opsByType[t]...)
+}
+
+// Ops lists every filter operator, in a stable order.
+func Ops() []string {
+	return []string{"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "prefix", "exists", "not_exists"}
+}
+
+// FieldEnum lists the values an enumerated field takes (privilege,
+// owner_status, kind); nil for free-form fields.
+func FieldEnum(name string) []string {
+	switch name {
+	case "privilege":
+		return []string{string(graph.PrivNone), string(graph.PrivRead), string(graph.PrivWrite), string(graph.PrivAdmin)}
+	case "owner_status":
+		return []string{string(graph.OwnerPresent), string(graph.OwnerAbsent), string(graph.OwnerDeparted)}
+	case "kind":
+		out := make([]string, len(graph.Kinds))
+		for i, k := range graph.Kinds {
+			out[i] = string(k)
+		}
+		return out
+	}
+	return nil
 }
 
 func isColumn(c string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,5 +163,49 @@ func TestPlanValidation(t *testing.T) {
 				t.Fatalf("got %v, want error naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestFieldIntrospection keeps the exported field facts (used to build the
+// agent's tool schemas) in step with what Validate accepts.
+func TestFieldIntrospection(t *testing.T) {
+	all := map[string]bool{}
+	for _, op := range query.Ops() {
+		all[op] = true
+	}
+	for _, f := range append(query.FieldNames(), "tag:KEY", "attr:KEY") {
+		if _, ok := query.FieldType(f); !ok {
+			t.Fatalf("%s: no type", f)
+		}
+		field := strings.Replace(f, "KEY", "team", 1)
+		for _, op := range query.Ops() {
+			p := query.Plan{Version: query.Version, Filters: []query.Filter{{Field: field, Op: op}}}
+			err := p.Validate()
+			var fe *query.FieldError
+			rejectedOp := errors.As(err, &fe) && fe.Field == "filters[0].op"
+			listed := slices.Contains(query.FieldOps(f), op)
+			if listed == rejectedOp {
+				t.Errorf("%s %s: listed %v but Validate says %v", f, op, listed, err)
+			}
+		}
+		for _, op := range query.FieldOps(f) {
+			if !all[op] {
+				t.Errorf("%s: op %s missing from Ops()", f, op)
+			}
+		}
+		if enum := query.FieldEnum(f); len(enum) > 0 {
+			for _, v := range enum {
+				p := query.Plan{Version: query.Version, Filters: []query.Filter{{Field: f, Op: "eq", Value: v}}}
+				if err := p.Validate(); err != nil {
+					t.Errorf("%s = %s: %v", f, v, err)
+				}
+			}
+		}
+	}
+	for _, g := range query.GroupFields() {
+		p := query.Plan{Version: query.Version, GroupBy: []string{strings.Replace(g, "KEY", "team", 1)}}
+		if err := p.Validate(); err != nil {
+			t.Errorf("group by %s: %v", g, err)
+		}
 	}
 }

@@ -2,9 +2,7 @@ package tools
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -23,65 +21,21 @@ type FieldSpec struct {
 	Enum []string `json:"enum,omitempty"`
 }
 
-// candidateOps is the operator vocabulary probed against each field; a
-// test checks it still covers every operator query names in its errors.
-var candidateOps = []string{"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "prefix", "exists", "not_exists"}
-
 // Prefixed fields: tag:KEY and attr:KEY.
 var prefixedFields = []string{"tag:KEY", "attr:KEY"}
 
-func validateFilter(f query.Filter) *query.FieldError {
-	p := query.Plan{Version: query.Version, Filters: []query.Filter{f}}
-	var fe *query.FieldError
-	if err := p.Validate(); errors.As(err, &fe) {
-		return fe
-	}
-	return nil
-}
-
-func probeField(name string) FieldSpec {
-	probe := strings.Replace(name, "KEY", "probe", 1)
-	fs := FieldSpec{Name: name}
-	for _, op := range candidateOps {
-		if fe := validateFilter(query.Filter{Field: probe, Op: op}); fe == nil || fe.Field != "filters[0].op" {
-			fs.Ops = append(fs.Ops, op)
-		}
-	}
-	ok := func(v any) bool { return validateFilter(query.Filter{Field: probe, Op: "eq", Value: v}) == nil }
-	switch {
-	case ok(true):
-		fs.Type = "boolean"
-	case ok(1.0):
-		fs.Type = "number"
-	default:
-		fs.Type = "string"
-		if ok("\x00probe") {
-			break
-		}
-		var cands []string
-		for _, p := range []graph.Privilege{graph.PrivNone, graph.PrivRead, graph.PrivWrite, graph.PrivAdmin} {
-			cands = append(cands, string(p))
-		}
-		cands = append(cands, string(graph.OwnerPresent), string(graph.OwnerAbsent), string(graph.OwnerDeparted))
-		for _, k := range graph.Kinds {
-			cands = append(cands, string(k))
-		}
-		for _, c := range cands {
-			if ok(c) {
-				fs.Enum = append(fs.Enum, c)
-			}
-		}
-	}
-	return fs
+func fieldSpec(name string) FieldSpec {
+	typ, _ := query.FieldType(name)
+	return FieldSpec{Name: name, Type: typ, Ops: query.FieldOps(name), Enum: query.FieldEnum(name)}
 }
 
 var fieldSpecs = sync.OnceValue(func() []FieldSpec {
 	var out []FieldSpec
 	for _, f := range query.FieldNames() {
-		out = append(out, probeField(f))
+		out = append(out, fieldSpec(f))
 	}
 	for _, f := range prefixedFields {
-		out = append(out, probeField(f))
+		out = append(out, fieldSpec(f))
 	}
 	return out
 })
@@ -90,27 +44,8 @@ var fieldSpecs = sync.OnceValue(func() []FieldSpec {
 // attr:KEY.
 func FieldSpecs() []FieldSpec { return append([]FieldSpec(nil), fieldSpecs()...) }
 
-var groupFields = sync.OnceValue(func() []string {
-	cands := append(query.FieldNames(), query.Columns...)
-	cands = append(cands, "tag:KEY")
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range cands {
-		if seen[c] {
-			continue
-		}
-		seen[c] = true
-		p := query.Plan{Version: query.Version, GroupBy: []string{strings.Replace(c, "KEY", "probe", 1)}}
-		if p.Validate() == nil {
-			out = append(out, c)
-		}
-	}
-	sort.Strings(out)
-	return out
-})
-
 // GroupFields lists what a plan may group_by.
-func GroupFields() []string { return append([]string(nil), groupFields()...) }
+func GroupFields() []string { return query.GroupFields() }
 
 // Ops lists every operator some field accepts.
 func Ops() []string {
@@ -121,7 +56,7 @@ func Ops() []string {
 		}
 	}
 	var out []string
-	for _, op := range candidateOps {
+	for _, op := range query.Ops() {
 		if seen[op] {
 			out = append(out, op)
 		}
