@@ -162,6 +162,7 @@ func (ex *executor) candidates() []int32 {
 }
 
 func (ex *executor) find(ctx context.Context) error {
+	var matched []int32 // for grouping: no rows are built
 	for n, i := range ex.candidates() {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -169,11 +170,18 @@ func (ex *executor) find(ctx context.Context) error {
 		if !ex.inScope(i) {
 			continue
 		}
+		if len(ex.p.GroupBy) > 0 {
+			matched = append(matched, i)
+			continue
+		}
 		// Evidence is gathered in finish, for the rows that survive the
 		// limit only.
 		ex.rows = append(ex.rows, row{node: i, lazy: true})
 	}
 	ex.columns = ex.findColumns()
+	if len(ex.p.GroupBy) > 0 {
+		ex.groupNodes(matched)
+	}
 	return nil
 }
 
@@ -713,17 +721,27 @@ func compare(a, b any) int {
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
+// group replaces the rows by one row per distinct value of the group-by
+// fields, with a count.
 func (ex *executor) group() {
+	nodes := make([]int32, len(ex.rows))
+	for i, r := range ex.rows {
+		nodes[i] = r.node
+	}
+	ex.groupNodes(nodes)
+}
+
+func (ex *executor) groupNodes(nodes []int32) {
 	type agg struct {
 		key   []string
 		count int
 	}
 	groups := map[string]*agg{}
 	var order []string
-	for _, r := range ex.rows {
-		key := make([]string, len(ex.p.GroupBy))
+	key := make([]string, len(ex.p.GroupBy))
+	for _, n := range nodes {
 		for gi, g := range ex.p.GroupBy {
-			v, ok := ex.value(r.node, g)
+			v, ok := ex.value(n, g)
 			switch s, isStr := v.(string); {
 			case !ok:
 				key[gi] = "(none)"
@@ -739,7 +757,7 @@ func (ex *executor) group() {
 		}
 		a, ok := groups[k]
 		if !ok {
-			a = &agg{key: key}
+			a = &agg{key: append([]string(nil), key...)}
 			groups[k] = a
 			order = append(order, k)
 		}
