@@ -255,3 +255,27 @@ func TestDemoToBoltThenQuery(t *testing.T) {
 		t.Fatalf("bad plan: %d %s", code, errs)
 	}
 }
+
+func TestSyncRecordsEachConnector(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(good, []byte(`{"type":"node","id":"x:1","kind":"bot","source":"x","name":"one","props":{"status":"active"}}`+"\n"), 0o600)
+	os.WriteFile(bad, []byte("{\"type\":\n"), 0o600)
+	cfg := filepath.Join(dir, "steward.yaml")
+	db := filepath.Join(dir, "g.db")
+	logPath := filepath.Join(dir, "audit.log")
+	os.WriteFile(cfg, []byte("graph: "+db+"\naudit_log: "+logPath+"\nconnectors:\n  - {name: good, type: graph, options: {from: "+good+"}}\n  - {name: broken, type: graph, options: {from: "+bad+"}}\n"), 0o600)
+	code, out, errs := run(t, "sync", "--config", cfg)
+	if code != ExitError || !strings.Contains(errs, "1 of 2 connectors failed") || !strings.Contains(out, "bad.jsonl:1") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	data, _ := os.ReadFile(logPath)
+	if strings.Count(string(data), `"action":"sync"`) != 2 || !strings.Contains(string(data), `"outcome":"failed"`) {
+		t.Fatalf("audit: %s", data)
+	}
+	code, exp, _ := run(t, "export", "--graph", db)
+	if code != 0 || !strings.Contains(exp, `"id":"x:1"`) {
+		t.Fatalf("good source not stored: %s", exp)
+	}
+}

@@ -139,7 +139,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			syncLoop(ctx, iv, cfg.Connectors, inv, log, func() { rem.afterSync(ctx, log) })
+			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, func() { rem.afterSync(ctx, log) })
 		}()
 	} else {
 		wg.Add(1)
@@ -200,13 +200,16 @@ func refreshLoop(ctx context.Context, inv *inventory.Inventory, log *slog.Logger
 
 // syncLoop runs every connector now and then every interval, replacing
 // sources through the inventory so the index follows.
-func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, log *slog.Logger, after func()) {
+func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, after func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		res := syncer.Run(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now)
 		for _, r := range res {
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
+			if _, err := alog.Append(ctx, r.Record(audit.WhereScheduler)); err != nil {
+				log.Warn("sync not audited", "connector", r.Connector, "err", err)
+			}
 		}
 		after()
 		select {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph/store"
@@ -43,6 +44,17 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	}
 	defer st.Close()
 	results := syncer.Run(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now)
+	// Each run is recorded: when, what it loaded, or why it failed.
+	alog, err := audit.Open(cfg.AuditLog)
+	if err != nil {
+		return fail(e, "sync", err)
+	}
+	defer alog.Close()
+	for _, r := range results {
+		if _, err := alog.Append(ctx, r.Record(audit.WhereCLI)); err != nil {
+			return fail(e, "sync", err)
+		}
+	}
 	failed := 0
 	for _, r := range results {
 		if r.Error != "" {

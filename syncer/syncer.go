@@ -8,8 +8,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -30,6 +33,20 @@ type Result struct {
 	Started   time.Time     `json:"started"`
 	Duration  time.Duration `json:"duration_ns"`
 	Error     string        `json:"error,omitempty"`
+}
+
+// Record is the audit record of one connector run: when, what it
+// loaded, and the error if it failed (the error text names the file and
+// place, never a secret value).
+func (r Result) Record(where string) audit.Record {
+	rec := audit.Record{Time: r.Started, Actor: "steward", Action: "sync", Target: r.Connector, Where: where, Outcome: "loaded",
+		Details: map[string]string{"type": r.Type, "sources": strings.Join(r.Sources, ","), "nodes": strconv.Itoa(r.Nodes),
+			"edges": strconv.Itoa(r.Edges), "duration": r.Duration.String()}}
+	if r.Error != "" {
+		rec.Outcome = "failed"
+		rec.Details["error"] = r.Error
+	}
+	return rec
 }
 
 // Run runs cs in order. env is passed to each connector; now stamps the
