@@ -108,7 +108,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 1)
 	run := func(fn func()) {
 		wg.Add(1)
 		go func() {
@@ -129,30 +129,24 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
 		Extra: extra})
 
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	run(func() {
 		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)
 		errc <- srv.Serve(ctx, cfg.Listen)
-	}()
+	})
 	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, func() { rem.afterSync(ctx, log) })
-		}()
+		run(func() { syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, func() { rem.afterSync(ctx, log) }) })
 	} else {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) })
-		}()
+		run(func() { tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) }) })
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		refreshLoop(ctx, inv, log)
-	}()
+	run(func() {
+		tickLoop(ctx, refreshInterval, func() {
+			if changed, err := inv.RefreshIfChanged(ctx); err != nil {
+				log.Warn("graph refresh failed; serving the previous graph", "err", err)
+			} else if changed {
+				log.Info("graph reloaded: the store changed")
+			}
+		})
+	})
 	// serve's parts run as one group: the first to stop stops the rest.
 	err = <-errc
 	cancel()
@@ -181,29 +175,10 @@ func tickLoop(ctx context.Context, every time.Duration, fn func()) {
 // changed the shared store.
 const refreshInterval = 15 * time.Second
 
-func refreshLoop(ctx context.Context, inv *inventory.Inventory, log *slog.Logger) {
-	t := time.NewTicker(refreshInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if changed, err := inv.RefreshIfChanged(ctx); err != nil {
-			log.Warn("graph refresh failed; serving the previous graph", "err", err)
-		} else if changed {
-			log.Info("graph reloaded: the store changed")
-		}
-	}
-}
-
 // syncLoop runs every connector now and then every interval, replacing
 // sources through the inventory so the index follows.
 func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, after func()) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	pass := func() {
 		res := syncer.Run(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now)
 		for _, r := range res {
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
@@ -212,10 +187,7 @@ func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, i
 			}
 		}
 		after()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	pass()
+	tickLoop(ctx, every, pass)
 }
