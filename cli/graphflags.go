@@ -10,6 +10,7 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/store"
 	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/links"
 	"github.com/steward-oss/steward/ownership"
 )
 
@@ -108,7 +109,8 @@ func (g *graphFlags) open(ctx context.Context, e *env) (*inventory.Inventory, er
 
 // derivers are the derivation steps run on every index rebuild: owner
 // inference, with the analysts' corrections from overridesPath re-applied
-// each time so they survive re-syncs.
+// each time so they survive re-syncs; and the links between sources
+// (GitHub Actions OIDC).
 func derivers(e *env, overridesPath string) []inventory.Deriver {
 	return []inventory.Deriver{func(sgs []*graph.Subgraph) []*graph.Subgraph {
 		var overrides []ownership.Override
@@ -132,7 +134,7 @@ func derivers(e *env, overridesPath string) []inventory.Deriver {
 			sg.Nodes[i].Source = inferredSource
 		}
 		return []*graph.Subgraph{sg}
-	}}
+	}, links.GitHubOIDC}
 }
 
 // inferredSource names the derived owner subgraph.
