@@ -279,3 +279,24 @@ func TestSyncRecordsEachConnector(t *testing.T) {
 		t.Fatalf("good source not stored: %s", exp)
 	}
 }
+
+func TestUnusedAndAnomalies(t *testing.T) {
+	code, out, errs := run(t, "unused", "--demo", "--owners", "", "--format", "json", "ci-deployer")
+	if code != 0 {
+		t.Fatalf("unused: %d %s", code, errs)
+	}
+	var rep struct {
+		Identity string   `json:"identity"`
+		Unused   []string `json:"unused"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Identity != "aws:111111111111:user/ci-deployer" || len(rep.Unused) == 0 {
+		t.Fatalf("report %q: %+v %v", out, rep, err)
+	}
+	if code, _, errs := run(t, "unused", "--demo", "--owners", "", "ci-deploer"); code != ExitError || !strings.Contains(errs, "did you mean") {
+		t.Fatalf("misspelt identity: %d %s", code, errs)
+	}
+	code, out, _ = run(t, "anomalies", "--demo", "--owners", "")
+	if code != 0 || !strings.Contains(out, "new_source_ip") {
+		t.Fatalf("anomalies: %d %s", code, out[:min(len(out), 300)])
+	}
+}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/query"
+	nhiusage "github.com/steward-oss/steward/usage"
+)
+
+func init() {
+	register(command{"unused", "permissions an identity holds but did not use (a least-privilege policy)", runUnused})
+	register(command{"anomalies", "credentials used from a new source IP or user agent", runAnomalies})
+}
+
+func runUnused(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("unused", flag.ContinueOnError)
+	var g graphFlags
+	g.register(fs, true)
+	window := fs.String("window", "90d", "look-back window for recorded use")
+	format := fs.String("format", "table", "table or json")
+	pos, code, ok := parseInterspersed(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageErr(e, "unused", "want IDENTITY (an id or a unique name)")
+	}
+	if err := g.validate(); err != nil {
+		return usageErr(e, "unused", err.Error())
+	}
+	w, err := config.ParseDuration(*window)
+	if err != nil || w <= 0 {
+		return usageErr(e, "unused", fmt.Sprintf("--window: want a positive duration such as 90d, got %q", *window))
+	}
+	inv, err := g.open(ctx, e)
+	if err != nil {
+		return fail(e, "unused", err)
+	}
+	defer inv.Close()
+	ix := inv.Index()
+	i, err := query.Resolve(ix, pos[0])
+	if err != nil {
+		return fail(e, "unused", err)
+	}
+	rep, err := nhiusage.UnusedPermissions(inv.All(), ix.Nodes[i].ID, w, g.nowAt)
+	if err != nil {
+		return fail(e, "unused", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return exitOn(e, "unused", enc.Encode(rep))
+	}
+	fmt.Fprintf(e.stdout, "%s: %d granted, %d used, %d unused between %s and %s\n", rep.Identity, len(rep.Granted),
+		len(rep.Used), len(rep.Unused), rep.From.Format(time.DateOnly), rep.To.Format(time.DateOnly))
+	for _, a := range rep.Unused {
+		fmt.Fprintf(e.stdout, "  unused: %s\n", a)
+	}
+	if rep.Policy != "" {
+		fmt.Fprintf(e.stdout, "least-privilege policy (what was used):\n%s\n", rep.Policy)
+	} else {
+		fmt.Fprintln(e.stdout, "nothing was used in the window: the least privilege is no permission at all")
+	}
+	return ExitOK
+}
+
+func runAnomalies(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("anomalies", flag.ContinueOnError)
+	var g graphFlags
+	g.register(fs, false)
+	format := fs.String("format", "table", "table or json")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if err := g.validate(); err != nil {
+		return usageErr(e, "anomalies", err.Error())
+	}
+	inv, err := g.open(ctx, e)
+	if err != nil {
+		return fail(e, "anomalies", err)
+	}
+	defer inv.Close()
+	as := nhiusage.Anomalies(inv.All())
+	if *format == "json" {
+		return exitOn(e, "anomalies", json.NewEncoder(e.stdout).Encode(as))
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tSIGNAL\tVALUE\tFIRST_SEEN\tKNOWN_BEFORE")
+	for _, a := range as {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", a.Subject, a.Kind, a.Value, a.FirstSeen.Format(time.RFC3339), len(a.Known))
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "(%d anomalies)\n", len(as))
+	return ExitOK
+}
+
+func exitOn(e *env, cmd string, err error) int {
+	if err != nil {
+		return fail(e, cmd, err)
+	}
+	return ExitOK
+}
