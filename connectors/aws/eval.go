@@ -106,8 +106,26 @@ func (ps *PolicySet) Evaluate(action, resource string) Result {
 // any) that allows everything. conditional is true when that Allow, or a
 // Deny that could cut into it, depends on conditions.
 func (ps *PolicySet) Admin() (admin, conditional bool) {
-	var all, allUncond bool
-	for _, s := range ps.Identity {
+	all, cond := allowsEverything(ps.Identity)
+	if !all {
+		return false, false
+	}
+	if ps.HasBoundary {
+		ball, bcond := allowsEverything(ps.Boundary)
+		if !ball {
+			return false, false
+		}
+		cond = cond || bcond
+	}
+	return true, cond
+}
+
+// allowsEverything reports whether stmts allow "*" on "*" with no
+// unconditional Deny among them; conditional is true when that Allow is
+// itself conditional or a conditional Deny could cut into it.
+func allowsEverything(stmts []Statement) (all, conditional bool) {
+	uncond := false
+	for _, s := range stmts {
 		if !s.allow() {
 			if !s.conditional() {
 				return false, false
@@ -117,38 +135,13 @@ func (ps *PolicySet) Admin() (admin, conditional bool) {
 		}
 		if s.allowsEverything() {
 			all = true
-			allUncond = allUncond || !s.conditional()
+			uncond = uncond || !s.conditional()
 		}
 	}
 	if !all {
 		return false, false
 	}
-	if ps.HasBoundary {
-		var ball, ballUncond bool
-		for _, s := range ps.Boundary {
-			if !s.allow() {
-				if !s.conditional() {
-					return false, false
-				}
-				conditional = true
-				continue
-			}
-			if s.allowsEverything() {
-				ball = true
-				ballUncond = ballUncond || !s.conditional()
-			}
-		}
-		if !ball {
-			return false, false
-		}
-		if !ballUncond {
-			conditional = true
-		}
-	}
-	if !allUncond {
-		conditional = true
-	}
-	return true, conditional
+	return true, conditional || !uncond
 }
 
 // deniedEverywhere reports whether an unconditional Deny (identity or
