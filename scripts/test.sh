@@ -14,6 +14,17 @@ if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+echo "== go mod tidy (must leave go.mod/go.sum unchanged)"
+tidy=$(mktemp -d)
+cp go.mod go.sum "$tidy"/
+go mod tidy
+if ! cmp -s go.mod "$tidy/go.mod" || ! cmp -s go.sum "$tidy/go.sum"; then
+	diff -u "$tidy/go.mod" go.mod || true
+	cp "$tidy"/go.mod "$tidy"/go.sum .
+	echo "go mod tidy changes go.mod/go.sum: run it and commit the result"; exit 1
+fi
+rm -rf "$tidy"
+
 echo "== go vet"
 go vet ./...
 
