@@ -59,12 +59,22 @@ func runUnused(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d granted, %d used, %d unused between %s and %s\n", rep.Identity, len(rep.Granted),
 		len(rep.Used), len(rep.Unused), rep.From.Format(time.DateOnly), rep.To.Format(time.DateOnly))
+	for _, a := range rep.Used {
+		fmt.Fprintf(e.stdout, "  used:   %s (last %s)\n", a, rep.LastUsed[a].Format(time.DateOnly))
+	}
+	for _, a := range rep.UsedNotGranted {
+		fmt.Fprintf(e.stdout, "  used, granted elsewhere: %s\n", a)
+	}
 	for _, a := range rep.Unused {
 		fmt.Fprintf(e.stdout, "  unused: %s\n", a)
 	}
 	if rep.Policy != "" {
 		fmt.Fprintf(e.stdout, "least-privilege policy (what was used):\n%s\n", rep.Policy)
-	} else {
+	}
+	if rep.Role != "" {
+		fmt.Fprintf(e.stdout, "least-privilege Kubernetes role (what was used):\n%s\n", rep.Role)
+	}
+	if rep.Policy == "" && rep.Role == "" {
 		fmt.Fprintln(e.stdout, "nothing was used in the window: the least privilege is no permission at all")
 	}
 	return ExitOK

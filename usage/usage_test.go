@@ -251,3 +251,87 @@ func compact(b json.RawMessage) string {
 	}
 	return buf.String()
 }
+
+// Issue 13 item 1: use of an identity's credentials is its use, grants it
+// holds through groups and assumable roles are its grants, and the action
+// may be recorded in the used edge's attributes (as the demo and the k8s
+// audit connector write it) rather than in Edge.Action.
+func TestUnusedThroughGroupsRolesAndAttrs(t *testing.T) {
+	attrsOnly := func(from, to, action string, at time.Time) graph.Edge {
+		return graph.Edge{From: from, To: to, Kind: graph.EdgeUsed, LastSeen: at, Attrs: map[string]string{graph.AttrUsedAction: action}}
+	}
+	pgrant := func(from, to, action, resource string, p graph.Privilege) graph.Edge {
+		return graph.Edge{From: from, To: to, Kind: graph.EdgeGrants, Action: action, Resource: resource, Effect: graph.EffectAllow, Privilege: p}
+	}
+	aws := sg([]string{"ci", "key", "group", "role", "polA", "polD", "bucketA", "bucketB", "cluster"},
+		graph.Edge{From: "ci", To: "key", Kind: graph.EdgeHasCredential},
+		graph.Edge{From: "ci", To: "group", Kind: graph.EdgeMemberOf},
+		graph.Edge{From: "ci", To: "role", Kind: graph.EdgeCanAssume},
+		graph.Edge{From: "polA", To: "group", Kind: graph.EdgeAttachedTo},
+		graph.Edge{From: "polD", To: "role", Kind: graph.EdgeAttachedTo},
+		pgrant("polA", "bucketA", "s3:GetObject", "arn:aws:s3:::a/*", graph.PrivRead),
+		pgrant("polA", "bucketA", "s3:PutObject", "arn:aws:s3:::a/*", graph.PrivWrite),
+		pgrant("polD", "bucketB", "s3:PutObject", "arn:aws:s3:::b/*", graph.PrivWrite),
+		pgrant("polD", "cluster", "ecs:UpdateService", "arn:aws:ecs:us-east-1:1:service/prod/api", graph.PrivWrite),
+		attrsOnly("key", "bucketA", "s3:PutObject", day(1)),
+		attrsOnly("key", "cluster", "ecs:UpdateService", day(4)))
+	rep, err := UnusedPermissions(aws, "ci", 30*24*time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ecs:UpdateService", "s3:PutObject"}; !reflect.DeepEqual(rep.Used, want) {
+		t.Errorf("aws used = %v, want %v", rep.Used, want)
+	}
+	if len(rep.Granted) != 4 {
+		t.Errorf("aws granted = %d, want 4 (group policy 2 + assumable role policy 2)", len(rep.Granted))
+	}
+	if want := []string{"s3:GetObject"}; !reflect.DeepEqual(rep.Unused, want) {
+		t.Errorf("aws unused = %v, want %v", rep.Unused, want)
+	}
+	var doc policyDoc
+	if err := json.Unmarshal([]byte(rep.Policy), &doc); err != nil {
+		t.Fatalf("policy %q: %v", rep.Policy, err)
+	}
+	// The put went to bucket a: the grant on bucket b is not kept.
+	want := []statement{
+		{Sid: "UsedInWindow1", Effect: "Allow", Action: []string{"ecs:UpdateService"}, Resource: []string{"arn:aws:ecs:us-east-1:1:service/prod/api"}},
+		{Sid: "UsedInWindow2", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{"arn:aws:s3:::a/*"}},
+	}
+	if !reflect.DeepEqual(doc.Statement, want) {
+		t.Errorf("aws policy statements = %+v, want %+v", doc.Statement, want)
+	}
+
+	k8s := sg([]string{"sa", "view", "cluster", "ns"},
+		graph.Edge{From: "view", To: "sa", Kind: graph.EdgeAttachedTo},
+		pgrant("view", "cluster", "get,list,watch", "secrets", graph.PrivRead),
+		pgrant("view", "cluster", "get,list,watch", "apps/deployments", graph.PrivRead),
+		graph.Edge{From: "sa", To: "ns", Kind: graph.EdgeUsed, Action: "get", Resource: "secrets", LastSeen: day(2),
+			Attrs: map[string]string{graph.AttrUsedAction: "get secrets"}})
+	k8s[0].Source = "k8s:prod"
+	for i := range k8s[0].Nodes {
+		k8s[0].Nodes[i].Source = "k8s:prod"
+	}
+	rep, err = UnusedPermissions(k8s, "sa", 30*24*time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"get secrets"}; !reflect.DeepEqual(rep.Used, want) {
+		t.Errorf("k8s used = %v, want %v", rep.Used, want)
+	}
+	if want := []string{"get,list,watch apps/deployments"}; !reflect.DeepEqual(rep.Unused, want) {
+		t.Errorf("k8s unused = %v, want %v", rep.Unused, want)
+	}
+	var role struct {
+		Kind  string `json:"kind"`
+		Rules []struct {
+			APIGroups []string `json:"apiGroups"`
+			Resources []string `json:"resources"`
+			Verbs     []string `json:"verbs"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(rep.Role), &role); err != nil || len(role.Rules) != 1 ||
+		!reflect.DeepEqual(role.Rules[0].Resources, []string{"secrets"}) || !reflect.DeepEqual(role.Rules[0].Verbs, []string{"get"}) ||
+		!reflect.DeepEqual(role.Rules[0].APIGroups, []string{""}) {
+		t.Errorf("k8s role = %s (%v), want one rule get secrets in the core group", rep.Role, err)
+	}
+}
