@@ -18,7 +18,7 @@ func init() {
 
 func runEval(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	split := fs.String("split", "all", "question split: dev, heldout or all")
+	split := fs.String("split", "all", "question split: dev, tuned, heldout or all")
 	format := fs.String("format", "table", "output format: table or json")
 	seed := fs.Int64("seed", defaultDemoSeed, "demo generator seed")
 	size := fs.Int("size", defaultDemoSize, "demo size in non-human identities")
@@ -30,7 +30,7 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&mc.Model, "model", os.Getenv("STEWARD_LLM_MODEL"), "model id with --llm (env STEWARD_LLM_MODEL)")
 	fs.StringVar(&mc.APIKeyEnv, "api-key-env", os.Getenv("STEWARD_LLM_API_KEY_ENV"), "name of the environment variable holding the API key (env STEWARD_LLM_API_KEY_ENV)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: steward eval [--split dev|heldout|all] [--format table|json] [--seed N] [--size N] [--llm --provider P --model M ...]")
+		fmt.Fprintln(e.stderr, "Usage: steward eval [--split dev|tuned|heldout|all] [--format table|json] [--seed N] [--size N] [--llm --provider P --model M ...]")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, e, args); !ok {
@@ -40,9 +40,9 @@ func runEval(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, "eval", fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	switch *split {
-	case eval.SplitDev, eval.SplitHeldout, "all":
+	case eval.SplitDev, eval.SplitTuned, eval.SplitHeldout, "all":
 	default:
-		return usageErr(e, "eval", fmt.Sprintf("--split: want dev, heldout or all, got %q", *split))
+		return usageErr(e, "eval", fmt.Sprintf("--split: want dev, tuned, heldout or all, got %q", *split))
 	}
 	if *format != "table" && *format != "json" {
 		return usageErr(e, "eval", fmt.Sprintf("--format: want table or json, got %q", *format))

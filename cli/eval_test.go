@@ -53,7 +53,7 @@ func TestEvalJSONContract(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"dev", "heldout"} {
+	for _, s := range []string{"dev", "tuned", "heldout"} {
 		sp, ok := rep.Splits[s]
 		if !ok || sp.Questions == nil || sp.Accuracy == nil || *sp.Questions == 0 || *sp.Accuracy < 0 || *sp.Accuracy > 1 {
 			t.Errorf("splits.%s: %+v", s, sp)

@@ -56,10 +56,18 @@ func TestQuestionSet(t *testing.T) {
 	if len(intents) < 15 {
 		t.Errorf("%d intents, want at least 15", len(intents))
 	}
-	if h := splits[eval.SplitHeldout]; float64(h) < 0.4*float64(len(cases)) {
-		t.Errorf("%d held-out questions of %d, want at least 40%%", h, len(cases))
+	// The fresh held-out split (issue 11): at least 150 questions, at
+	// least 50 of which must be refused.
+	refuse := 0
+	for _, c := range cases {
+		if c.Split == eval.SplitHeldout && c.Expect == eval.ExpectRefusal {
+			refuse++
+		}
 	}
-	for _, s := range []string{eval.SplitDev, eval.SplitHeldout} {
+	if h := splits[eval.SplitHeldout]; h < 150 || refuse < 50 {
+		t.Errorf("held-out split: %d questions, %d must be refused; want at least 150 and 50", h, refuse)
+	}
+	for _, s := range eval.Splits {
 		seen := map[string]bool{}
 		for _, c := range cases {
 			if c.Split == s {
