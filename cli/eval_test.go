@@ -44,6 +44,10 @@ func TestEvalJSONContract(t *testing.T) {
 		Splits map[string]struct {
 			Questions *int     `json:"questions"`
 			Accuracy  *float64 `json:"accuracy"`
+			Right     *int     `json:"right"`
+			Wrong     *int     `json:"wrong"`
+			Refused   *int     `json:"refused"`
+			WrongRate *float64 `json:"wrong_rate"`
 		} `json:"splits"`
 		Intents map[string]struct {
 			Questions *int     `json:"questions"`
@@ -57,6 +61,11 @@ func TestEvalJSONContract(t *testing.T) {
 		sp, ok := rep.Splits[s]
 		if !ok || sp.Questions == nil || sp.Accuracy == nil || *sp.Questions == 0 || *sp.Accuracy < 0 || *sp.Accuracy > 1 {
 			t.Errorf("splits.%s: %+v", s, sp)
+			continue
+		}
+		if sp.Right == nil || sp.Wrong == nil || sp.Refused == nil || sp.WrongRate == nil ||
+			*sp.Right+*sp.Wrong+*sp.Refused != *sp.Questions || *sp.WrongRate != float64(*sp.Wrong)/float64(*sp.Questions) {
+			t.Errorf("splits.%s: right/wrong/refused/wrong_rate %+v", s, sp)
 		}
 	}
 	if len(rep.Intents) < 15 {

@@ -193,6 +193,16 @@ func TestScoring(t *testing.T) {
 			if r.Correct != tests[i].want {
 				t.Errorf("correct=%v, want %v (gold %s, got %s)", r.Correct, tests[i].want, r.Gold, r.Got)
 			}
+			want := eval.VerdictRight
+			switch {
+			case r.Case.ID == "refused-a-question":
+				want = eval.VerdictRefused
+			case !tests[i].want:
+				want = eval.VerdictWrong
+			}
+			if got := r.Verdict(); got != want {
+				t.Errorf("verdict %s, want %s", got, want)
+			}
 		})
 	}
 	t.Run("report", func(t *testing.T) {
@@ -200,11 +210,18 @@ func TestScoring(t *testing.T) {
 		if s := rep.Splits[eval.SplitDev]; s.Questions != len(tests) || s.Correct != len(tests)-wrong || len(rep.Failures) != wrong {
 			t.Fatalf("dev %+v, %d failures; want %d questions, %d wrong", s, len(rep.Failures), len(tests), wrong)
 		}
+		// One of the failures is a refusal (an error), the rest are wrong
+		// answers; two cases must be refused and one of them is.
+		s := rep.Splits[eval.SplitDev]
+		if s.Right != len(tests)-wrong || s.Wrong != wrong-1 || s.Refused != 1 || s.MustRefuse != 2 || s.MustRefuseRefused != 1 ||
+			s.Answerable != len(tests)-2 || s.WrongRate != float64(wrong-1)/float64(len(tests)) {
+			t.Errorf("dev %+v", s)
+		}
 		var buf bytes.Buffer
 		if err := rep.WriteTable(&buf); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"other-rows [dev/other-rows] \"admins\"", "expected: 131 rows", "got:      error: boom", "answered-a-refusal"} {
+		for _, want := range []string{"other-rows [dev/other-rows] wrong \"admins\"", "refused-a-question [dev/refused-a-question] refused", "expected: 131 rows", "got:      error: boom", "answered-a-refusal"} {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("table lacks %q:\n%s", want, buf.String())
 			}

@@ -21,6 +21,42 @@ type Score struct {
 	LatencyP95 float64 `json:"latency_ms_p95"`
 	ToolCalls  int     `json:"tool_calls"`
 	Tokens     int     `json:"tokens"`
+	// Right, Wrong and Refused partition Questions: right is Correct;
+	// wrong answered with a different result (rows, groups or a count —
+	// the outcome an analyst would trust); refused declined (a refusal, a
+	// not-found entity or an error) where the gold was something else.
+	Right   int `json:"right"`
+	Wrong   int `json:"wrong"`
+	Refused int `json:"refused"`
+	// WrongRate is Wrong / Questions: the share of answers that mislead.
+	WrongRate float64 `json:"wrong_rate"`
+	// Answerable counts questions whose gold is an answer (rows, groups,
+	// a count or a did-you-mean); AnswerableRight those answered right.
+	Answerable      int `json:"answerable"`
+	AnswerableRight int `json:"answerable_right"`
+	// MustRefuse counts questions whose gold is a refusal; MustRefuseRefused
+	// those refused.
+	MustRefuse        int `json:"must_refuse"`
+	MustRefuseRefused int `json:"must_refuse_refused"`
+}
+
+// Verdicts of one scored case.
+const (
+	VerdictRight   = "right"
+	VerdictWrong   = "wrong"
+	VerdictRefused = "refused"
+)
+
+// Verdict classifies cr: right, wrong (answered, differently from the
+// gold) or refused (did not answer).
+func (cr *CaseResult) Verdict() string {
+	switch {
+	case cr.Correct:
+		return VerdictRight
+	case cr.Got.Kind == OutRefusal || cr.Got.Kind == OutNotFound || cr.Got.Kind == OutError:
+		return VerdictRefused
+	}
+	return VerdictWrong
 }
 
 // Failure is one wrong answer.
@@ -32,7 +68,9 @@ type Failure struct {
 	Context  []string `json:"context,omitempty"`
 	Expected string   `json:"expected"`
 	Got      string   `json:"got"`
-	GotPlan  any      `json:"got_plan,omitempty"`
+	// Verdict is wrong or refused.
+	Verdict string `json:"verdict"`
+	GotPlan any    `json:"got_plan,omitempty"`
 }
 
 // Skip is a case that could not be scored on the graph used.
@@ -60,6 +98,25 @@ func Summarise(mode string, results []CaseResult) *Report {
 		if cr.Correct {
 			s.Correct++
 		}
+		switch cr.Verdict() {
+		case VerdictRight:
+			s.Right++
+		case VerdictWrong:
+			s.Wrong++
+		default:
+			s.Refused++
+		}
+		if cr.Gold.Kind == OutRefusal {
+			s.MustRefuse++
+			if cr.Got.Kind == OutRefusal {
+				s.MustRefuseRefused++
+			}
+		} else {
+			s.Answerable++
+			if cr.Correct {
+				s.AnswerableRight++
+			}
+		}
 		s.ToolCalls += cr.Attempt.ToolCalls
 		s.Tokens += cr.Attempt.Tokens
 		lat[s] = append(lat[s], cr.Latency)
@@ -86,7 +143,7 @@ func Summarise(mode string, results []CaseResult) *Report {
 		add(r.Overall, cr)
 		if !cr.Correct {
 			f := Failure{ID: c.ID, Split: c.Split, Intent: c.Intent, Question: c.Question, Context: c.Context,
-				Expected: cr.Gold.String(), Got: cr.Got.String()}
+				Expected: cr.Gold.String(), Got: cr.Got.String(), Verdict: cr.Verdict()}
 			if cr.GotPlan != nil {
 				f.GotPlan = cr.GotPlan
 			}
@@ -96,6 +153,7 @@ func Summarise(mode string, results []CaseResult) *Report {
 	for s, ls := range lat {
 		if s.Questions > 0 {
 			s.Accuracy = float64(s.Correct) / float64(s.Questions)
+			s.WrongRate = float64(s.Wrong) / float64(s.Questions)
 		}
 		sort.Slice(ls, func(a, b int) bool { return ls[a] < ls[b] })
 		s.LatencyP50 = ms(ls[(len(ls)-1)/2])
@@ -117,17 +175,19 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // failing questions with what was expected and what came back.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "MODE %s\n\nSPLIT\tQUESTIONS\tCORRECT\tACCURACY\tP50 MS\tP95 MS\n", r.Mode)
-	for _, name := range sortedKeys(r.Splits) {
-		s := r.Splits[name]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%.2f\t%.2f\n", name, s.Questions, s.Correct, 100*s.Accuracy, s.LatencyP50, s.LatencyP95)
+	fmt.Fprintf(tw, "MODE %s\n\nSPLIT\tQUESTIONS\tRIGHT\tWRONG\tREFUSED\tACCURACY\tWRONG RATE\tANSWERABLE RIGHT\tMUST-REFUSE REFUSED\tP50 MS\tP95 MS\n", r.Mode)
+	row := func(name string, s *Score) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f%%\t%.1f%%\t%s\t%s\t%.2f\t%.2f\n", name, s.Questions, s.Right, s.Wrong, s.Refused,
+			100*s.Accuracy, 100*s.WrongRate, ratio(s.AnswerableRight, s.Answerable), ratio(s.MustRefuseRefused, s.MustRefuse), s.LatencyP50, s.LatencyP95)
 	}
-	s := r.Overall
-	fmt.Fprintf(tw, "all\t%d\t%d\t%.1f%%\t%.2f\t%.2f\n", s.Questions, s.Correct, 100*s.Accuracy, s.LatencyP50, s.LatencyP95)
-	fmt.Fprintf(tw, "\nINTENT\tQUESTIONS\tCORRECT\tACCURACY\n")
+	for _, name := range sortedKeys(r.Splits) {
+		row(name, r.Splits[name])
+	}
+	row("all", r.Overall)
+	fmt.Fprintf(tw, "\nINTENT\tQUESTIONS\tRIGHT\tWRONG\tREFUSED\tACCURACY\n")
 	for _, name := range sortedKeys(r.Intents) {
 		s := r.Intents[name]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\n", name, s.Questions, s.Correct, 100*s.Accuracy)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f%%\n", name, s.Questions, s.Right, s.Wrong, s.Refused, 100*s.Accuracy)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -148,9 +208,17 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if len(f.Context) > 0 {
 			q = strings.Join(f.Context, " → ") + " → " + q
 		}
-		fmt.Fprintf(w, "%s [%s/%s] %q\n    expected: %s\n    got:      %s\n", f.ID, f.Split, f.Intent, q, f.Expected, f.Got)
+		fmt.Fprintf(w, "%s [%s/%s] %s %q\n    expected: %s\n    got:      %s\n", f.ID, f.Split, f.Intent, f.Verdict, q, f.Expected, f.Got)
 	}
 	return nil
+}
+
+// ratio prints n/d with its percentage, or "-" when d is zero.
+func ratio(n, d int) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d (%.1f%%)", n, d, 100*float64(n)/float64(d))
 }
 
 func sortedKeys(m map[string]*Score) []string {
