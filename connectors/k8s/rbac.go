@@ -113,7 +113,8 @@ func ruleGrants(rule rbacv1.PolicyRule, clusterWide bool) []grant {
 
 // rulePrivilege: every verb on every resource of every group is admin only
 // cluster-wide; inside one namespace it is write (the namespace is not the
-// cluster account). Verbs that only read are read; anything else is write.
+// cluster account). Verbs that only read, and create on the review APIs,
+// are read; anything else is write.
 func rulePrivilege(verbs []string, group, resource string, clusterWide bool) graph.Privilege {
 	if contains(verbs, "*") && group == "*" && resource == "*" {
 		if clusterWide {
@@ -121,10 +122,32 @@ func rulePrivilege(verbs []string, group, resource string, clusterWide bool) gra
 		}
 		return graph.PrivWrite
 	}
-	if readOnly(verbs) {
+	if readOnly(verbs) || (reviewAPIs[group+"/"+resource] && onlyCreate(verbs)) {
 		return graph.PrivRead
 	}
 	return graph.PrivWrite
+}
+
+// reviewAPIs are the resources whose create only asks the API server a
+// question (may I, may they, who is this token) and stores nothing, so
+// creating them is not write access. system:basic-user, bound to every
+// authenticated user, grants the self-subject ones.
+var reviewAPIs = map[string]bool{
+	"authorization.k8s.io/selfsubjectaccessreviews":  true,
+	"authorization.k8s.io/selfsubjectrulesreviews":   true,
+	"authorization.k8s.io/subjectaccessreviews":      true,
+	"authorization.k8s.io/localsubjectaccessreviews": true,
+	"authentication.k8s.io/tokenreviews":             true,
+	"authentication.k8s.io/selfsubjectreviews":       true,
+}
+
+func onlyCreate(verbs []string) bool {
+	for _, v := range verbs {
+		if v != "create" {
+			return false
+		}
+	}
+	return len(verbs) > 0
 }
 
 func readOnly(verbs []string) bool {
