@@ -1,0 +1,158 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
+)
+
+var t0 = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+// fakeClock is moved by tests, never waited on.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+type staticGraph struct{ ix *graph.Index }
+
+func (g staticGraph) Index() *graph.Index { return g.ix }
+
+// notices records what reviewers were told.
+type notices struct {
+	mu  sync.Mutex
+	all []Notice
+}
+
+func (n *notices) Notify(_ context.Context, x Notice) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.all = append(n.all, x)
+}
+
+// items returns, per reviewer, the item ids of notices of kind.
+func (n *notices) items(kind string) map[string][]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := map[string][]string{}
+	for _, x := range n.all {
+		if x.Kind != kind {
+			continue
+		}
+		for _, it := range x.Items {
+			out[x.Reviewer] = append(out[x.Reviewer], it.Snapshot.Name)
+		}
+	}
+	return out
+}
+
+type fixture struct {
+	svc      *Service
+	approval *approval.Service
+	clock    *fakeClock
+	notices  *notices
+	auditLog string
+	ix       *graph.Index
+}
+
+func loadOrg(t *testing.T) *graph.Index {
+	t.Helper()
+	f, err := os.Open("testdata/org.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sgs, err := graph.ReadJSONL(f, "org.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph.Build(sgs)
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	fx := &fixture{clock: &fakeClock{t: t0}, notices: &notices{}, auditLog: filepath.Join(dir, "audit.log"), ix: loadOrg(t)}
+	log, err := audit.Open(fx.auditLog, audit.WithClock(fx.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	ast, err := approval.OpenBolt(filepath.Join(dir, "approvals.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ast.Close() })
+	rst, err := OpenBolt(filepath.Join(dir, "reviews.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rst.Close() })
+	c := campaign(t)
+	groups := Groups{Campaigns: []*Campaign{c}}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if fx.approval, err = approval.NewService(approval.Options{Store: ast, Audit: log, Groups: groups, Clock: fx.clock, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if fx.svc, err = NewService(Options{Store: rst, Audit: log, Approvals: fx.approval, Graph: staticGraph{fx.ix}, Groups: groups,
+		Notifier: fx.notices, Clock: fx.clock, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	return fx
+}
+
+func campaign(t *testing.T) *Campaign {
+	t.Helper()
+	b, err := os.ReadFile("testdata/campaigns/admins.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCampaign("admins.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func records(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Record
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func itemByName(t *testing.T, in *Instance, name string) *Item {
+	t.Helper()
+	for _, it := range in.Items {
+		if it.Snapshot.Name == name {
+			return it
+		}
+	}
+	t.Fatalf("no item %s", name)
+	return nil
+}
