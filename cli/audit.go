@@ -24,10 +24,17 @@ func runAudit(_ context.Context, e *env, args []string) int {
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
-	path := fs.String("log", DefaultAuditLog, "audit log file")
+	path := fs.String("log", "", "audit log file (default: STEWARD_AUDIT_LOG, the config's audit_log:, else "+DefaultAuditLog+")")
 	anchor := fs.String("anchor", "", "with verify: a head anchor (JSON from 'audit head') the log must still contain, to detect a cut tail")
 	if code, ok := parseFlags(fs, e, args[1:]); !ok {
 		return code
+	}
+	if *path == "" {
+		def, err := e.defaultAuditLog()
+		if err != nil {
+			return usageErr(e, "audit "+sub, err.Error())
+		}
+		*path = def
 	}
 	switch sub {
 	case "verify":

@@ -88,7 +88,15 @@ func (g *graphFlags) storeURI() string {
 // open opens the graph the flags name; with --demo it generates the demo
 // organisation into an in-memory store.
 func (g *graphFlags) open(ctx context.Context, e *env) (*inventory.Inventory, error) {
-	st, err := store.Open(ctx, g.storeURI())
+	uri := g.storeURI()
+	if !g.demo && g.path == "" {
+		// --config / STEWARD_CONFIG, STEWARD_GRAPH, then the default.
+		var err error
+		if uri, err = e.defaultGraph(); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(ctx, uri)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		return usageErr(e, "load", fmt.Sprintf("unknown connector %q (known: %s)", name, strings.Join(connectors.Names(), ", ")))
 	}
 	fs := flag.NewFlagSet("load "+name, flag.ContinueOnError)
-	graphPath := fs.String("graph", DefaultGraph, "graph store: a bolt file path or postgres://...")
+	graphPath := fs.String("graph", "", "graph store: a bolt file path or postgres://... (default: STEWARD_GRAPH, the config's graph:, else "+DefaultGraph+")")
 	vals := map[string]*string{}
 	bools := map[string]*bool{}
 	for _, o := range reg.Options {
@@ -58,6 +58,13 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		if *v {
 			opts[k] = "true"
 		}
+	}
+	if *graphPath == "" {
+		def, err := e.defaultGraph()
+		if err != nil {
+			return usageErr(e, "load", err.Error())
+		}
+		*graphPath = def
 	}
 	r, err := connectors.New(name, opts, connectors.Env{Logger: e.log, ReadFile: os.ReadFile})
 	if err != nil {

@@ -6,32 +6,39 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/steward-oss/steward/query"
 )
 
 type outputFlags struct {
-	format string
-	wide   bool
+	format    string
+	wide      bool
+	noHeaders bool
 }
 
 func (o *outputFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	fs.BoolVar(&o.wide, "wide", false, "show long ids whole in tables")
+	fs.StringVar(&o.format, "format", "table", "output format: table, wide, json, csv or yaml")
+	fs.StringVar(&o.format, "o", "table", "shorthand for --format")
+	fs.StringVar(&o.format, "output", "table", "same as --format")
+	fs.BoolVar(&o.wide, "wide", false, "show every cell whole in tables, whatever the terminal width")
+	fs.BoolVar(&o.noHeaders, "no-headers", false, "omit the header row (and the table's row count)")
 }
 
 func (o *outputFlags) validate() error {
 	switch o.format {
-	case "table", "json", "csv":
+	case "wide":
+		o.format, o.wide = "table", true
+		return nil
+	case "table", "json", "csv", "yaml":
 		return nil
 	}
-	return fmt.Errorf("--format must be table, json or csv, got %q", o.format)
+	return fmt.Errorf("--format must be table, wide, json, csv or yaml, got %q", o.format)
 }
 
 // Answer is the JSON shape of ask/query output: a contract, fields are
@@ -47,17 +54,22 @@ type Answer struct {
 }
 
 func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *query.Result) error {
+	ans := Answer{Question: question, Plan: res.Plan, Now: now.Format(time.RFC3339), Columns: res.Columns,
+		Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}
 	switch o.format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(Answer{Question: question, Plan: res.Plan, Now: now.Format(time.RFC3339), Columns: res.Columns,
-			Rows: res.Rows, Evidence: res.Evidence, Total: res.Total})
+		return enc.Encode(ans)
+	case "yaml":
+		return writeYAML(w, ans)
 	case "csv":
 		cw := csv.NewWriter(w)
-		if err := cw.Write(res.Columns); err != nil {
-			return err
+		if !o.noHeaders {
+			if err := cw.Write(res.Columns); err != nil {
+				return err
+			}
 		}
 		for _, r := range res.Rows {
 			rec := make([]string, len(r))
@@ -71,7 +83,9 @@ func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *qu
 		cw.Flush()
 		return cw.Error()
 	}
-	return writeTable(w, res, o.wide)
+	st := styleFor(w, isTerminal, os.Getenv)
+	st.wide, st.noHeaders = o.wide, o.noHeaders
+	return writeTableStyle(w, res, st)
 }
 
 // maxCell is the width past which table cells are shortened (unless
@@ -79,21 +93,31 @@ func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *qu
 const maxCell = 48
 
 func writeTable(w io.Writer, res *query.Result, wide bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(res.Columns, "\t")))
-	for _, r := range res.Rows {
+	return writeTableStyle(w, res, tableStyle{wide: wide})
+}
+
+func writeTableStyle(w io.Writer, res *query.Result, st tableStyle) error {
+	header := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		header[i] = strings.ToUpper(c)
+	}
+	rows := make([][]string, len(res.Rows))
+	for j, r := range res.Rows {
 		cells := make([]string, len(r))
 		for i, v := range r {
-			c := cell(v)
-			if !wide {
-				c = shorten(c, maxCell)
-			}
-			cells[i] = c
+			cells[i] = cell(v)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		rows[j] = cells
 	}
-	if err := tw.Flush(); err != nil {
+	hidden, err := renderTable(w, header, rows, st)
+	if err != nil {
 		return err
+	}
+	if st.noHeaders {
+		return nil
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "(%d columns hidden to fit; --wide shows all)\n", hidden)
 	}
 	switch {
 	case res.Total > len(res.Rows):

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	var g graphFlags
 	g.register(fs, true)
 	listen := fs.String("listen", "", "address to listen on (default from config, else 127.0.0.1:8080)")
-	cfgPath := fs.String("config", "", "configuration file (steward.yaml)")
+	cfgPath := fs.String("config", e.configPath, "configuration file (steward.yaml)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}

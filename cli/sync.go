@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -22,7 +23,7 @@ func init() {
 
 func runSync(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
-	cfgPath := fs.String("config", "steward.yaml", "configuration file")
+	cfgPath := fs.String("config", cmp.Or(e.configPath, "steward.yaml"), "configuration file")
 	graphPath := fs.String("graph", "", "graph store (overrides the config file)")
 	format := fs.String("format", "table", "table or json")
 	if code, ok := parseFlags(fs, e, args); !ok {
