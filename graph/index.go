@@ -45,6 +45,8 @@ type Index struct {
 	lastUsed  []time.Time
 	lastEdge  []int32 // used edge behind lastUsed, -1 if from the node itself
 	leaks     [][]int32
+
+	memo memoTable // see Memo
 }
 
 // Build indexes the subgraphs and derives privilege, ownership, last use and

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/findings/escalation"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -198,7 +199,22 @@ func (ex *executor) evidence(i int32) []int32 {
 		ev = append(ev, e)
 	}
 	ev = append(ev, ex.ix.Leaks(i)...)
+	if ex.filters("admin_via_escalation") {
+		if ok, path := escalation.Of(ex.ix).Admin(i); ok {
+			ev = append(ev, path...)
+		}
+	}
 	return dedup(ev)
+}
+
+// filters reports whether the plan filters on field.
+func (ex *executor) filters(field string) bool {
+	for _, f := range ex.p.Filters {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func dedup(ev []int32) []int32 {
@@ -306,6 +322,9 @@ func (ex *executor) value(i int32, field string) (any, bool) {
 		return len(ex.ix.Leaks(i)) > 0 && !IsFinding(n), true
 	case "nhi":
 		return n.Kind.IsNHI(), true
+	case "admin_via_escalation":
+		ok, _ := escalation.Of(ex.ix).Admin(i)
+		return ok, true
 	case "last_used_at":
 		last, _ := ex.ix.LastUsed(i)
 		return ts(last), !last.IsZero()

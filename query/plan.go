@@ -123,6 +123,9 @@ var Fields = map[string]fieldType{
 	"never_used":      tBool,
 	"leaked":          tBool,
 	"nhi":             tBool,
+	// can become admin through a privilege-escalation path
+	// (findings/escalation); the path is the row's evidence.
+	"admin_via_escalation": tBool,
 }
 
 // FieldNames lists the filterable field names, sorted; for schemas.
