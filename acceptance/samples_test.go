@@ -11,16 +11,15 @@ import (
 	"github.com/steward-oss/steward/graph"
 )
 
-// sharedSamples is where the public real-world exports live on the
-// development machines; the project must work without them, so tests that
-// read them skip when the directory is absent.
-const sharedSamples = "/work/shared/samples"
+// samplesDir holds copies of public real-world exports with their
+// SOURCES.md provenance (see testdata/README.md).
+const samplesDir = "testdata/samples"
 
 func sample(t *testing.T, parts ...string) string {
 	t.Helper()
-	p := filepath.Join(append([]string{sharedSamples}, parts...)...)
+	p := filepath.Join(append([]string{samplesDir}, parts...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("public sample %s not present: %v", p, err)
+		t.Fatalf("public sample %s missing from the repository: %v", p, err)
 	}
 	return p
 }
@@ -30,7 +29,7 @@ func sample(t *testing.T, parts ...string) string {
 func TestPublicSamples(t *testing.T) {
 	t.Run("aws cloudsplaining authz v2 (copy)", func(t *testing.T) {
 		e := newEnv(t)
-		e.load("aws", "--authorization-details", filepath.Join("testdata", "samples", "cloudsplaining-example_authz_v2.json"))
+		e.load("aws", "--authorization-details", sample(t, "cloudsplaining-example_authz_v2.json"))
 		// SOURCES.md: admins are user BlakeBortles through group GOAT,
 		// whose AdministratorAccess is absent from Policies; the role GOAT
 		// is not an admin.
@@ -145,8 +144,8 @@ func TestPublicSamples(t *testing.T) {
 		} {
 			t.Run(tc.file, func(t *testing.T) {
 				e := newEnv(t)
-				// These files hold public canary secrets: read in place,
-				// never copied, never printed.
+				// The copies have every secret value replaced by a fake of
+				// the same length (testdata/README.md); never printed.
 				p := sample(t, "secrets", tc.file)
 				e.load(tc.connector, "--from", p)
 				exp := e.export()

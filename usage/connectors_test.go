@@ -34,7 +34,7 @@ func TestOnConnectorFixtures(t *testing.T) {
 	r, err := connectors.New("aws", connectors.Options{
 		"authorization-details": "../connectors/aws/testdata/authz-details.json",
 		"credential-report":     "../connectors/aws/testdata/credential-report.csv",
-		"cloudtrail":            "../connectors/cloudtrail/testdata",
+		"cloudtrail":            "../connectors/cloudtrail/testdata/fixtures",
 	}, connectors.Env{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

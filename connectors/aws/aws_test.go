@@ -378,7 +378,7 @@ func TestReadHonoursContextForCloudTrail(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	opts := fixtureOpts()
-	opts[OptCloudTrail] = "/work/shared/samples/aws-cloudtrail"
+	opts[OptCloudTrail] = "../cloudtrail/testdata/samples"
 	if _, err := newFileReader(t, opts).Read(ctx); err == nil {
 		t.Fatal("read with a cancelled context succeeded")
 	}
@@ -386,7 +386,7 @@ func TestReadHonoursContextForCloudTrail(t *testing.T) {
 
 func TestCloudTrailOption(t *testing.T) {
 	opts := fixtureOpts()
-	opts[OptCloudTrail] = "../cloudtrail/testdata/trail"
+	opts[OptCloudTrail] = "../cloudtrail/testdata/fixtures/trail"
 	sgs := connectortest.Suite(t, func() connectors.Reader { return newFileReader(t, opts) }, []string{"AKIAIOSFODNN7EXAMPLE"})
 	if len(sgs) != 1 || sgs[0].Source != "aws:"+acct {
 		t.Fatalf("CloudTrail facts did not land in the account's aws source: %d subgraphs", len(sgs))

@@ -261,7 +261,7 @@ func TestLiveWithCloudTrail(t *testing.T) {
 	liveEnv(t)
 	srv := httptest.NewServer(&iamServer{t: t})
 	defer srv.Close()
-	sgs := connectortest.Read(t, newLiveReaderOpts(t, srv, connectors.Options{OptCloudTrail: "../cloudtrail/testdata"}))
+	sgs := connectortest.Read(t, newLiveReaderOpts(t, srv, connectors.Options{OptCloudTrail: "../cloudtrail/testdata/fixtures"}))
 	key := awsid.AccessKeyNodeID(acct, "deploy-bot", deployKey1)
 	connectortest.Find(t, sgs, key)
 	tests := []struct{ name, from, action string }{
