@@ -23,6 +23,8 @@ func (s *Server) routes() {
 	api.POST("/v1/chat", s.chat)
 	api.GET("/v1/conversations/:id", s.conversation)
 	api.POST("/v1/query", s.query)
+	// Extra: Slack (slackbot), proposals/policies/owners (workflow) and
+	// access reviews (review.API: /v1/reviews…), each authenticated here.
 	for _, add := range s.cfg.Extra {
 		add(api, e)
 	}

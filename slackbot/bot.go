@@ -15,6 +15,12 @@
 // and worked on in a goroutine bound to the bot's lifetime; Slack's
 // retries are recognised by event id / action timestamp and ignored.
 //
+// With Deps.Reviews set the bot is also the access reviews' notifier:
+// each reviewer gets a direct message listing their items (paged) with
+// Keep / Revoke / Modify / Reassign / Details buttons (review.go); Keep
+// and Reassign open a dialog for the justification or note, and a Revoke
+// or Modify's proposal is posted to Config.Channel for the approvers.
+//
 // Who clicked is mapped to an e-mail (the slack.users map of the
 // configuration, else the Slack profile), which is what approval rules
 // name. A click by anyone the approval service refuses (not an approver,
@@ -125,8 +131,10 @@ type Deps struct {
 	Executor  Executor
 	Audit     Auditor
 	Index     IndexSource
-	Logger    *slog.Logger
-	Clock     Clock
+	// Reviews, when set, receives the decisions of review messages.
+	Reviews Reviews
+	Logger  *slog.Logger
+	Clock   Clock
 	// HTTPClient is used for Slack API calls (default http.DefaultClient).
 	HTTPClient *http.Client
 }

@@ -342,6 +342,10 @@ func (b *Bot) onClick(ctx context.Context, ic slack.InteractionCallback, a slack
 		b.openReject(ctx, ic, channel, a.Value)
 	case ActionDetails:
 		b.details(ctx, ic, channel, a.Value)
+	default:
+		if isReviewAction(a.ActionID) {
+			b.onReviewClick(ctx, ic, channel, a)
+		}
 	}
 }
 
@@ -495,6 +499,9 @@ type rejectMeta struct {
 }
 
 func (b *Bot) onViewSubmission(ctx context.Context, ic slack.InteractionCallback) {
+	if b.onReviewView(ctx, ic) {
+		return
+	}
 	if ic.View.CallbackID != CallbackReject {
 		return
 	}

@@ -1,6 +1,6 @@
 // Package slackfake is a local Slack Web API for tests of the Slack app:
 // slacktest's server with the methods the bot calls (chat.postMessage,
-// chat.postEphemeral, users.info, views.open, the three-step file upload)
+// chat.postEphemeral, users.info, users.lookupByEmail, views.open, the three-step file upload)
 // answering in Slack's wire format and recording every call, plus helpers
 // that sign requests the way Slack signs them. It is test support; nothing
 // in Steward's binary imports it.
@@ -51,7 +51,7 @@ type Server struct {
 func New(emails map[string]string) *Server {
 	s := &Server{Emails: emails}
 	bind := func(c slacktest.Customize) {
-		for _, m := range []string{"chat.postMessage", "chat.postEphemeral", "users.info", "views.open",
+		for _, m := range []string{"chat.postMessage", "chat.postEphemeral", "users.info", "users.lookupByEmail", "views.open",
 			"files.getUploadURLExternal", "files.completeUploadExternal", "upload", "apps.connections.open"} {
 			m := m
 			c.Handle("/"+m, func(w http.ResponseWriter, r *http.Request) { s.serve(m, w, r) })
@@ -96,6 +96,18 @@ func (s *Server) serve(method string, w http.ResponseWriter, r *http.Request) {
 	case "users.info":
 		id := c.Form.Get("user")
 		out = map[string]any{"ok": true, "user": map[string]any{"id": id, "name": id, "profile": map[string]any{"email": s.Emails[id]}}}
+	case "users.lookupByEmail":
+		email, id := c.Form.Get("email"), ""
+		for u, e := range s.Emails {
+			if strings.EqualFold(e, email) {
+				id = u
+			}
+		}
+		if id == "" {
+			out = map[string]any{"ok": false, "error": "users_not_found"}
+			break
+		}
+		out = map[string]any{"ok": true, "user": map[string]any{"id": id, "name": id, "profile": map[string]any{"email": email}}}
 	case "views.open":
 		out = map[string]any{"ok": true, "view": map[string]any{"id": "V" + strconv.Itoa(n)}}
 	case "files.getUploadURLExternal":
