@@ -14,6 +14,7 @@ import (
 	_ "github.com/steward-oss/steward/connectors/k8s"
 	_ "github.com/steward-oss/steward/connectors/ldap"
 	_ "github.com/steward-oss/steward/connectors/okta"
+	_ "github.com/steward-oss/steward/connectors/opengraph"
 	_ "github.com/steward-oss/steward/connectors/postgres"
 	_ "github.com/steward-oss/steward/connectors/secretscan"
 	_ "github.com/steward-oss/steward/connectors/vault"
