@@ -43,7 +43,9 @@ type sources struct {
 	super     *pgx.Conn
 	ldap      *ldaptest.Server
 	index     *graph.Index
+	sgs       []*graph.Subgraph // what the connectors read
 	actuators []config.Actuator
+	pg        *pgtest.Server
 }
 
 func startSources(t *testing.T) *sources {
@@ -142,7 +144,7 @@ userPassword: fake-e2e-ldap-actuator
 		sgs = append(sgs, got...)
 	}
 	return &sources{
-		super: super, ldap: ld, index: graph.Build(sgs),
+		super: super, ldap: ld, index: graph.Build(sgs), sgs: sgs, pg: pg,
 		actuators: []config.Actuator{
 			{Source: "postgres:e2e", Type: "postgres", Options: map[string]string{"dsn-file": actuatorDSN}},
 			{Source: "ldap:example.com", Type: "ldap", Options: map[string]string{"url": ld.URL, "base-dn": "dc=example,dc=com",

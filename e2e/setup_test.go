@@ -41,7 +41,8 @@ const (
 	eve           = "U0EVE"   // in the workspace, approves nothing
 )
 
-var emails = map[string]string{alice: "alice@example.com", carol: "carol@example.com", dave: "dave@example.com", eve: "eve@example.com"}
+var emails = map[string]string{alice: "alice@example.com", carol: "carol@example.com", dave: "dave@example.com", eve: "eve@example.com",
+	frank: "frank@example.com", heidi: "heidi@example.com", grace: "grace@example.com", ivan: "ivan@example.com"}
 
 var groups = approval.StaticGroups{"secops": {"carol@example.com", "dave@example.com"}}
 
@@ -120,6 +121,9 @@ type stackOptions struct {
 	clock     *fakeClock
 	// wrap lets a test stand between the bot and the approval service.
 	wrap func(slackbot.Approvals) slackbot.Approvals
+	// reviews, when set, builds the access-review service over the
+	// stack's approval service and audit log (review_test.go).
+	reviews func(s *stack) slackbot.Reviews
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -152,6 +156,10 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var reviews slackbot.Reviews
+	if o.reviews != nil {
+		reviews = o.reviews(s)
+	}
 	var approvals slackbot.Approvals = s.svc
 	if o.wrap != nil {
 		approvals = o.wrap(approvals)
@@ -159,7 +167,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.bot, err = slackbot.New(slackbot.Config{BotToken: "xoxb-e2e-not-real", SigningSecret: signingSecret, APIURL: s.slack.APIURL(),
 		ApproverGroup: "secops", Required: 1, Expiry: 72 * time.Hour, Channel: channel},
 		slackbot.Deps{Asker: &plannerAsker{ix: o.index, clock: o.clock}, Approvals: approvals, Executor: exec, Audit: s.log,
-			Index: staticIndex{o.index}, Clock: o.clock, Logger: quietLogger()})
+			Index: staticIndex{o.index}, Clock: o.clock, Logger: quietLogger(), Reviews: reviews})
 	if err != nil {
 		t.Fatal(err)
 	}
