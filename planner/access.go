@@ -20,6 +20,11 @@ var (
 		regexp.MustCompile(`^(?:where|what) can (.+?) (?:go|get)\b(.*)$`),
 		regexp.MustCompile(`^(?:show me |list )?what (?:permissions|access|rights|privileges|grants|roles) (?:does|do) (.+?) (?:have|hold|get)\b(.*)$`),
 		regexp.MustCompile(`^what (?:is|are) (.+?) (?:allowed|permitted|able|entitled) to (?:do|access|touch|reach)\b(.*)$`),
+		// "where can ci-deployer reach", "where does terraform have access"
+		regexp.MustCompile(`^where (?:can|could|does|do) (.+?) (?:reach|go|get to|get|have access|access)\b(.*)$`),
+		// "ci-deployer permissions", "terraform's access": one name, then
+		// what it holds.
+		regexp.MustCompile(`^(?:show (?:me )?|list )?(?:the )?([^ ]+?) (?:permissions|access|reach|blast radius|grants|privileges|rights|entitlements)()$`),
 	}
 	// "who can read secrets", "who has admin on X", "who can assume role X"
 	whoCanRE     = regexp.MustCompile(`^(?:(?:which|what|list|show|show me)\s+(?:the\s+)?([a-z0-9 -]+?)|who|((?:(?:kubernetes|k8s|aws|gcp|entra|azure|github|okta|ldap|ad|postgres) )?(?:identities|principals|accounts|service accounts|bots|workloads|apps|nhis|machine identities|ai agents|agents)))\s+(?:that |which |who )?(?:can|could|is able to|are able to)\s+(.+)$`)
@@ -40,7 +45,7 @@ func parseReach(q string) (*query.Plan, bool) {
 			continue
 		}
 		entity := cleanEntity(m[1])
-		if entity == "" || isPronoun(entity) {
+		if entity == "" || isPronoun(entity) || vocabWord(entity) {
 			continue
 		}
 		p := &query.Plan{Version: query.Version, Reach: &query.Reach{From: entity}}
@@ -88,7 +93,9 @@ func parseWhoCan(q string) (*query.Plan, bool) {
 		w.Action = "assume"
 		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "role "), "the role ")
 		w.Resource = strings.TrimSuffix(strings.TrimSuffix(rest, " role"), " account")
-	case strings.Contains(verb, ":") || strings.Contains(verb, "*"):
+	case strings.Contains(verb, ":") || strings.Contains(verb, "*") || strings.Count(verb, ".") >= 2:
+		// An action as the source names it: s3:GetObject,
+		// okta.users.manage, Directory.Read.All.
 		w.Action = verb
 		w.Resource = rest
 	case verb == "delete" || verb == "create" || verb == "exec" || verb == "impersonate":

@@ -45,7 +45,7 @@ var kindWords = []struct {
 	{[]string{"service account", "service user", "service principal", "sa", "svc account", "svc"}, []graph.Kind{graph.KindServiceAccount, graph.KindWorkload, graph.KindOAuthApp}, ""},
 	{[]string{"bot"}, []graph.Kind{graph.KindBot}, ""},
 	{[]string{"ai agent", "agent", "llm agent"}, []graph.Kind{graph.KindAIAgent}, ""},
-	{[]string{"oauth app", "app registration", "app", "application", "integration"}, []graph.Kind{graph.KindOAuthApp}, ""},
+	{[]string{"oauth app", "app registration", "service app", "app", "application", "integration"}, []graph.Kind{graph.KindOAuthApp}, ""},
 	// A PostgreSQL login role is the database's service account.
 	{[]string{"login role", "db user", "database user"}, []graph.Kind{graph.KindServiceAccount}, ""},
 	{[]string{"role"}, []graph.Kind{graph.KindRole}, ""},
@@ -58,18 +58,18 @@ var kindWords = []struct {
 }
 
 var (
-	idleWords     = []string{"idle", "dormant", "unused", "stale", "inactive", "not used", "haven't been used", "hasn't been used", "have not been used", "no activity", "not been used", "haven't done anything", "hasn't done anything", "not active", "no use", "no recorded use", "untouched", "abandoned", "not seen", "haven't logged in", "not logged in", "no login", "no logins", "no sign-in", "not signed in", "haven't authenticated", "hasn't authenticated", "not authenticated", "no authentication", "no recent activity", "no recent use", "sitting unused", "gone quiet", "asleep"}
-	adminWords    = []string{"admin", "admins", "administrator", "full access", "privileged", "superuser", "super user", "superusers", "god mode", "root", "owner role", "all permissions", "admin rights", "admin access", "global admin", "cluster-admin", "domain admin", "admin-level", "admin level", "elevated privileges", "elevated privilege", "elevated access", "highly privileged", "admin privileges", "admin privilege", "owner access"}
+	idleWords     = []string{"idle", "dormant", "unused", "stale", "inactive", "not used", "haven't been used", "hasn't been used", "have not been used", "no activity", "not been used", "haven't done anything", "hasn't done anything", "not active", "no use", "no recorded use", "untouched", "abandoned", "not seen", "haven't logged in", "not logged in", "no login", "no logins", "no sign-in", "not signed in", "haven't authenticated", "hasn't authenticated", "not authenticated", "no authentication", "no recent activity", "no recent use", "sitting unused", "gone quiet", "asleep", "not acted on", "not been acted on", "sat idle", "no use for"}
+	adminWords    = []string{"admin", "admins", "administrator", "full access", "full-access", "privileged", "superuser", "super user", "superusers", "god mode", "root", "owner role", "all permissions", "admin rights", "admin access", "global admin", "cluster-admin", "domain admin", "admin-level", "admin level", "elevated privileges", "elevated privilege", "elevated access", "highly privileged", "admin privileges", "admin privilege", "owner access"}
 	writeWords    = []string{"write access", "write", "can write", "read-write", "read/write", "modify"}
-	noOwnerWords  = []string{"no owner", "without an owner", "without owner", "without owners", "unowned", "ownerless", "nobody owns", "no one owns", "missing owner", "missing an owner", "have no owner", "has no owner", "lacking an owner", "not owned", "no accountable", "without an accountable owner", "without a responsible owner", "no responsible owner", "no assigned owner", "without an assigned owner", "unassigned"}
-	departedWords = []string{"owner left", "owners left", "owner has left", "owner who left", "owner departed", "departed owner", "departed", "former employee", "terminated", "owner is gone", "owner quit", "left the company", "orphaned", "orphan", "ex-employee", "owner no longer"}
+	noOwnerWords  = []string{"no owner", "without an owner", "without owner", "without owners", "unowned", "ownerless", "nobody owns", "no one owns", "missing owner", "missing an owner", "have no owner", "has no owner", "lacking an owner", "not owned", "no accountable", "without an accountable owner", "without a responsible owner", "no responsible owner", "no assigned owner", "without an assigned owner", "unassigned", "owner is missing", "owner missing", "owners missing", "missing owners", "no owners", "nobody owning", "no one owning", "owner is unknown", "unknown owner", "owner unknown", "no accountable owner", "don't have an owner", "doesn't have an owner", "do not have an owner", "does not have an owner", "don't have owners", "lack an owner", "lacks an owner", "lack owners", "lacking owners"}
+	departedWords = []string{"owner left", "owners left", "owner has left", "owner who left", "owner departed", "departed owner", "departed", "former employee", "terminated", "owner is gone", "owner quit", "left the company", "orphaned", "orphan", "ex-employee", "ex employee", "owner no longer", "no longer with us", "no longer with the company", "no longer employed", "no longer here", "no longer at the company", "people who left", "people who have left", "people who departed", "person who left", "employees who left", "staff who left", "who left", "who have left", "who has left", "have left", "has left", "former staff", "former owner"}
 	leakWords     = []string{"leaked", "leak", "exposed", "compromised", "found in git", "in a repo", "committed"}
 	neverWords    = []string{"never used", "never been used", "no use ever", "never logged in"}
 	expireWords   = []string{"expiring", "expire", "expires", "expiry", "expiration", "about to expire"}
 	expiredWords  = []string{"expired", "already expired", "past expiry", "past their expiry", "past their expiration", "past expiration", "lapsed"}
 	noExpiryWords = []string{"never expire", "never expires", "never expiring", "non-expiring", "no expiry", "no expiration", "no expiry date", "no expiration date", "without expiry", "without an expiry", "without expiration", "without an expiration", "does not expire", "doesn't expire", "do not expire", "don't expire"}
 	rotateWords   = []string{"not rotated", "unrotated", "rotation", "rotated", "haven't been rotated", "without rotation"}
-	ageWords      = []string{"older than", "old", "created more than", "age", "aged", "more than", "over"}
+	ageWords      = []string{"older than", "older then", "older", "old", "created more than", "age", "aged", "more than", "over"}
 	countWords    = []string{"count", "how many", "number of", "breakdown", "tally", "totals", "total"}
 	disabledWords = []string{"disabled", "deactivated", "inactive status"}
 	activeWords   = []string{"still active", "active", "enabled", "still valid", "live"}
@@ -102,7 +102,7 @@ func parse(q string) (*query.Plan, bool) {
 	}
 	q, attrs, attrSubtype := attributes(q, matchSources(q))
 	// Kinds.
-	kinds, subtype, kindHit := matchKinds(q)
+	kinds, subtype, kindHit := matchKinds(ownerPeople(q))
 	if sub, ok := credentialRows(q); ok {
 		kinds, subtype = []graph.Kind{graph.KindCredential}, sub
 	}
@@ -154,13 +154,13 @@ func parse(q string) (*query.Plan, bool) {
 	if count := has(q, countWords...); count {
 		recognised = true
 		if m := groupRE.FindStringSubmatch(q); m != nil {
-			p.GroupBy = []string{groupField(m[1])}
+			p.GroupBy = []string{groupFieldFor(m[1], p.Kinds)}
 		} else {
 			p.GroupBy = []string{"kind"}
 		}
 	} else if m := groupRE.FindStringSubmatch(q); m != nil {
 		recognised = true
-		p.GroupBy = []string{groupField(m[1])}
+		p.GroupBy = []string{groupFieldFor(m[1], p.Kinds)}
 	}
 	if !recognised {
 		return nil, false
@@ -229,6 +229,15 @@ func anySlice(s []string) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// groupFieldFor is groupField for rows of kinds: the "type" of a
+// credential is its subtype (access key, client secret...).
+func groupFieldFor(w string, kinds []graph.Kind) string {
+	if w == "type" && slices.Equal(kinds, []graph.Kind{graph.KindCredential}) {
+		return "subtype"
+	}
+	return groupField(w)
 }
 
 func groupField(w string) string {
@@ -359,6 +368,8 @@ func conditions(q string) []query.Filter {
 		fs = append(fs, query.Filter{Field: "leaked", Op: "eq", Value: true})
 	}
 	switch {
+	case has(q, notDisabledWords...):
+		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "active"})
 	case has(q, disabledWords...):
 		fs = append(fs, query.Filter{Field: "status", Op: "eq", Value: "disabled"})
 	// "Active Directory" names a source, not a status.
@@ -394,6 +405,19 @@ var (
 	notTeam = map[string]bool{"per": true, "by": true, "each": true, "every": true, "a": true, "the": true, "which": true, "what": true,
 		"their": true, "my": true, "our": true, "your": true, "any": true, "same": true, "one": true, "no": true, "that": true, "this": true}
 )
+
+// ownerPeopleRE are the people of an owner condition ("owned by people
+// who left", "former employees"): they are whose the rows are, not rows.
+var ownerPeopleRE = regexp.MustCompile(`\b(?:people|person|employees?|staff)\b`)
+
+// ownerPeople blanks the people words of q when q states an owner
+// condition, so "identities of people who left" is not read as users.
+func ownerPeople(q string) string {
+	if !has(q, departedWords...) && !has(q, noOwnerWords...) && !ownerRE.MatchString(q) && !teamRE.MatchString(q) {
+		return q
+	}
+	return spaceRE.ReplaceAllString(ownerPeopleRE.ReplaceAllString(q, " "), " ")
+}
 
 // hasFilter reports whether fs already says something about field.
 func hasFilter(fs []query.Filter, field string) bool {

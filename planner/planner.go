@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,22 +37,117 @@ var ErrUnmapped = errors.New("question not understood")
 type UnmappedError struct {
 	Question string
 	Reason   string
+	// Understood describes what the planner did understand, when some
+	// of the question mapped ("admin privilege, idle ≥ 30 days").
+	Understood string
+	// Unknown are the words it could not use, as phrases of adjacent
+	// words ("berlin office").
+	Unknown []string
 }
 
 func (e *UnmappedError) Error() string {
+	if len(e.Unknown) > 0 {
+		msg := ""
+		if e.Understood != "" {
+			msg = "I understood: " + e.Understood + "; "
+		}
+		what := "what %s refers to"
+		if len(e.Unknown) > 1 {
+			what = "what %s refer to"
+		}
+		msg += "I don't know " + fmt.Sprintf(what, quoteList(e.Unknown)) +
+			", so I did not answer: an answer without it would not answer the question asked. Try questions like:\n  - "
+		return msg + strings.Join(Examples, "\n  - ")
+	}
 	return fmt.Sprintf("I could not map %q to a query (%s). Try questions like:\n  - %s",
 		e.Question, e.Reason, strings.Join(Examples, "\n  - "))
 }
 
 func (e *UnmappedError) Unwrap() error { return ErrUnmapped }
 
+// Understanding is a planned question: the plan, and the words the
+// planner read as others (typos), to be shown with the answer.
+type Understanding struct {
+	Plan        *query.Plan
+	Corrections []Correction
+}
+
 // Plan maps question to a plan. prev, when non-nil, is the previous plan
 // of the conversation, used for follow-ups ("and which of those are in
-// prod?"). The returned plan is validated.
+// prod?"). The returned plan is validated, and accounts for every word of
+// the question (see coverage.go): a question with words the planner
+// cannot use is refused, never answered without them.
 func Plan(question string, prev *query.Plan) (*query.Plan, error) {
+	u, err := understand(question, prev)
+	if err != nil {
+		return nil, err
+	}
+	return u.Plan, nil
+}
+
+func understand(question string, prev *query.Plan) (*Understanding, error) {
 	q := normalize(question)
+	p, ents, err := planText(question, q, prev)
+	var um *UnmappedError
+	if err != nil && (!errors.As(err, &um) || um.Reason != reasonUnrecognised) {
+		return nil, err
+	}
+	var unknown []string
+	if p != nil {
+		unknown = coverage(q, p, prev, ents)
+		if len(unknown) == 0 {
+			return &Understanding{Plan: p}, nil
+		}
+	}
+	// Typos: words the vocabulary lacks, read as the closest word it has
+	// when exactly one is close. The corrected question must then be
+	// understood whole.
+	words := strings.Fields(q)
+	var fixes []Correction
+	for i, w := range words {
+		if fillers[w] || vocabWord(w) || (p != nil && !slices.Contains(unknownWords(unknown), w)) {
+			continue
+		}
+		if to, ok := correct(w); ok {
+			fixes = append(fixes, Correction{From: w, To: to})
+			words[i] = to
+		}
+	}
+	if len(fixes) > 0 {
+		q2 := strings.Join(words, " ")
+		if p2, ents2, err2 := planText(question, q2, prev); err2 == nil {
+			if rest := coverage(q2, p2, prev, ents2); len(rest) == 0 {
+				return &Understanding{Plan: p2, Corrections: fixes}, nil
+			}
+		}
+	}
+	if p == nil {
+		return nil, err
+	}
+	return nil, &UnmappedError{Question: question, Reason: "words not understood", Understood: Describe(p, DescribeOptions{}), Unknown: unknown}
+}
+
+func unknownWords(phrases []string) []string {
+	var out []string
+	for _, ph := range phrases {
+		out = append(out, strings.Fields(ph)...)
+	}
+	return out
+}
+
+// vocabWord reports whether w is a word of the planner's vocabulary.
+func vocabWord(w string) bool {
+	_, ok := slices.BinarySearch(vocabulary, w)
+	return ok
+}
+
+const reasonUnrecognised = "no identity kind, source, condition or access question recognised"
+
+// planText plans the normalised question q; it also returns the entity
+// names the plan takes from q, as written there.
+func planText(question, q string, prev *query.Plan) (*query.Plan, []string, error) {
 	if q == "" {
-		return nil, &UnmappedError{question, "empty question"}
+		return nil, nil, &UnmappedError{Question: question, Reason: "empty question"}
 	}
 	// "remove the bots" after a listing narrows it; anywhere else it is
 	// a request to act.
@@ -61,7 +157,7 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 		}
 	}
 	if m := actionRE.FindStringSubmatch(q); m != nil {
-		return nil, &UnmappedError{question, fmt.Sprintf("%q is an action; Steward answers questions here and changes nothing (ask which identities to %s, then propose a remediation for approval)", m[1], m[1])}
+		return nil, nil, &UnmappedError{Question: question, Reason: fmt.Sprintf("%q is an action; Steward answers questions here and changes nothing (ask which identities to %s, then propose a remediation for approval)", m[1], m[1])}
 	}
 	var p *query.Plan
 	var ok bool
@@ -77,12 +173,22 @@ func Plan(question string, prev *query.Plan) (*query.Plan, error) {
 		}
 	}
 	if !ok {
-		return nil, &UnmappedError{question, "no identity kind, source, condition or access question recognised"}
+		return nil, nil, &UnmappedError{Question: question, Reason: reasonUnrecognised}
 	}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("planner: %w", err)
+		return nil, nil, fmt.Errorf("planner: %w", err)
 	}
-	return p, nil
+	var ents []string
+	if p.Reach != nil && (prev == nil || prev.Reach == nil || prev.Reach.From != p.Reach.From) {
+		ents = append(ents, p.Reach.From)
+	}
+	if p.WhoCan != nil {
+		ents = append(ents, p.WhoCan.Resource)
+		if a := strings.Trim(p.WhoCan.Action, "*"); a != "" {
+			ents = append(ents, a)
+		}
+	}
+	return p, ents, nil
 }
 
 // removeRE is "remove"/"drop" at the start of a follow-up.
@@ -110,11 +216,17 @@ var numberWords = map[string]string{
 
 var spaceRE = regexp.MustCompile(`\s+`)
 
+// possessiveRE is a word's "'s" ("terraform's", "team's").
+var possessiveRE = regexp.MustCompile(`([a-z0-9])'s\b`)
+
 // normalize lower-cases, strips punctuation that carries no meaning and
 // rewrites number words to digits.
 func normalize(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.NewReplacer("?", " ", "!", " ", ",", " ", ";", " ", "’", "'", "\"", " ", "“", " ", "”", " ").Replace(s)
+	// Possessives name their owner: "terraform's permissions".
+	s = possessiveRE.ReplaceAllString(s, "$1")
+	s = strings.TrimRight(strings.TrimSpace(s), ".")
 	s = " " + spaceRE.ReplaceAllString(s, " ") + " "
 	// Longest phrases first so "a couple of" wins over "a".
 	for _, w := range []string{"a couple of", "couple of", "a few", "half a", "several"} {
@@ -148,6 +260,7 @@ var periodPhrases = []struct {
 	{"last year", 365}, {"past year", 365}, {"last quarter", 90},
 	{"this week", 7}, {"next week", 7}, {"this month", 30}, {"next month", 30}, {"this quarter", 90}, {"next quarter", 90},
 	{"this year", 365}, {"next year", 365},
+	{"fortnight", 14}, {"quarter", 90},
 }
 
 var durationRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\+?\s*(days?|d|weeks?|wks?|w|months?|mos?|years?|yrs?|y|quarters?|fortnights?)\b`)

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
@@ -17,7 +18,7 @@ import (
 // analyst can pick from.
 type Resolver interface {
 	// Candidates returns the identities, credentials, roles and groups
-	// whose id is name or whose name equals it case-insensitively.
+	// whose id or name equals name case-insensitively.
 	Candidates(name string) []Candidate
 }
 
@@ -39,9 +40,23 @@ type Options struct {
 
 // PlanWith is Plan with options.
 func PlanWith(question string, prev *query.Plan, o Options) (*query.Plan, error) {
-	p, err := Plan(question, prev)
+	u, err := Understand(question, prev, o)
+	if err != nil {
+		return nil, err
+	}
+	return u.Plan, nil
+}
+
+// Understand is PlanWith that also returns the typo corrections made, to
+// be shown with the answer.
+func Understand(question string, prev *query.Plan, o Options) (*Understanding, error) {
+	u, err := understand(question, prev)
 	if err != nil || o.Resolver == nil {
-		return p, err
+		return u, err
+	}
+	p := u.Plan
+	if err := entityWords(question, p, prev, o.Resolver); err != nil {
+		return nil, err
 	}
 	env := ""
 	for _, f := range p.Filters {
@@ -60,7 +75,7 @@ func PlanWith(question string, prev *query.Plan, o Options) (*query.Plan, error)
 		}
 		p.WhoCan.Resource = resolveEntity(o.Resolver, name, wEnv)
 	}
-	return p, nil
+	return u, nil
 }
 
 // entityNouns say what kind of thing a name is ("the terraform user",
@@ -147,7 +162,7 @@ func splitEnv(s string) (string, string) {
 // IndexResolver resolves names against ix. It indexes names once and is
 // safe for concurrent use.
 func IndexResolver(ix *graph.Index) Resolver {
-	r := &indexResolver{ix: ix, byName: map[string][]int32{}, sourceEnv: map[string]string{}}
+	r := &indexResolver{ix: ix, byName: map[string][]int32{}, byID: map[string][]int32{}, sourceEnv: map[string]string{}}
 	for i := range ix.Nodes {
 		n := &ix.Nodes[i]
 		if n.Kind == graph.KindAccount {
@@ -160,6 +175,9 @@ func IndexResolver(ix *graph.Index) Resolver {
 		if n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup {
 			k := strings.ToLower(n.Name)
 			r.byName[k] = append(r.byName[k], int32(i))
+			if l := strings.ToLower(n.ID); l != n.ID {
+				r.byID[l] = append(r.byID[l], int32(i))
+			}
 		}
 	}
 	return r
@@ -168,6 +186,14 @@ func IndexResolver(ix *graph.Index) Resolver {
 type indexResolver struct {
 	ix     *graph.Index
 	byName map[string][]int32 // lower-case name -> nodes
+	// byID holds the ids that have capitals, by their lower-case form:
+	// the planner reads questions lower-cased, and
+	// "aws:012345678901:role/OverprivilegedEC2" must still be found.
+	byID map[string][]int32
+	// resources are the lower-case node ids and names and grant
+	// resources, built on first use by KnowsResource.
+	resOnce   sync.Once
+	resources []string
 	// sourceEnv is the environment of each source's account, for nodes
 	// (roles, groups) that carry no in_account edge of their own.
 	sourceEnv map[string]string
@@ -178,6 +204,9 @@ var _ Resolver = (*indexResolver)(nil)
 func (r *indexResolver) Candidates(name string) []Candidate {
 	if i, ok := r.ix.Lookup(name); ok {
 		return []Candidate{r.candidate(i)}
+	}
+	if ids := r.byID[strings.ToLower(name)]; len(ids) == 1 {
+		return []Candidate{r.candidate(ids[0])}
 	}
 	var out []Candidate
 	for _, i := range r.byName[strings.ToLower(name)] {
@@ -204,4 +233,106 @@ func (r *indexResolver) candidate(i int32) Candidate {
 		c.Environment = r.sourceEnv[n.Source]
 	}
 	return c
+}
+
+// resourceKnower is implemented by resolvers that can tell whether a
+// who-can resource names anything in the graph.
+type resourceKnower interface {
+	KnowsResource(name string) bool
+}
+
+// entityWords refuses a plan whose entity phrase names nothing as a whole
+// while a part of it names something: "what can zorblax ci-deployer
+// access" is ci-deployer plus a word the planner cannot use, and
+// answering for ci-deployer would drop it.
+func entityWords(question string, p *query.Plan, prev *query.Plan, r Resolver) error {
+	var name string
+	var known func(string) bool
+	switch {
+	case p.Reach != nil && (prev == nil || prev.Reach == nil || prev.Reach.From != p.Reach.From):
+		name = p.Reach.From
+		known = func(s string) bool {
+			for _, v := range nameVariants(s) {
+				if len(r.Candidates(v)) > 0 {
+					return true
+				}
+			}
+			return false
+		}
+	case p.WhoCan != nil && p.WhoCan.Action == "assume":
+		name, _ = splitEnv(p.WhoCan.Resource)
+		known = func(s string) bool { return len(r.Candidates(s)) > 0 }
+	case p.WhoCan != nil && p.WhoCan.Resource != "*":
+		rk, ok := r.(resourceKnower)
+		if !ok {
+			return nil
+		}
+		name, known = p.WhoCan.Resource, rk.KnowsResource
+	default:
+		return nil
+	}
+	words := strings.Fields(name)
+	if len(words) < 2 || known(name) {
+		return nil
+	}
+	// The longest run of words that names something.
+	for n := len(words) - 1; n >= 1; n-- {
+		for i := 0; i+n <= len(words); i++ {
+			sub := strings.Join(words[i:i+n], " ")
+			if fillers[sub] || !known(sub) {
+				continue
+			}
+			var rest []string
+			if i > 0 {
+				rest = append(rest, strings.Join(words[:i], " "))
+			}
+			if i+n < len(words) {
+				rest = append(rest, strings.Join(words[i+n:], " "))
+			}
+			q := *p
+			switch {
+			case q.Reach != nil:
+				r := *q.Reach
+				r.From = sub
+				q.Reach = &r
+			default:
+				w := *q.WhoCan
+				w.Resource = sub
+				q.WhoCan = &w
+			}
+			return &UnmappedError{Question: question, Reason: "words not understood", Understood: Describe(&q, DescribeOptions{}), Unknown: rest}
+		}
+	}
+	return nil
+}
+
+// KnowsResource reports whether name (case-insensitive) is part of a
+// node's id or name or of a grant's resource, as the who-can executor
+// matches resources.
+func (r *indexResolver) KnowsResource(name string) bool {
+	low := strings.ToLower(name)
+	r.resOnce.Do(func() {
+		seen := map[string]bool{}
+		add := func(s string) {
+			if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !seen[s] {
+				seen[s] = true
+				r.resources = append(r.resources, s)
+			}
+		}
+		for i := range r.ix.Nodes {
+			add(r.ix.Nodes[i].ID)
+			add(r.ix.Nodes[i].Name)
+		}
+		for i := range r.ix.Edges {
+			for _, s := range strings.Split(r.ix.Edges[i].Resource, ",") {
+				add(s)
+			}
+		}
+	})
+	for _, s := range r.resources {
+		if strings.Contains(s, low) {
+			return true
+		}
+	}
+	return false
 }
