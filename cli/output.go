@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/internal/printable"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -67,14 +68,18 @@ func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *qu
 	case "csv":
 		cw := csv.NewWriter(w)
 		if !o.noHeaders {
-			if err := cw.Write(res.Columns); err != nil {
+			head := make([]string, len(res.Columns))
+			for i, c := range res.Columns {
+				head[i] = printable.CSVCell(c)
+			}
+			if err := cw.Write(head); err != nil {
 				return err
 			}
 		}
 		for _, r := range res.Rows {
 			rec := make([]string, len(r))
 			for i, v := range r {
-				rec[i] = cell(v)
+				rec[i] = csvCell(v)
 			}
 			if err := cw.Write(rec); err != nil {
 				return err
@@ -146,6 +151,27 @@ func cell(v any) string {
 		return "no"
 	}
 	return fmt.Sprint(v)
+}
+
+// csvCell renders a value for CSV: text that a spreadsheet would run as a
+// formula is neutralised; numbers and booleans are written as they are.
+func csvCell(v any) string {
+	switch v.(type) {
+	case nil, float64, int, int64, bool:
+		return cell(v)
+	}
+	return printable.CSVCell(cell(v))
+}
+
+// escapeCells returns the cells with control characters made visible, so a
+// tab, CR or newline from a source cannot draw a fake column or row and no
+// ESC sequence reaches the terminal.
+func escapeCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = printable.Escape(c)
+	}
+	return out
 }
 
 // shorten keeps the head and tail of s around an ellipsis.

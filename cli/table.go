@@ -59,6 +59,10 @@ const minColumn = 16
 // until the table fits the terminal; when even their narrowest does not
 // fit, the rightmost columns are left out and their number returned.
 func renderTable(w io.Writer, header []string, rows [][]string, st tableStyle) (hidden int, err error) {
+	header, rows = escapeCells(header), append([][]string(nil), rows...)
+	for i, r := range rows {
+		rows[i] = escapeCells(r)
+	}
 	n := len(header)
 	widths := make([]int, n)
 	floor := make([]int, n)

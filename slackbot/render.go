@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/internal/printable"
 	"github.com/steward-oss/steward/remediation"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
@@ -30,10 +31,11 @@ func plain(s string) *slack.TextBlockObject {
 
 func section(s string) *slack.SectionBlock { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
 
-// cell renders one value. Values come from the graph, where credential ids
-// are already masked ("AKIA…WXYZ"); MaskSecrets masks anything still
-// shaped like a live secret and leaves masked ids as they are.
-func cell(v any) string {
+// value renders one value as plain text. Values come from the graph, where
+// credential ids are already masked ("AKIA…WXYZ"); MaskSecrets masks
+// anything still shaped like a live secret and leaves masked ids as they
+// are.
+func value(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -50,14 +52,26 @@ func cell(v any) string {
 	return tools.MaskSecrets(fmt.Sprint(v))
 }
 
+// cell renders one value for mrkdwn text: control characters from the
+// source are escaped (no fake line, no terminal escape) and & < > are
+// entity-encoded, so data cannot mention @channel or draw a link.
+func cell(v any) string { return slackEscape(printable.Escape(value(v))) }
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// slackEscape encodes the three characters Slack reads as markup.
+func slackEscape(s string) string { return slackEscaper.Replace(s) }
+
 // table renders rows as a fixed-width text table, or "" when it would not
 // fit in one section.
 func table(cols []string, rows [][]any) string {
 	const maxCell = 60
 	w := make([]int, len(cols))
 	cells := make([][]string, len(rows))
+	head := make([]string, len(cols))
 	for j, c := range cols {
-		w[j] = utf8.RuneCountInString(c)
+		head[j] = printable.Escape(c)
+		w[j] = utf8.RuneCountInString(head[j])
 	}
 	for i, r := range rows {
 		cells[i] = make([]string, len(cols))
@@ -66,7 +80,9 @@ func table(cols []string, rows [][]any) string {
 			if j < len(r) {
 				v = r[j]
 			}
-			s := clip(strings.ReplaceAll(cell(v), "`", "'"), maxCell)
+			// Widths are counted on the text as shown; the Slack entities
+			// are added when the line is written.
+			s := clip(strings.ReplaceAll(printable.Escape(value(v)), "`", "'"), maxCell)
 			cells[i][j] = s
 			if n := utf8.RuneCountInString(s); n > w[j] {
 				w[j] = n
@@ -79,14 +95,14 @@ func table(cols []string, rows [][]any) string {
 			if j > 0 {
 				b.WriteString("  ")
 			}
-			b.WriteString(v)
+			b.WriteString(slackEscape(v))
 			if j < len(vals)-1 {
 				b.WriteString(strings.Repeat(" ", w[j]-utf8.RuneCountInString(v)))
 			}
 		}
 		b.WriteString("\n")
 	}
-	line(cols)
+	line(head)
 	for _, r := range cells {
 		line(r)
 	}
@@ -99,12 +115,19 @@ func table(cols []string, rows [][]any) string {
 func csvOf(cols []string, rows [][]any) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write(cols)
+	head := make([]string, len(cols))
+	for j, c := range cols {
+		head[j] = printable.CSVCell(c)
+	}
+	_ = w.Write(head)
 	for _, r := range rows {
 		rec := make([]string, len(cols))
 		for j := range cols {
 			if j < len(r) {
-				rec[j] = cell(r[j])
+				rec[j] = value(r[j])
+				if _, num := r[j].(float64); !num {
+					rec[j] = printable.CSVCell(rec[j])
+				}
 			}
 		}
 		_ = w.Write(rec)
