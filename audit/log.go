@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type Log struct {
 	f      *os.File
 	last   Anchor
 	broken error // set when a write may have left a partial line
+
+	failures atomic.Int64
 }
 
 // Option configures Open.
@@ -63,6 +66,18 @@ func Open(path string, opts ...Option) (*Log, error) {
 // error the log stops accepting records (the file may end in a partial
 // line that Verify will report).
 func (l *Log) Append(ctx context.Context, rec Record) (Record, error) {
+	out, err := l.append(ctx, rec)
+	if err != nil {
+		l.failures.Add(1)
+	}
+	return out, err
+}
+
+// Failures counts the appends that failed since Open (for the
+// steward_audit_append_failures_total metric).
+func (l *Log) Failures() int64 { return l.failures.Load() }
+
+func (l *Log) append(ctx context.Context, rec Record) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, fmt.Errorf("audit: append: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/metrics"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/syncer"
 )
@@ -126,15 +127,20 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if slackRoutes != nil {
 		extra = append(extra, slackRoutes)
 	}
+	mets := metrics.New()
+	mets.AuditFailures(alog.Failures)
+	if rem.approvals != nil {
+		mets.Proposals(rem.approvals, log.With("component", "metrics"))
+	}
 	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Extra: extra})
+		Extra: extra, Registry: mets.Registry})
 
 	run(func() {
 		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)
 		errc <- srv.Serve(ctx, cfg.Listen)
 	})
 	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
-		run(func() { syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, func() { rem.afterSync(ctx, log) }) })
+		run(func() { syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() { rem.afterSync(ctx, log) }) })
 	} else {
 		run(func() { tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) }) })
 	}
@@ -177,10 +183,11 @@ const refreshInterval = 15 * time.Second
 
 // syncLoop runs every connector now and then every interval, replacing
 // sources through the inventory so the index follows.
-func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, after func()) {
+func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, observe func(syncer.Result), after func()) {
 	pass := func() {
 		res := syncer.Run(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now)
 		for _, r := range res {
+			observe(r)
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
 			if _, err := alog.Append(ctx, r.Record(audit.WhereScheduler)); err != nil {
 				log.Warn("sync not audited", "connector", r.Connector, "err", err)

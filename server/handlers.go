@@ -65,6 +65,7 @@ func (s *Server) chat(c echo.Context) error {
 		return s.chatStream(c, req)
 	}
 	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, nil)
+	s.metrics.question(err)
 	if err != nil {
 		s.metrics.chats.WithLabelValues("error").Inc()
 		return chatError(err)
@@ -101,6 +102,7 @@ func (s *Server) chatStream(c echo.Context, req ChatRequest) error {
 		w.Flush()
 	}
 	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, func(st Step) { send("step", st) })
+	s.metrics.question(err)
 	if err != nil {
 		s.metrics.chats.WithLabelValues("error").Inc()
 		p := Problem{Status: http.StatusInternalServerError, Code: "internal", RequestID: requestID(c)}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -12,6 +13,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	chats    *prometheus.CounterVec
+	// questions counts questions by outcome: answered, refused (not
+	// answerable: the planner or agent declined), error.
+	questions *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -19,8 +23,9 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
 		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "steward_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 		chats:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_chat_answers_total", Help: "Chat answers by outcome."}, []string{"outcome"}),
+		questions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_questions_total", Help: "Questions asked over HTTP by outcome (answered, refused, error)."}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.chats)
+	reg.MustRegister(m.requests, m.latency, m.chats, m.questions)
 	return m
 }
 
@@ -47,4 +52,17 @@ func statusOf(err error) int {
 		return e.Code
 	}
 	return 500
+}
+
+// question counts one question by the outcome err gives it.
+func (m *metrics) question(err error) {
+	var ue UserError
+	switch {
+	case err == nil:
+		m.questions.WithLabelValues("answered").Inc()
+	case errors.As(err, &ue):
+		m.questions.WithLabelValues("refused").Inc()
+	default:
+		m.questions.WithLabelValues("error").Inc()
+	}
 }
