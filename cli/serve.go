@@ -140,7 +140,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		errc <- srv.Serve(ctx, cfg.Listen)
 	})
 	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
-		run(func() { syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() { rem.afterSync(ctx, log) }) })
+		run(func() {
+			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() { rem.afterSync(ctx, log) })
+		})
 	} else {
 		run(func() { tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) }) })
 	}

@@ -18,7 +18,9 @@ type lister struct {
 	err error
 }
 
-func (l lister) List(context.Context, approval.Filter) ([]*approval.Proposal, error) { return l.ps, l.err }
+func (l lister) List(context.Context, approval.Filter) ([]*approval.Proposal, error) {
+	return l.ps, l.err
+}
 
 func TestSyncSeries(t *testing.T) {
 	m := New()

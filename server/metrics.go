@@ -20,9 +20,9 @@ type metrics struct {
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
-		latency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "steward_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
-		chats:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_chat_answers_total", Help: "Chat answers by outcome."}, []string{"outcome"}),
+		requests:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "code"}),
+		latency:   prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "steward_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
+		chats:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_chat_answers_total", Help: "Chat answers by outcome."}, []string{"outcome"}),
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "steward_questions_total", Help: "Questions asked over HTTP by outcome (answered, refused, error)."}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.chats, m.questions)
