@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/steward-oss/steward/demo"
@@ -100,7 +104,7 @@ func (g *graphFlags) open(ctx context.Context, e *env) (*inventory.Inventory, er
 	if err != nil {
 		return nil, err
 	}
-	inv, err := inventory.Open(ctx, st, inventory.Options{Logger: e.log, Derivers: derivers(e, g.overrides)})
+	inv, err := inventory.Open(ctx, st, inventory.Options{Logger: e.log, Derivers: derivers(e, g.overrides), SnapshotKey: snapshotKey(g.overrides)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -143,6 +147,34 @@ func derivers(e *env, overridesPath string) []inventory.Deriver {
 		}
 		return []*graph.Subgraph{sg}
 	}, links.GitHubOIDC}
+}
+
+// snapshotKey names what an index depends on besides the record: the
+// program (its derivation rules) and the owner corrections. A stored
+// snapshot with another key is rebuilt.
+func snapshotKey(overridesPath string) string {
+	h := sha256.New()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintf(h, "%s %s\n", bi.Main.Path, bi.Main.Version)
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				fmt.Fprintf(h, "%s=%s\n", s.Key, s.Value)
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		// Development builds carry no revision; the binary's identity
+		// (size and time) stands in for it.
+		if fi, err := os.Stat(exe); err == nil {
+			fmt.Fprintf(h, "exe %d %d\n", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	if overridesPath != "" {
+		b, err := os.ReadFile(overridesPath)
+		fmt.Fprintf(h, "owners %t %d\n", err == nil, len(b))
+		h.Write(b)
+	}
+	return "cli/" + hex.EncodeToString(h.Sum(nil))
 }
 
 // inferredSource names the derived owner subgraph.

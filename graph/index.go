@@ -29,9 +29,15 @@ const maxPrivDepth = 12
 // justify it, so every answer carries its evidence.
 type Index struct {
 	Nodes []Node
-	Edges []Edge
 	// Sources lists the subgraph sources the index was built from.
 	Sources []string
+
+	// An index is either built (Build: the slices below) or opened from a
+	// snapshot (snap: edges, adjacency and derived facts read in place).
+	snap   *snapData
+	nedges int
+
+	edges []Edge
 
 	ids map[string]int32
 	out [][]int32 // node -> edge indices leaving it
@@ -62,7 +68,7 @@ func Build(sgs []*Subgraph) *Index {
 	}
 	sort.Strings(ix.Sources)
 	ix.Nodes = make([]Node, 0, nn)
-	ix.Edges = make([]Edge, 0, ne)
+	ix.edges = make([]Edge, 0, ne)
 	for _, sg := range sgs {
 		for _, n := range sg.Nodes {
 			if _, dup := ix.ids[n.ID]; dup {
@@ -78,8 +84,8 @@ func Build(sgs []*Subgraph) *Index {
 	ix.in = make([][]int32, len(ix.Nodes))
 	for _, sg := range sgs {
 		for _, e := range sg.Edges {
-			ei := int32(len(ix.Edges))
-			ix.Edges = append(ix.Edges, e)
+			ei := int32(len(ix.edges))
+			ix.edges = append(ix.edges, e)
 			if f, ok := ix.ids[e.From]; ok {
 				ix.out[f] = append(ix.out[f], ei)
 			}
@@ -92,35 +98,88 @@ func Build(sgs []*Subgraph) *Index {
 	ix.deriveOwners()
 	ix.deriveLastUse()
 	ix.deriveLeaks()
+	ix.nedges = len(ix.edges)
 	return ix
+}
+
+// NumEdges is the number of edges; edge indices run from 0 to NumEdges-1.
+func (ix *Index) NumEdges() int { return ix.nedges }
+
+// Edge returns edge ei. The edge is shared: callers must not modify it.
+func (ix *Index) Edge(ei int32) *Edge {
+	if ix.snap != nil {
+		return ix.snap.edge(ei)
+	}
+	return &ix.edges[ei]
+}
+
+// EdgeKind is Edge(ei).Kind without decoding the whole edge.
+func (ix *Index) EdgeKind(ei int32) EdgeKind {
+	if s := ix.snap; s != nil {
+		return EdgeKind(s.str(s.edges[int(ei)*edgeCols+2]))
+	}
+	return ix.edges[ei].Kind
 }
 
 // Lookup returns the position of the node with id.
 func (ix *Index) Lookup(id string) (int32, bool) {
+	if ix.snap != nil {
+		return ix.snap.lookup(ix.Nodes, id)
+	}
 	i, ok := ix.ids[id]
 	return i, ok
 }
 
 // Out returns the indices of edges leaving node i.
-func (ix *Index) Out(i int32) []int32 { return ix.out[i] }
+func (ix *Index) Out(i int32) []int32 {
+	if s := ix.snap; s != nil {
+		return csr(s.outOff, s.out, i)
+	}
+	return ix.out[i]
+}
 
 // In returns the indices of edges entering node i.
-func (ix *Index) In(i int32) []int32 { return ix.in[i] }
+func (ix *Index) In(i int32) []int32 {
+	if s := ix.snap; s != nil {
+		return csr(s.inOff, s.in, i)
+	}
+	return ix.in[i]
+}
 
 // Privilege is the derived privilege of node i and the edges that justify
 // it (empty for none).
-func (ix *Index) Privilege(i int32) (Privilege, []int32) { return ix.priv[i], ix.privPath[i] }
+func (ix *Index) Privilege(i int32) (Privilege, []int32) {
+	if s := ix.snap; s != nil {
+		return Privilege(s.str(s.priv[i])), csr(s.ppOff, s.pp, i)
+	}
+	return ix.priv[i], ix.privPath[i]
+}
 
 // Owners returns the owns edges naming a known human, and the owner status.
-func (ix *Index) Owners(i int32) ([]int32, OwnerStatus) { return ix.owners[i], ix.ownerStat[i] }
+func (ix *Index) Owners(i int32) ([]int32, OwnerStatus) {
+	if s := ix.snap; s != nil {
+		return csr(s.ownOff, s.own, i), OwnerStatus(s.str(s.ownStat[i]))
+	}
+	return ix.owners[i], ix.ownerStat[i]
+}
 
 // LastUsed returns the latest recorded use of node i (zero if never used)
 // and the used edge behind it (-1 when it came from the node's own
 // last_used_at or has no edge).
-func (ix *Index) LastUsed(i int32) (time.Time, int32) { return ix.lastUsed[i], ix.lastEdge[i] }
+func (ix *Index) LastUsed(i int32) (time.Time, int32) {
+	if s := ix.snap; s != nil {
+		return snapTime(s.lastSec[i], s.lastNsec[i]), s.lastEdge[i]
+	}
+	return ix.lastUsed[i], ix.lastEdge[i]
+}
 
 // Leaks returns the leaked_in edges whose finding matches credential i.
-func (ix *Index) Leaks(i int32) []int32 { return ix.leaks[i] }
+func (ix *Index) Leaks(i int32) []int32 {
+	if s := ix.snap; s != nil {
+		return csr(s.leakOff, s.leak, i)
+	}
+	return ix.leaks[i]
+}
 
 // GrantPrivilege is the privilege of one grants edge: the connector's when
 // set, otherwise classified from the action and resource patterns.
@@ -175,7 +234,7 @@ func (ix *Index) derivePrivilege() {
 	for i := range ix.Nodes {
 		best[i].p = PrivNone
 		for _, ei := range ix.out[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeGrants {
 				continue
 			}
@@ -188,7 +247,7 @@ func (ix *Index) derivePrivilege() {
 	for i := range ix.Nodes {
 		attached[i] = best[i]
 		for _, ei := range ix.in[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeAttachedTo {
 				continue
 			}
@@ -220,7 +279,7 @@ func (ix *Index) derivePrivilege() {
 			var next []step
 			for _, s := range frontier {
 				for _, ei := range ix.out[s.node] {
-					e := &ix.Edges[ei]
+					e := &ix.edges[ei]
 					if !traversable(e.Kind) {
 						continue
 					}
@@ -254,7 +313,7 @@ func (ix *Index) derivePrivilege() {
 		}
 		ix.priv[i], ix.privPath[i] = attached[i].p, attached[i].path
 		for _, ei := range ix.in[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
@@ -283,7 +342,7 @@ func (ix *Index) deriveOwners() {
 	for i := range ix.Nodes {
 		clear(seen)
 		for _, ei := range ix.in[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeOwns {
 				continue
 			}
@@ -301,7 +360,7 @@ func (ix *Index) deriveOwners() {
 			continue
 		}
 		for _, ei := range ix.in[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
@@ -314,7 +373,7 @@ func (ix *Index) deriveOwners() {
 	for i := range ix.Nodes {
 		st := OwnerAbsent
 		for _, ei := range ix.owners[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeOwns {
 				continue
 			}
@@ -339,7 +398,7 @@ func (ix *Index) deriveLastUse() {
 		ix.lastUsed[i] = ix.Nodes[i].LastUsedAt
 		ix.lastEdge[i] = -1
 		for _, ei := range ix.out[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind == EdgeUsed && e.LastSeen.After(ix.lastUsed[i]) {
 				ix.lastUsed[i], ix.lastEdge[i] = e.LastSeen, ei
 			}
@@ -351,7 +410,7 @@ func (ix *Index) deriveLastUse() {
 			continue
 		}
 		for _, ei := range ix.out[i] {
-			e := &ix.Edges[ei]
+			e := &ix.edges[ei]
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
@@ -380,8 +439,8 @@ func (ix *Index) deriveLeaks() {
 			byPrint[nd.Attrs[AttrFingerprint]] = append(byPrint[nd.Attrs[AttrFingerprint]], int32(i))
 		}
 	}
-	for ei := range ix.Edges {
-		e := &ix.Edges[ei]
+	for ei := range ix.edges {
+		e := &ix.edges[ei]
 		if e.Kind != EdgeLeaked {
 			continue
 		}
@@ -402,3 +461,6 @@ func (ix *Index) deriveLeaks() {
 		}
 	}
 }
+
+// FromSnapshot reports whether the index was opened from a snapshot.
+func (ix *Index) FromSnapshot() bool { return ix.snap != nil }

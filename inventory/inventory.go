@@ -3,11 +3,20 @@
 // load replaces whole sources in the store first and swaps the index only
 // after the store committed, so a failed load leaves both answering
 // exactly as before.
+//
+// When the store keeps an index snapshot (bolt, PostgreSQL), Open uses
+// it if it is tagged with the store's current generation and the
+// inventory's SnapshotKey: the index then opens in milliseconds and the
+// record is read only when something needs the subgraphs themselves (a
+// replace, an export). Every index built from an exactly known state of
+// the record is written back as the new snapshot.
 package inventory
 
 import (
 	"context"
+
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"sync"
@@ -37,17 +46,41 @@ type Inventory struct {
 
 	mu  sync.Mutex // serialises loads
 	sgs map[string]*graph.Subgraph
-	cur atomic.Pointer[snapshot]
+	// loaded: sgs holds the record; false while the index came from a
+	// snapshot and the record was not needed yet.
+	loaded bool
+	cur    atomic.Pointer[snapshot]
 	// storeGen is the store generation the index reflects.
 	storeGen int64
-	gen      atomic.Int64
-	opts     Options
+	// exact: sgs is exactly the record at storeGen (read together, or
+	// our own write right after it), so the index may be saved as the
+	// snapshot of storeGen.
+	exact bool
+	gen   atomic.Int64
+	opts  Options
 }
 
 // Options configure an Inventory.
 type Options struct {
 	Logger   *slog.Logger
 	Derivers []Deriver
+	// SnapshotKey names everything besides the record that the index
+	// depends on (the derivers' inputs: owner corrections, the program
+	// version). A snapshot is used only when its key equals this one.
+	SnapshotKey string
+}
+
+// snapshotStore is a store that keeps an index snapshot (graph/store).
+type snapshotStore interface {
+	Snapshots() bool
+	Generation(ctx context.Context) (int64, error)
+	ReadSnapshot(ctx context.Context) ([]byte, error)
+	WriteSnapshot(ctx context.Context, write func(io.Writer) error) error
+}
+
+// generationLoader loads the record together with its generation.
+type generationLoader interface {
+	LoadGeneration(ctx context.Context) ([]*graph.Subgraph, int64, error)
 }
 
 // Open reads everything stored and builds the index.
@@ -63,14 +96,41 @@ func Open(ctx context.Context, st Store, opts Options) (*Inventory, error) {
 }
 
 // Reload re-reads the store (another replica may have written it) and
-// rebuilds the index.
+// rebuilds the index, from the store's snapshot when it matches.
 func (inv *Inventory) Reload(ctx context.Context) error {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	// Read the generation before the data: a write landing in between is
-	// then seen as a change by the next RefreshIfChanged, never missed.
-	inv.noteGeneration(ctx)
-	sgs, err := inv.store.Load(ctx)
+	if inv.openSnapshotLocked(ctx) {
+		return nil
+	}
+	if err := inv.loadLocked(ctx); err != nil {
+		return err
+	}
+	inv.rebuild()
+	inv.saveSnapshotLocked(ctx)
+	return nil
+}
+
+// loadLocked reads the whole record into inv.sgs.
+func (inv *Inventory) loadLocked(ctx context.Context) error {
+	var (
+		sgs []*graph.Subgraph
+		err error
+	)
+	if gl, ok := inv.store.(generationLoader); ok {
+		var g int64
+		sgs, g, err = gl.LoadGeneration(ctx)
+		if err == nil {
+			inv.storeGen, inv.exact = g, true
+		}
+	} else {
+		// Read the generation before the data: a write landing in
+		// between is then seen as a change by the next
+		// RefreshIfChanged, never missed.
+		inv.noteGeneration(ctx)
+		inv.exact = false
+		sgs, err = inv.store.Load(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("inventory: load store: %w", err)
 	}
@@ -79,8 +139,76 @@ func (inv *Inventory) Reload(ctx context.Context) error {
 		m[sg.Source] = sg
 	}
 	inv.sgs = m
-	inv.rebuild()
+	inv.loaded = true
 	return nil
+}
+
+// ensureLoadedLocked reads the record if the index came from a snapshot.
+// The snapshot's index stays when the record is still at its generation.
+func (inv *Inventory) ensureLoadedLocked(ctx context.Context) error {
+	if inv.loaded {
+		return nil
+	}
+	was := inv.storeGen
+	if err := inv.loadLocked(ctx); err != nil {
+		return err
+	}
+	if inv.exact && inv.storeGen == was {
+		base := inv.subgraphsLocked()
+		inv.cur.Store(&snapshot{ix: inv.cur.Load().ix, all: inv.derived(base)})
+		return nil
+	}
+	inv.rebuild()
+	inv.saveSnapshotLocked(ctx)
+	return nil
+}
+
+// openSnapshotLocked swaps in the store's snapshot if it is current.
+func (inv *Inventory) openSnapshotLocked(ctx context.Context) bool {
+	ss, ok := inv.store.(snapshotStore)
+	if !ok || !ss.Snapshots() {
+		return false
+	}
+	g, err := ss.Generation(ctx)
+	if err != nil {
+		return false
+	}
+	data, err := ss.ReadSnapshot(ctx)
+	if err != nil || data == nil {
+		if err != nil {
+			inv.log.Warn("index snapshot not readable; rebuilding from the record", "err", err)
+		}
+		return false
+	}
+	tag, err := graph.ReadSnapshotTag(data)
+	if err != nil || tag.Generation != g || tag.Key != inv.opts.SnapshotKey {
+		inv.log.Debug("index snapshot stale; rebuilding from the record", "generation", g, "snapshot", tag.Generation, "err", err)
+		return false
+	}
+	ix, _, err := graph.OpenSnapshot(data)
+	if err != nil {
+		inv.log.Warn("index snapshot damaged; rebuilding from the record", "err", err)
+		return false
+	}
+	inv.sgs, inv.loaded, inv.exact, inv.storeGen = nil, false, false, g
+	inv.cur.Store(&snapshot{ix: ix})
+	inv.gen.Add(1)
+	return true
+}
+
+// saveSnapshotLocked writes the current index as the snapshot of
+// storeGen, when the index is exactly the record at that generation. A
+// failure only costs the next process a rebuild.
+func (inv *Inventory) saveSnapshotLocked(ctx context.Context) {
+	ss, ok := inv.store.(snapshotStore)
+	if !ok || !ss.Snapshots() || !inv.exact {
+		return
+	}
+	ix := inv.cur.Load().ix
+	tag := graph.SnapshotTag{Generation: inv.storeGen, Key: inv.opts.SnapshotKey}
+	if err := ss.WriteSnapshot(ctx, func(w io.Writer) error { return ix.WriteSnapshot(w, tag) }); err != nil {
+		inv.log.Warn("index snapshot not written", "err", err)
+	}
 }
 
 // Replace stores sgs (each replacing its whole source) and, once the store
@@ -93,6 +221,9 @@ func (inv *Inventory) Replace(ctx context.Context, sgs ...*graph.Subgraph) error
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if err := inv.ensureLoadedLocked(ctx); err != nil {
+		return fmt.Errorf("inventory: replace: %w", err)
+	}
 	if err := inv.store.Replace(ctx, sgs...); err != nil {
 		return fmt.Errorf("inventory: replace: %w", err)
 	}
@@ -101,20 +232,30 @@ func (inv *Inventory) Replace(ctx context.Context, sgs ...*graph.Subgraph) error
 		c.Normalize()
 		inv.sgs[sg.Source] = &c
 	}
+	was, exact := inv.storeGen, inv.exact
 	inv.noteGeneration(ctx)
+	// Our write is the only one since the record we hold: the index is
+	// exactly the record at the new generation.
+	inv.exact = exact && inv.storeGen == was+1
 	inv.rebuild()
+	inv.saveSnapshotLocked(ctx)
 	return nil
 }
 
 func (inv *Inventory) rebuild() {
-	base := inv.subgraphsLocked()
+	all := inv.derived(inv.subgraphsLocked())
+	inv.cur.Store(&snapshot{ix: graph.Build(all), all: all})
+	inv.gen.Add(1)
+	inv.log.Debug("index rebuilt", "sources", len(all))
+}
+
+// derived is base followed by what the derivers compute from it.
+func (inv *Inventory) derived(base []*graph.Subgraph) []*graph.Subgraph {
 	all := base
 	for _, d := range inv.derive {
 		all = append(all, d(base)...)
 	}
-	inv.cur.Store(&snapshot{ix: graph.Build(all), all: all})
-	inv.gen.Add(1)
-	inv.log.Debug("index rebuilt", "sources", len(all))
+	return all
 }
 
 func (inv *Inventory) subgraphsLocked() []*graph.Subgraph {
@@ -138,15 +279,58 @@ type snapshot struct {
 }
 
 // Subgraphs returns the stored subgraphs (not derived ones), by source.
+// After an open from a snapshot the first call reads the record.
 func (inv *Inventory) Subgraphs() []*graph.Subgraph {
+	sgs, err := inv.SubgraphsContext(context.Background())
+	if err != nil {
+		inv.log.Error("record not readable", "err", err)
+	}
+	return sgs
+}
+
+// SubgraphsContext is Subgraphs that reports a failure to read the record.
+func (inv *Inventory) SubgraphsContext(ctx context.Context) ([]*graph.Subgraph, error) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	return inv.subgraphsLocked()
+	if err := inv.ensureLoadedLocked(ctx); err != nil {
+		return nil, err
+	}
+	return inv.subgraphsLocked(), nil
 }
 
 // All returns the subgraphs the current index was built from: the stored
-// ones and the derived ones.
-func (inv *Inventory) All() []*graph.Subgraph { return inv.cur.Load().all }
+// ones and the derived ones. After an open from a snapshot the first call
+// reads the record.
+func (inv *Inventory) All() []*graph.Subgraph {
+	all, err := inv.AllContext(context.Background())
+	if err != nil {
+		inv.log.Error("record not readable", "err", err)
+	}
+	return all
+}
+
+// AllContext is All that reports a failure to read the record.
+func (inv *Inventory) AllContext(ctx context.Context) ([]*graph.Subgraph, error) {
+	if s := inv.cur.Load(); s.all != nil || inv.isLoaded() {
+		return s.all, nil
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if err := inv.ensureLoadedLocked(ctx); err != nil {
+		return nil, err
+	}
+	return inv.cur.Load().all, nil
+}
+
+func (inv *Inventory) isLoaded() bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.loaded
+}
+
+// FromSnapshot reports whether the current index was opened from the
+// store's snapshot rather than built in this process.
+func (inv *Inventory) FromSnapshot() bool { return inv.Index().FromSnapshot() }
 
 // generationer is implemented by stores shared between replicas (the
 // PostgreSQL backend): its generation moves on every committed replace.

@@ -162,7 +162,14 @@ func splitEnv(s string) (string, string) {
 // IndexResolver resolves names against ix. It indexes names once and is
 // safe for concurrent use.
 func IndexResolver(ix *graph.Index) Resolver {
-	r := &indexResolver{ix: ix, byName: map[string][]int32{}, byID: map[string][]int32{}, sourceEnv: map[string]string{}}
+	return &indexResolver{ix: ix}
+}
+
+// build indexes the names on first use: most questions name nobody, and
+// a fresh `steward ask` should not pay for a map of every name.
+func (r *indexResolver) build() {
+	r.byName, r.byID, r.sourceEnv = map[string][]int32{}, map[string][]int32{}, map[string]string{}
+	ix := r.ix
 	for i := range ix.Nodes {
 		n := &ix.Nodes[i]
 		if n.Kind == graph.KindAccount {
@@ -180,11 +187,11 @@ func IndexResolver(ix *graph.Index) Resolver {
 			}
 		}
 	}
-	return r
 }
 
 type indexResolver struct {
 	ix     *graph.Index
+	once   sync.Once
 	byName map[string][]int32 // lower-case name -> nodes
 	// byID holds the ids that have capitals, by their lower-case form:
 	// the planner reads questions lower-cased, and
@@ -202,6 +209,7 @@ type indexResolver struct {
 var _ Resolver = (*indexResolver)(nil)
 
 func (r *indexResolver) Candidates(name string) []Candidate {
+	r.once.Do(r.build)
 	if i, ok := r.ix.Lookup(name); ok {
 		return []Candidate{r.candidate(i)}
 	}
@@ -219,7 +227,7 @@ func (r *indexResolver) candidate(i int32) Candidate {
 	n := &r.ix.Nodes[i]
 	c := Candidate{ID: n.ID, Environment: strings.ToLower(n.Attrs[graph.AttrEnvironment])}
 	for _, ei := range r.ix.Out(i) {
-		if e := &r.ix.Edges[ei]; e.Kind == graph.EdgeInAccount {
+		if e := r.ix.Edge(ei); e.Kind == graph.EdgeInAccount {
 			c.Account = e.To
 			if c.Environment == "" {
 				if a, ok := r.ix.Lookup(e.To); ok {

@@ -357,7 +357,7 @@ func (ex *executor) ownerEmails(i int32) string {
 	owners, _ := ex.ix.Owners(i)
 	var out []string
 	for _, ei := range owners {
-		e := &ex.ix.Edges[ei]
+		e := ex.ix.Edge(ei)
 		if e.Kind != graph.EdgeOwns {
 			continue
 		}
@@ -379,7 +379,7 @@ func (ex *executor) team(i int32) string {
 	}
 	owners, _ := ex.ix.Owners(i)
 	for _, ei := range owners {
-		e := &ex.ix.Edges[ei]
+		e := ex.ix.Edge(ei)
 		if e.Kind != graph.EdgeOwns {
 			continue
 		}
@@ -393,7 +393,7 @@ func (ex *executor) team(i int32) string {
 
 func (ex *executor) account(i int32) string {
 	for _, ei := range ex.ix.Out(i) {
-		if e := &ex.ix.Edges[ei]; e.Kind == graph.EdgeInAccount {
+		if e := ex.ix.Edge(ei); e.Kind == graph.EdgeInAccount {
 			return e.To
 		}
 	}
@@ -707,7 +707,7 @@ func (ex *executor) finish() *Result {
 		res.Rows[oi] = vals
 		res.Evidence[oi] = make([]EdgeRef, 0, len(r.evidence))
 		for _, ei := range r.evidence {
-			res.Evidence[oi] = append(res.Evidence[oi], Ref(&ex.ix.Edges[ei]))
+			res.Evidence[oi] = append(res.Evidence[oi], Ref(ex.ix.Edge(ei)))
 		}
 		if !ex.grouped && r.node >= 0 {
 			res.IDs = append(res.IDs, ex.ix.Nodes[r.node].ID)

@@ -19,7 +19,7 @@ type hop struct {
 // attached to it.
 func forward(ix *graph.Index, n int32, fn func(next int32, via int32)) {
 	for _, ei := range ix.Out(n) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeMemberOf || e.Kind == graph.EdgeCanAssume {
 			if t, ok := ix.Lookup(e.To); ok {
 				fn(t, ei)
@@ -27,7 +27,7 @@ func forward(ix *graph.Index, n int32, fn func(next int32, via int32)) {
 		}
 	}
 	for _, ei := range ix.In(n) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeAttachedTo {
 			if f, ok := ix.Lookup(e.From); ok {
 				fn(f, ei)
@@ -39,7 +39,7 @@ func forward(ix *graph.Index, n int32, fn func(next int32, via int32)) {
 // backward is forward reversed: the nodes that gain n's grants.
 func backward(ix *graph.Index, n int32, fn func(prev int32, via int32)) {
 	for _, ei := range ix.In(n) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeMemberOf || e.Kind == graph.EdgeCanAssume || e.Kind == graph.EdgeHasCredential {
 			if f, ok := ix.Lookup(e.From); ok && e.Kind != graph.EdgeHasCredential {
 				fn(f, ei)
@@ -47,7 +47,7 @@ func backward(ix *graph.Index, n int32, fn func(prev int32, via int32)) {
 		}
 	}
 	for _, ei := range ix.Out(n) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeAttachedTo {
 			if t, ok := ix.Lookup(e.To); ok {
 				fn(t, ei)
@@ -96,7 +96,7 @@ func (ex *executor) reach(ctx context.Context) error {
 	var prefix []int32
 	if ex.ix.Nodes[start].Kind == graph.KindCredential {
 		for _, ei := range ex.ix.In(start) {
-			if e := &ex.ix.Edges[ei]; e.Kind == graph.EdgeHasCredential {
+			if e := ex.ix.Edge(ei); e.Kind == graph.EdgeHasCredential {
 				if h, ok := ex.ix.Lookup(e.From); ok {
 					start, prefix = h, []int32{ei}
 					break
@@ -107,7 +107,7 @@ func (ex *executor) reach(ctx context.Context) error {
 	ex.columns = []string{"resource", "action", "effect", "privilege", "via", "depth"}
 	return walk(ctx, ex.ix, start, r.MaxDepth, forward, func(h hop) bool {
 		for _, ei := range ex.ix.Out(h.node) {
-			e := &ex.ix.Edges[ei]
+			e := ex.ix.Edge(ei)
 			if e.Kind != graph.EdgeGrants {
 				continue
 			}
@@ -165,8 +165,11 @@ func (ex *executor) whoCan(ctx context.Context) error {
 	}
 	best := map[int32]row{}
 	var order []int32
-	for ei := range ex.ix.Edges {
-		e := &ex.ix.Edges[ei]
+	for ei := range int32(ex.ix.NumEdges()) {
+		if ex.ix.EdgeKind(ei) != graph.EdgeGrants {
+			continue
+		}
+		e := ex.ix.Edge(ei)
 		if e.Kind != graph.EdgeGrants || e.Effect == graph.EffectDeny {
 			continue
 		}

@@ -273,7 +273,7 @@ func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (
 		if owners, _ := ix.Owners(i); len(owners) > 0 {
 			for _, ei := range owners {
 				// A departed owner is no longer someone who may approve.
-				e := &ix.Edges[ei]
+				e := ix.Edge(ei)
 				if e.Kind != graph.EdgeOwns {
 					continue
 				}

@@ -87,7 +87,7 @@ func explainText(ix *graph.Index, i int32, res *query.Result, want graph.Privile
 	if len(path) > 0 {
 		refs := make([]query.EdgeRef, len(path))
 		for k, ei := range path {
-			refs[k] = query.Ref(&ix.Edges[ei])
+			refs[k] = query.Ref(ix.Edge(ei))
 		}
 		fmt.Fprintf(&b, " via %s", PathText(ix, refs))
 	}

@@ -206,7 +206,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	var path []int32
 	d.Privilege, path = ix.Privilege(i)
 	for _, ei := range path {
-		d.PrivilegePath = append(d.PrivilegePath, query.Ref(&ix.Edges[ei]))
+		d.PrivilegePath = append(d.PrivilegePath, query.Ref(ix.Edge(ei)))
 	}
 	if len(d.PrivilegePath) > 0 {
 		d.PrivilegeVia = PathText(ix, d.PrivilegePath)
@@ -215,7 +215,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	d.OwnerStatus = st
 	via := ""
 	for _, ei := range owners {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeHasCredential {
 			if h, ok := ix.Lookup(e.From); ok {
 				via = displayName(&ix.Nodes[h])
@@ -235,7 +235,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 			Reason: e.Attrs[graph.AttrReason], Confidence: e.Attrs[graph.AttrConfidence], Via: via})
 	}
 	for _, ei := range ix.In(i) {
-		if e := &ix.Edges[ei]; e.Kind == graph.EdgeHasCredential {
+		if e := ix.Edge(ei); e.Kind == graph.EdgeHasCredential {
 			if h, ok := ix.Lookup(e.From); ok {
 				d.Holder = ix.Nodes[h].ID
 			}
@@ -244,7 +244,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	var uses []Use
 	addUses := func(from int32, by string) {
 		for _, ei := range ix.Out(from) {
-			e := &ix.Edges[ei]
+			e := ix.Edge(ei)
 			if e.Kind != graph.EdgeUsed {
 				continue
 			}
@@ -253,7 +253,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	}
 	addUses(i, "")
 	for _, ei := range ix.Out(i) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		t, ok := ix.Lookup(e.To)
 		if !ok {
 			continue
@@ -283,7 +283,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	}
 	d.Usage = uses
 	for _, ei := range ix.Leaks(i) {
-		d.Leaks = append(d.Leaks, query.Ref(&ix.Edges[ei]))
+		d.Leaks = append(d.Leaks, query.Ref(ix.Edge(ei)))
 	}
 	if n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup {
 		p := &query.Plan{Version: query.Version, Reach: &query.Reach{From: n.ID}}

@@ -256,7 +256,7 @@ func targetsOf(ctx context.Context, env *Env, ids []string, spec ActionSpec, par
 		owners, st := ix.Owners(i)
 		t.OwnerStatus = st
 		for _, ei := range owners {
-			if e := &ix.Edges[ei]; e.Kind == graph.EdgeOwns {
+			if e := ix.Edge(ei); e.Kind == graph.EdgeOwns {
 				t.Owners = append(t.Owners, strings.TrimPrefix(e.From, "human:"))
 			}
 		}
@@ -267,7 +267,7 @@ func targetsOf(ctx context.Context, env *Env, ids []string, spec ActionSpec, par
 
 func memberOf(ix *graph.Index, i int32, group string) bool {
 	for _, ei := range ix.Out(i) {
-		if e := &ix.Edges[ei]; e.Kind == graph.EdgeMemberOf && e.To == group {
+		if e := ix.Edge(ei); e.Kind == graph.EdgeMemberOf && e.To == group {
 			return true
 		}
 	}

@@ -85,7 +85,7 @@ func ownerEmail(ix *graph.Index, i int32) string {
 	owners, _ := ix.Owners(i)
 	best, bestConf := "", math.Inf(-1)
 	for _, ei := range owners {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind != graph.EdgeOwns {
 			continue
 		}
@@ -116,17 +116,17 @@ func why(ix *graph.Index, i int32, evidence []query.EdgeRef, now time.Time) []st
 	priv, path := ix.Privilege(i)
 	onPath := make(map[key]bool, len(path))
 	for _, ei := range path {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		onPath[key{e.From, e.To, e.Kind}] = true
 	}
 	if len(evidence) == 0 {
 		// Targets named by id arrive without a query row; the index's
 		// own evidence (privilege path, leaks) stands in for it.
 		for _, ei := range path {
-			evidence = append(evidence, query.Ref(&ix.Edges[ei]))
+			evidence = append(evidence, query.Ref(ix.Edge(ei)))
 		}
 		for _, ei := range ix.Leaks(i) {
-			evidence = append(evidence, query.Ref(&ix.Edges[ei]))
+			evidence = append(evidence, query.Ref(ix.Edge(ei)))
 		}
 	}
 	var chain, access, leaks, other []string
@@ -180,7 +180,7 @@ func why(ix *graph.Index, i int32, evidence []query.EdgeRef, now time.Time) []st
 	var owners, departed []string
 	ownerEdges, st := ix.Owners(i)
 	for _, ei := range ownerEdges {
-		if e := &ix.Edges[ei]; e.Kind == graph.EdgeOwns {
+		if e := ix.Edge(ei); e.Kind == graph.EdgeOwns {
 			if email, gone := humanEmail(ix, e.From); gone {
 				departed = append(departed, email)
 			} else {

@@ -60,6 +60,9 @@ func openPostgresDB(ctx context.Context, dsn string, db *sql.DB) (*pgBackend, er
 	if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS steward_label_index ON quads (label_hash)`); err != nil {
 		return nil, fmt.Errorf("create label index: %w", err)
 	}
+	if _, err := db.ExecContext(ctx, pgSnapshotTable); err != nil {
+		return nil, fmt.Errorf("create snapshot table: %w", err)
+	}
 	qs, err := graph.NewQuadStore("postgres", dsn, nil)
 	if err != nil {
 		return nil, err

@@ -94,13 +94,13 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
 		b, err = openPostgres(ctx, uri)
 	case strings.HasPrefix(uri, "bolt:"):
-		b, err = openBolt(strings.TrimPrefix(uri, "bolt:"))
+		b, err = openBoltSnap(strings.TrimPrefix(uri, "bolt:"))
 	case uri == "":
 		return nil, errors.New("store: open: empty uri; want \"memory\", a path, \"bolt:PATH\" or a postgres:// URL")
 	case strings.Contains(uri, "://"):
 		return nil, fmt.Errorf("store: open %q: unsupported scheme; want \"memory\", a path, \"bolt:PATH\" or a postgres:// URL", redact(uri))
 	default:
-		b, err = openBolt(uri)
+		b, err = openBoltSnap(uri)
 	}
 	if err != nil {
 		return nil, err

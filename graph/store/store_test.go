@@ -651,7 +651,7 @@ func TestBoltLabelIndex(t *testing.T) {
 				tc.setup(t, dir)
 			}
 			s := mustOpen(t, "bolt:"+dir)
-			if got := s.b.(*cayleyBackend).labelIndexed; got != tc.wantIndexed {
+			if got := s.b.(*boltBackend).labelIndexed; got != tc.wantIndexed {
 				t.Fatalf("labelIndexed = %v, want %v", got, tc.wantIndexed)
 			}
 			a, b, b2 := newGen(81).subgraph("aws:1", 20), newGen(82).subgraph("k8s:prod", 20), newGen(83).subgraph("k8s:prod", 15)

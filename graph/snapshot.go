@@ -1,0 +1,587 @@
+package graph
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+	"unsafe"
+)
+
+// A snapshot is the whole Index, derived facts included, in one immutable
+// binary file that opens without rebuilding anything: strings are interned
+// once and referenced by number, nodes and edges are fixed-width rows,
+// adjacency and every per-node evidence list are compressed sparse rows.
+// Opened from a memory map, a question touches only the pages it reads,
+// so `steward ask` no longer re-reads every quad of the store.
+//
+// Layout (little endian, every section 8-byte aligned):
+//
+//	magic "STWSNAP\x00" | version u32 | crc32c u32 | generation i64 |
+//	key length u32 | section count u32 | key bytes (padded) |
+//	section table (offset u64, length u64)... | sections...
+//
+// The checksum covers everything after the crc field, so a torn or
+// tampered file (generation included) is refused, never half-read.
+
+// SnapshotVersion changes whenever the layout or a derivation rule
+// changes: an older snapshot is then stale and rebuilt from the record.
+const SnapshotVersion = 1
+
+const snapMagic = "STWSNAP\x00"
+
+// ErrSnapshot wraps every reason a snapshot cannot be used.
+var ErrSnapshot = errors.New("graph: snapshot unusable")
+
+// SnapshotTag says which record a snapshot was built from: the store
+// generation and a key naming everything else the index depends on (the
+// derivation inputs, such as owner corrections).
+type SnapshotTag struct {
+	Generation int64
+	Key        string
+}
+
+// Section numbers, in file order.
+const (
+	secStrOff = iota
+	secStrBlob
+	secSources
+	secNodes
+	secNodeSec
+	secNodeNsec
+	secEdges
+	secEdgeSec
+	secEdgeNsec
+	secMaps
+	secOutOff
+	secOut
+	secInOff
+	secIn
+	secPriv
+	secPrivPathOff
+	secPrivPath
+	secOwnOff
+	secOwn
+	secOwnStat
+	secLastSec
+	secLastNsec
+	secLastEdge
+	secLeakOff
+	secLeak
+	secSorted
+	numSections
+)
+
+const (
+	nodeCols = 8 // id kind source name subtype status tags attrs
+	edgeCols = 9 // from to kind action resource effect privilege conditional attrs
+	nodeTime = 4 // created_at last_used_at rotated_at expires_at
+	nilMap   = ^uint32(0)
+)
+
+// snapData is an opened snapshot: typed views into the file's bytes.
+type snapData struct {
+	buf      []byte // keeps the mapping reachable
+	strOff   []uint32
+	strBlob  []byte
+	edges    []uint32
+	edgeSec  []int64
+	edgeNsec []uint32
+	maps     []uint32
+	outOff   []uint32
+	out      []int32
+	inOff    []uint32
+	in       []int32
+	priv     []uint32
+	ppOff    []uint32
+	pp       []int32
+	ownOff   []uint32
+	own      []int32
+	ownStat  []uint32
+	lastSec  []int64
+	lastNsec []uint32
+	lastEdge []int32
+	leakOff  []uint32
+	leak     []int32
+	sorted   []uint32
+}
+
+func (s *snapData) str(id uint32) string {
+	a, b := s.strOff[id], s.strOff[id+1]
+	if a == b {
+		return ""
+	}
+	return unsafe.String(&s.strBlob[a], int(b-a))
+}
+
+func (s *snapData) strMap(off uint32) map[string]string {
+	if off == nilMap {
+		return nil
+	}
+	n := s.maps[off]
+	m := make(map[string]string, n)
+	for i := uint32(0); i < n; i++ {
+		m[s.str(s.maps[off+1+2*i])] = s.str(s.maps[off+2+2*i])
+	}
+	return m
+}
+
+func csr(off []uint32, data []int32, i int32) []int32 {
+	a, b := off[i], off[i+1]
+	if a == b {
+		return nil
+	}
+	// Full slice expression: an append by a caller must copy, never
+	// write into the read-only mapping.
+	return data[a:b:b]
+}
+
+func snapTime(sec int64, nsec uint32) time.Time {
+	if sec == zeroSec && nsec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+var zeroSec = time.Time{}.Unix()
+
+func timeParts(t time.Time) (int64, uint32) {
+	if t.IsZero() {
+		return zeroSec, 0
+	}
+	return t.Unix(), uint32(t.Nanosecond())
+}
+
+// snapWriter accumulates sections.
+type snapWriter struct {
+	ids  map[string]uint32
+	off  []uint32
+	blob []byte
+}
+
+func (w *snapWriter) intern(s string) uint32 {
+	if id, ok := w.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(w.off) - 1)
+	w.ids[s] = id
+	w.blob = append(w.blob, s...)
+	w.off = append(w.off, uint32(len(w.blob)))
+	return id
+}
+
+func (w *snapWriter) strMap(maps *[]uint32, m map[string]string) uint32 {
+	if m == nil {
+		return nilMap
+	}
+	off := uint32(len(*maps))
+	*maps = append(*maps, uint32(len(m)))
+	for _, k := range sortedKeys(m) {
+		*maps = append(*maps, w.intern(k), w.intern(m[k]))
+	}
+	return off
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func u32bytes(v []uint32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	return b
+}
+
+func i32bytes(v []int32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, uint32(x))
+	}
+	return b
+}
+
+func i64bytes(v []int64) []byte {
+	b := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	return b
+}
+
+// csrOf flattens per-node lists: offsets (n+1) and data.
+func csrOf(n int, get func(i int32) []int32) ([]uint32, []int32) {
+	off := make([]uint32, n+1)
+	var data []int32
+	for i := 0; i < n; i++ {
+		data = append(data, get(int32(i))...)
+		off[i+1] = uint32(len(data))
+	}
+	return off, data
+}
+
+// WriteSnapshot writes the index as a snapshot tagged with tag.
+func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
+	n, m := len(ix.Nodes), ix.NumEdges()
+	if uint64(n) >= uint64(nilMap) || uint64(m) >= uint64(nilMap) {
+		return fmt.Errorf("graph: snapshot: %d nodes, %d edges: too many", n, m)
+	}
+	w := &snapWriter{ids: map[string]uint32{}, off: []uint32{0}}
+	w.intern("")
+	secs := make([][]byte, numSections)
+
+	srcs := make([]uint32, len(ix.Sources))
+	for i, s := range ix.Sources {
+		srcs[i] = w.intern(s)
+	}
+	var mapsArea []uint32
+	nodes := make([]uint32, 0, n*nodeCols)
+	nsec := make([]int64, 0, n*nodeTime)
+	nnsec := make([]uint32, 0, n*nodeTime)
+	for i := range ix.Nodes {
+		nd := &ix.Nodes[i]
+		nodes = append(nodes, w.intern(nd.ID), w.intern(string(nd.Kind)), w.intern(nd.Source), w.intern(nd.Name),
+			w.intern(nd.Subtype), w.intern(nd.Status), w.strMap(&mapsArea, nd.Tags), w.strMap(&mapsArea, nd.Attrs))
+		for _, t := range [nodeTime]time.Time{nd.CreatedAt, nd.LastUsedAt, nd.RotatedAt, nd.ExpiresAt} {
+			s, ns := timeParts(t)
+			nsec, nnsec = append(nsec, s), append(nnsec, ns)
+		}
+	}
+	edges := make([]uint32, 0, m*edgeCols)
+	esec := make([]int64, 0, m)
+	ensec := make([]uint32, 0, m)
+	for ei := int32(0); ei < int32(m); ei++ {
+		e := ix.Edge(ei)
+		cond := uint32(0)
+		if e.Conditional {
+			cond = 1
+		}
+		edges = append(edges, w.intern(e.From), w.intern(e.To), w.intern(string(e.Kind)), w.intern(e.Action),
+			w.intern(e.Resource), w.intern(e.Effect), w.intern(string(e.Privilege)), cond, w.strMap(&mapsArea, e.Attrs))
+		s, ns := timeParts(e.LastSeen)
+		esec, ensec = append(esec, s), append(ensec, ns)
+	}
+	secs[secSources] = u32bytes(srcs)
+	secs[secNodes] = u32bytes(nodes)
+	secs[secNodeSec] = i64bytes(nsec)
+	secs[secNodeNsec] = u32bytes(nnsec)
+	secs[secEdges] = u32bytes(edges)
+	secs[secEdgeSec] = i64bytes(esec)
+	secs[secEdgeNsec] = u32bytes(ensec)
+
+	put := func(offSec, dataSec int, get func(i int32) []int32) {
+		off, data := csrOf(n, get)
+		secs[offSec], secs[dataSec] = u32bytes(off), i32bytes(data)
+	}
+	put(secOutOff, secOut, ix.Out)
+	put(secInOff, secIn, ix.In)
+	put(secPrivPathOff, secPrivPath, func(i int32) []int32 { _, p := ix.Privilege(i); return p })
+	put(secOwnOff, secOwn, func(i int32) []int32 { o, _ := ix.Owners(i); return o })
+	put(secLeakOff, secLeak, ix.Leaks)
+	priv := make([]uint32, n)
+	stat := make([]uint32, n)
+	lsec := make([]int64, n)
+	lnsec := make([]uint32, n)
+	ledge := make([]int32, n)
+	for i := int32(0); i < int32(n); i++ {
+		p, _ := ix.Privilege(i)
+		priv[i] = w.intern(string(p))
+		_, st := ix.Owners(i)
+		stat[i] = w.intern(string(st))
+		t, le := ix.LastUsed(i)
+		lsec[i], lnsec[i] = timeParts(t)
+		ledge[i] = le
+	}
+	secs[secPriv] = u32bytes(priv)
+	secs[secOwnStat] = u32bytes(stat)
+	secs[secLastSec] = i64bytes(lsec)
+	secs[secLastNsec] = u32bytes(lnsec)
+	secs[secLastEdge] = i32bytes(ledge)
+	sorted := make([]uint32, n)
+	for i := range sorted {
+		sorted[i] = uint32(i)
+	}
+	sort.Slice(sorted, func(a, b int) bool { return ix.Nodes[sorted[a]].ID < ix.Nodes[sorted[b]].ID })
+	secs[secSorted] = u32bytes(sorted)
+	secs[secMaps] = u32bytes(mapsArea)
+	secs[secStrOff] = u32bytes(w.off)
+	secs[secStrBlob] = w.blob
+
+	// Header, key and section table, then the sections, all 8-aligned.
+	head := make([]byte, 32, 64+len(tag.Key)+16*numSections)
+	copy(head, snapMagic)
+	binary.LittleEndian.PutUint32(head[8:], SnapshotVersion)
+	binary.LittleEndian.PutUint64(head[16:], uint64(tag.Generation))
+	binary.LittleEndian.PutUint32(head[24:], uint32(len(tag.Key)))
+	binary.LittleEndian.PutUint32(head[28:], numSections)
+	head = append(head, tag.Key...)
+	head = pad8(head)
+	pos := uint64(len(head) + 16*numSections)
+	for _, s := range secs {
+		head = binary.LittleEndian.AppendUint64(head, pos)
+		head = binary.LittleEndian.AppendUint64(head, uint64(len(s)))
+		pos += uint64(len(s)+7) &^ 7
+	}
+	crc := crc32.New(castagnoli)
+	crc.Write(head[16:])
+	var zeros [8]byte
+	for _, s := range secs {
+		crc.Write(s)
+		crc.Write(zeros[:padLen(len(s))])
+	}
+	binary.LittleEndian.PutUint32(head[12:], crc.Sum32())
+	if _, err := out.Write(head); err != nil {
+		return fmt.Errorf("graph: write snapshot: %w", err)
+	}
+	for _, s := range secs {
+		if _, err := out.Write(s); err != nil {
+			return fmt.Errorf("graph: write snapshot: %w", err)
+		}
+		if _, err := out.Write(zeros[:padLen(len(s))]); err != nil {
+			return fmt.Errorf("graph: write snapshot: %w", err)
+		}
+	}
+	return nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func padLen(n int) int { return (8 - n%8) % 8 }
+
+func pad8(b []byte) []byte {
+	for len(b)%8 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// ReadSnapshotTag returns the tag of the snapshot in data, checking only
+// the header (cheap; Open verifies the checksum).
+func ReadSnapshotTag(data []byte) (SnapshotTag, error) {
+	if len(data) < 32 || string(data[:8]) != snapMagic {
+		return SnapshotTag{}, fmt.Errorf("%w: not a snapshot", ErrSnapshot)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != SnapshotVersion {
+		return SnapshotTag{}, fmt.Errorf("%w: version %d, want %d", ErrSnapshot, v, SnapshotVersion)
+	}
+	kl := int(binary.LittleEndian.Uint32(data[24:]))
+	if 32+kl > len(data) {
+		return SnapshotTag{}, fmt.Errorf("%w: truncated header", ErrSnapshot)
+	}
+	return SnapshotTag{Generation: int64(binary.LittleEndian.Uint64(data[16:])), Key: string(data[32 : 32+kl])}, nil
+}
+
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// OpenSnapshot opens the snapshot in data (typically a read-only memory
+// map, which must stay mapped for as long as the index is used). Nodes
+// are materialized; edges, adjacency and derived facts are read in place.
+func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
+	tag, err := ReadSnapshotTag(data)
+	if err != nil {
+		return nil, tag, err
+	}
+	if !littleEndian {
+		return nil, tag, fmt.Errorf("%w: big-endian host", ErrSnapshot)
+	}
+	if uintptr(unsafe.Pointer(unsafe.SliceData(data)))%8 != 0 {
+		// A heap copy that is not 8-aligned: realign once.
+		c := make([]uint64, (len(data)+7)/8)
+		cb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c))), len(data))
+		copy(cb, data)
+		data = cb
+	}
+	if got, want := crc32.Checksum(data[16:], castagnoli), binary.LittleEndian.Uint32(data[12:]); got != want {
+		return nil, tag, fmt.Errorf("%w: checksum mismatch", ErrSnapshot)
+	}
+	nsec := int(binary.LittleEndian.Uint32(data[28:]))
+	if nsec != numSections {
+		return nil, tag, fmt.Errorf("%w: %d sections, want %d", ErrSnapshot, nsec, numSections)
+	}
+	tbl := (32 + len(tag.Key) + 7) &^ 7
+	if tbl+16*nsec > len(data) {
+		return nil, tag, fmt.Errorf("%w: truncated section table", ErrSnapshot)
+	}
+	raw := make([][]byte, nsec)
+	for i := range raw {
+		off := binary.LittleEndian.Uint64(data[tbl+16*i:])
+		ln := binary.LittleEndian.Uint64(data[tbl+16*i+8:])
+		if off%8 != 0 || off > uint64(len(data)) || ln > uint64(len(data))-off {
+			return nil, tag, fmt.Errorf("%w: section %d out of bounds", ErrSnapshot, i)
+		}
+		raw[i] = data[off : off+ln]
+	}
+	s := &snapData{buf: data, strBlob: raw[secStrBlob]}
+	u32 := func(i int) []uint32 { return castSlice[uint32](raw[i]) }
+	i32 := func(i int) []int32 { return castSlice[int32](raw[i]) }
+	i64 := func(i int) []int64 { return castSlice[int64](raw[i]) }
+	s.strOff = u32(secStrOff)
+	s.edges, s.edgeSec, s.edgeNsec = u32(secEdges), i64(secEdgeSec), u32(secEdgeNsec)
+	s.maps = u32(secMaps)
+	s.outOff, s.out, s.inOff, s.in = u32(secOutOff), i32(secOut), u32(secInOff), i32(secIn)
+	s.priv, s.ppOff, s.pp = u32(secPriv), u32(secPrivPathOff), i32(secPrivPath)
+	s.ownOff, s.own, s.ownStat = u32(secOwnOff), i32(secOwn), u32(secOwnStat)
+	s.lastSec, s.lastNsec, s.lastEdge = i64(secLastSec), u32(secLastNsec), i32(secLastEdge)
+	s.leakOff, s.leak, s.sorted = u32(secLeakOff), i32(secLeak), u32(secSorted)
+	nodes := u32(secNodes)
+	tsec, tnsec := i64(secNodeSec), u32(secNodeNsec)
+	n := len(nodes) / nodeCols
+	m := len(s.edges) / edgeCols
+	if err := s.check(nodes, n, m, len(tsec), len(tnsec)); err != nil {
+		return nil, tag, err
+	}
+	ix := &Index{snap: s, nedges: m}
+	for _, id := range u32(secSources) {
+		if int(id)+1 >= len(s.strOff) {
+			return nil, tag, fmt.Errorf("%w: bad source string", ErrSnapshot)
+		}
+		ix.Sources = append(ix.Sources, s.str(id))
+	}
+	ix.Nodes = make([]Node, n)
+	for i := range ix.Nodes {
+		r := nodes[i*nodeCols : (i+1)*nodeCols]
+		t := tsec[i*nodeTime : (i+1)*nodeTime]
+		tn := tnsec[i*nodeTime : (i+1)*nodeTime]
+		ix.Nodes[i] = Node{ID: s.str(r[0]), Kind: Kind(s.str(r[1])), Source: s.str(r[2]), Name: s.str(r[3]),
+			Subtype: s.str(r[4]), Status: s.str(r[5]), Tags: s.strMap(r[6]), Attrs: s.strMap(r[7]),
+			CreatedAt: snapTime(t[0], tn[0]), LastUsedAt: snapTime(t[1], tn[1]),
+			RotatedAt: snapTime(t[2], tn[2]), ExpiresAt: snapTime(t[3], tn[3])}
+	}
+	return ix, tag, nil
+}
+
+// check validates what the accessors index without further checks, so a
+// snapshot that passed its checksum but was written wrongly fails here
+// rather than with a panic mid-question.
+func (s *snapData) check(nodes []uint32, n, m, tsec, tnsec int) error {
+	nstr := uint32(len(s.strOff) - 1)
+	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrSnapshot, what) }
+	if len(s.strOff) == 0 || int(s.strOff[nstr]) != len(s.strBlob) {
+		return bad("string table")
+	}
+	for i := uint32(0); i < nstr; i++ {
+		if s.strOff[i] > s.strOff[i+1] {
+			return bad("string offsets")
+		}
+	}
+	if tsec != n*nodeTime || tnsec != n*nodeTime || len(s.edgeSec) != m || len(s.edgeNsec) != m {
+		return bad("time columns")
+	}
+	for _, c := range [][]uint32{s.priv, s.ownStat, s.sorted} {
+		if len(c) != n {
+			return bad("node columns")
+		}
+	}
+	if len(s.lastSec) != n || len(s.lastNsec) != n || len(s.lastEdge) != n {
+		return bad("last-use columns")
+	}
+	for _, c := range []struct {
+		off  []uint32
+		data []int32
+		max  int
+	}{{s.outOff, s.out, m}, {s.inOff, s.in, m}, {s.ppOff, s.pp, m}, {s.ownOff, s.own, m}, {s.leakOff, s.leak, m}} {
+		if len(c.off) != n+1 || int(c.off[n]) != len(c.data) {
+			return bad("adjacency")
+		}
+		for i := 0; i < n; i++ {
+			if c.off[i] > c.off[i+1] {
+				return bad("adjacency offsets")
+			}
+		}
+		for _, v := range c.data {
+			if v < 0 || int(v) >= c.max {
+				return bad("edge reference")
+			}
+		}
+	}
+	for _, v := range s.lastEdge {
+		if v < -1 || int(v) >= m {
+			return bad("last-use edge")
+		}
+	}
+	for _, v := range s.sorted {
+		if int(v) >= n {
+			return bad("id order")
+		}
+	}
+	// Every string reference in rows and maps.
+	for _, col := range [][]uint32{s.priv, s.ownStat} {
+		for _, v := range col {
+			if v >= nstr {
+				return bad("string reference")
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		r := nodes[i*nodeCols : (i+1)*nodeCols]
+		for c := 0; c < 6; c++ {
+			if r[c] >= nstr {
+				return bad("node string reference")
+			}
+		}
+		for _, mo := range r[6:8] {
+			if mo != nilMap && !s.mapOK(mo, nstr) {
+				return bad("node map")
+			}
+		}
+	}
+	for e := 0; e < m; e++ {
+		r := s.edges[e*edgeCols : (e+1)*edgeCols]
+		for c := 0; c < 7; c++ {
+			if r[c] >= nstr {
+				return bad("edge string reference")
+			}
+		}
+		if r[8] != nilMap && !s.mapOK(r[8], nstr) {
+			return bad("edge attrs")
+		}
+	}
+	return nil
+}
+
+func (s *snapData) mapOK(off, nstr uint32) bool {
+	if uint64(off) >= uint64(len(s.maps)) {
+		return false
+	}
+	cnt := uint64(s.maps[off])
+	if uint64(off)+1+2*cnt > uint64(len(s.maps)) {
+		return false
+	}
+	for _, v := range s.maps[off+1 : uint64(off)+1+2*cnt] {
+		if v >= nstr {
+			return false
+		}
+	}
+	return true
+}
+
+func castSlice[T any](b []byte) []T {
+	var z T
+	sz := int(unsafe.Sizeof(z))
+	if len(b) < sz {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/sz)
+}
+
+// snapEdge decodes edge ei.
+func (s *snapData) edge(ei int32) *Edge {
+	r := s.edges[int(ei)*edgeCols : int(ei+1)*edgeCols]
+	return &Edge{From: s.str(r[0]), To: s.str(r[1]), Kind: EdgeKind(s.str(r[2])), Action: s.str(r[3]),
+		Resource: s.str(r[4]), Effect: s.str(r[5]), Privilege: Privilege(s.str(r[6])), Conditional: r[7] == 1,
+		LastSeen: snapTime(s.edgeSec[ei], s.edgeNsec[ei]), Attrs: s.strMap(r[8])}
+}
+
+func (s *snapData) lookup(nodes []Node, id string) (int32, bool) {
+	k := sort.Search(len(s.sorted), func(i int) bool { return nodes[s.sorted[i]].ID >= id })
+	if k < len(s.sorted) && nodes[s.sorted[k]].ID == id {
+		return int32(s.sorted[k]), true
+	}
+	return 0, false
+}
