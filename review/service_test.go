@@ -301,7 +301,7 @@ func TestChangedSinceLaunch(t *testing.T) {
 	etl := itemByName(t, in, "svc_etl")
 	i, _ := fx.ix.Lookup(etl.Snapshot.ID)
 	for _, ei := range fx.ix.Out(i) {
-		fx.ix.Edges[ei].Effect = "deny"
+		fx.ix.Edge(ei).Effect = "deny"
 	}
 	if rep, err := fx.svc.Tick(ctx); err != nil || rep.Changed != 1 {
 		t.Fatalf("tick %+v %v", rep, err)

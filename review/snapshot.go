@@ -53,7 +53,7 @@ func snapshot(ix *graph.Index, sgs []*graph.Subgraph, t remediation.Target, idle
 	owners, st := ix.Owners(i)
 	s.OwnerState = string(st)
 	for _, ei := range owners {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind != graph.EdgeOwns {
 			continue
 		}
@@ -72,7 +72,7 @@ func snapshot(ix *graph.Index, sgs []*graph.Subgraph, t remediation.Target, idle
 	}
 	s.CredentialAgeDays = credentialAge(ix, i, now)
 	for _, ei := range ix.Leaks(i) {
-		s.Leaks = append(s.Leaks, tools.MaskSecrets(ix.Edges[ei].To))
+		s.Leaks = append(s.Leaks, tools.MaskSecrets(ix.Edge(ei).To))
 	}
 	if sgs != nil {
 		rep, err := usage.UnusedPermissions(sgs, n.ID, time.Duration(idleDays)*24*time.Hour, now)
@@ -99,12 +99,12 @@ func fingerprint(ix *graph.Index, i int32) string {
 	}
 	owners, _ := ix.Owners(i)
 	for _, ei := range owners {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		email, departed := humanEmail(ix, e.From)
 		parts = append(parts, "owner="+email+"|"+strconv.FormatBool(departed))
 	}
 	for _, ei := range ix.Out(i) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeHasCredential {
 			if j, ok := ix.Lookup(e.To); ok {
 				parts = append(parts, "credential="+e.To+"|"+ix.Nodes[j].Status)
@@ -153,7 +153,7 @@ func grants(ix *graph.Index, i int32) []Grant {
 		cur := queue[0]
 		queue = queue[1:]
 		for _, ei := range ix.Out(cur) {
-			e := &ix.Edges[ei]
+			e := ix.Edge(ei)
 			switch e.Kind {
 			case graph.EdgeGrants:
 				if e.Effect == graph.EffectDeny || len(out) >= maxGrants {
@@ -168,7 +168,7 @@ func grants(ix *graph.Index, i int32) []Grant {
 			}
 		}
 		for _, ei := range ix.In(cur) {
-			e := &ix.Edges[ei]
+			e := ix.Edge(ei)
 			if e.Kind != graph.EdgeAttachedTo {
 				continue
 			}
@@ -199,7 +199,7 @@ func credentialAge(ix *graph.Index, i int32, now time.Time) int {
 	}
 	best := -1
 	for _, ei := range ix.Out(i) {
-		e := &ix.Edges[ei]
+		e := ix.Edge(ei)
 		if e.Kind != graph.EdgeHasCredential {
 			continue
 		}

@@ -47,7 +47,7 @@ func (a *analyzer) awsPerms(i int32) *awsPerms {
 	for _, h := range holders {
 		p.addGrants(h, via[h])
 		for _, e := range a.ix.In(h) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeAttachedTo {
 				continue
 			}
@@ -60,7 +60,7 @@ func (a *analyzer) awsPerms(i int32) *awsPerms {
 		if pol, ok := a.policyByARN(p.self.Source, arn); ok {
 			p.bounded = true
 			for _, e := range a.ix.Out(pol) {
-				if ed := &a.ix.Edges[e]; ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny {
+				if ed := a.ix.Edge(e); ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny {
 					p.boundary = append(p.boundary, awsGrant{edge: e})
 				}
 			}
@@ -75,7 +75,7 @@ func (a *analyzer) awsPerms(i int32) *awsPerms {
 func PolicyPermissions(ix *graph.Index, edges []int32) *Permissions {
 	p := &awsPerms{ix: ix, self: &graph.Node{}}
 	for _, e := range edges {
-		if ix.Edges[e].Effect == graph.EffectDeny {
+		if ix.Edge(e).Effect == graph.EffectDeny {
 			p.denies = append(p.denies, awsGrant{edge: e})
 		} else {
 			p.allows = append(p.allows, awsGrant{edge: e})
@@ -86,7 +86,7 @@ func PolicyPermissions(ix *graph.Index, edges []int32) *Permissions {
 
 func (p *awsPerms) addGrants(from int32, via []int32) {
 	for _, e := range p.ix.Out(from) {
-		ed := &p.ix.Edges[e]
+		ed := p.ix.Edge(e)
 		if ed.Kind != graph.EdgeGrants {
 			continue
 		}
@@ -103,7 +103,7 @@ func (p *awsPerms) addGrants(from int32, via []int32) {
 // resource), with the edges that allow it and whether a condition applies.
 func (p *awsPerms) Allowed(action, resource string) (ev []int32, conditional, ok bool) {
 	for _, d := range p.denies {
-		ed := &p.ix.Edges[d.edge]
+		ed := p.ix.Edge(d.edge)
 		if ed.Conditional || !actionMatch(ed.Action, action) {
 			continue
 		}
@@ -114,7 +114,7 @@ func (p *awsPerms) Allowed(action, resource string) (ev []int32, conditional, ok
 	if p.bounded {
 		in := false
 		for _, b := range p.boundary {
-			ed := &p.ix.Edges[b.edge]
+			ed := p.ix.Edge(b.edge)
 			if actionMatch(ed.Action, action) && (resource == "" || p.resourceMatch(ed.Resource, resource)) {
 				in = true
 				break
@@ -126,11 +126,11 @@ func (p *awsPerms) Allowed(action, resource string) (ev []int32, conditional, ok
 	}
 	best := -1
 	for k, g := range p.allows {
-		ed := &p.ix.Edges[g.edge]
+		ed := p.ix.Edge(g.edge)
 		if !actionMatch(ed.Action, action) || (resource != "" && !p.resourceMatch(ed.Resource, resource)) {
 			continue
 		}
-		if best < 0 || (p.ix.Edges[p.allows[best].edge].Conditional && !ed.Conditional) {
+		if best < 0 || (p.ix.Edge(p.allows[best].edge).Conditional && !ed.Conditional) {
 			best = k
 		}
 	}
@@ -138,7 +138,7 @@ func (p *awsPerms) Allowed(action, resource string) (ev []int32, conditional, ok
 		return nil, false, false
 	}
 	g := p.allows[best]
-	return append(append([]int32(nil), g.via...), g.edge), p.ix.Edges[g.edge].Conditional, true
+	return append(append([]int32(nil), g.via...), g.edge), p.ix.Edge(g.edge).Conditional, true
 }
 
 // allowedAll: every action allowed (on any resource); evidence concatenated.
@@ -293,7 +293,7 @@ func (a *analyzer) aws(i int32) []Path {
 	// Rewrite a customer-managed policy attached to itself or its groups.
 	for _, h := range holders {
 		for _, e := range a.ix.In(h) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			pol, ok := a.ix.Lookup(ed.From)
 			if ed.Kind != graph.EdgeAttachedTo || !ok || !strings.Contains(a.ix.Nodes[pol].Attrs[graph.AttrARN], ":policy/") ||
 				strings.HasPrefix(a.ix.Nodes[pol].Attrs[graph.AttrARN], "arn:aws:iam::aws:") {
@@ -339,7 +339,7 @@ func (a *analyzer) aws(i int32) []Path {
 		roles[i] = nil
 	}
 	for _, e := range a.ix.Out(i) {
-		if ed := &a.ix.Edges[e]; ed.Kind == graph.EdgeCanAssume {
+		if ed := a.ix.Edge(e); ed.Kind == graph.EdgeCanAssume {
 			if r, ok := a.ix.Lookup(ed.To); ok && arnType(a.ix.Nodes[r].Attrs[graph.AttrARN]) == "role" {
 				roles[r] = []int32{e}
 			}
@@ -406,7 +406,7 @@ func (a *analyzer) aws(i int32) []Path {
 // trustedBy returns the can_assume edge by which service may assume role r.
 func (a *analyzer) trustedBy(r int32, service string) (int32, bool) {
 	for _, e := range a.ix.In(r) {
-		ed := &a.ix.Edges[e]
+		ed := a.ix.Edge(e)
 		if ed.Kind == graph.EdgeCanAssume && strings.EqualFold(ed.From, awsServicePrefix+service) {
 			return e, true
 		}

@@ -212,8 +212,8 @@ func authzFromResults(t *testing.T, res map[string]json.RawMessage) string {
 func policyGrants(ix *graph.Index) map[string][]int32 {
 	out := map[string][]int32{}
 	owner := map[string]string{}
-	for e := range ix.Edges {
-		ed := &ix.Edges[e]
+	for e := range int32(ix.NumEdges()) {
+		ed := ix.Edge(e)
 		if ed.Kind != graph.EdgeGrants {
 			continue
 		}

@@ -32,7 +32,7 @@ func (a *analyzer) entra(i int32) []Path {
 	manager := []int32(nil)
 	for _, h := range holders {
 		for _, e := range a.ix.Out(h) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeGrants || ed.Effect == graph.EffectDeny {
 				continue
 			}

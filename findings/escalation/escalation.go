@@ -219,7 +219,7 @@ func (a *analyzer) directAdmin(i int32) bool {
 		return false
 	}
 	for _, e := range path {
-		ed := &a.ix.Edges[e]
+		ed := a.ix.Edge(e)
 		if ed.Kind == graph.EdgeCanAssume || (ed.Kind == graph.EdgeGrants && primitiveGrants[ed.Action]) {
 			return false
 		}
@@ -252,7 +252,7 @@ func (a *analyzer) chain(i int32) (Path, bool) {
 			continue
 		}
 		for _, e := range a.ix.Out(s.node) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeCanAssume || strings.HasPrefix(ed.Attrs[graph.AttrVia], "GitHub Actions OIDC") {
 				continue // the github class covers OIDC, with the write grant it needs
 			}
@@ -263,7 +263,7 @@ func (a *analyzer) chain(i int32) (Path, bool) {
 			seen[t] = true
 			path := append(append([]int32(nil), s.path...), e)
 			if adm, tp := a.admin(t); adm {
-				first := &a.ix.Edges[path[0]]
+				first := a.ix.Edge(path[0])
 				var class string
 				switch graph.SourceType(a.ix.Nodes[i].Source) {
 				case "aws":
@@ -275,7 +275,7 @@ func (a *analyzer) chain(i int32) (Path, bool) {
 				}
 				cond := false
 				for _, pe := range path {
-					cond = cond || a.ix.Edges[pe].Conditional
+					cond = cond || a.ix.Edge(pe).Conditional
 				}
 				return Path{Identity: i, Class: class, Target: t, Evidence: append(path, tp...), Conditional: cond}, true
 			}
@@ -296,7 +296,7 @@ func (a *analyzer) memberships(i int32) ([]int32, map[int32][]int32) {
 	for q := 0; q < len(order) && q < 256; q++ {
 		n := order[q]
 		for _, e := range a.ix.Out(n) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeMemberOf {
 				continue
 			}

@@ -69,7 +69,7 @@ func (a *analyzer) gcp(i int32) []Path {
 	var out []Path
 	for _, h := range holders {
 		for _, e := range a.ix.Out(h) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeGrants || ed.Effect == graph.EffectDeny {
 				continue
 			}

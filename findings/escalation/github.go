@@ -36,13 +36,13 @@ func (a *analyzer) github(i int32) []Path {
 	}
 	var out []Path
 	for _, e := range a.ix.Out(i) {
-		ed := &a.ix.Edges[e]
+		ed := a.ix.Edge(e)
 		if ed.Kind != graph.EdgeGrants || !workflowWriter(ed) {
 			continue
 		}
 		for _, r := range a.reposCovered(ed) {
 			for _, ce := range a.ix.Out(r) {
-				c := &a.ix.Edges[ce]
+				c := a.ix.Edge(ce)
 				if c.Kind != graph.EdgeCanAssume {
 					continue
 				}

@@ -61,7 +61,7 @@ func contains(xs []string, x string) bool {
 func evidenceString(ix *graph.Index, p Path) string {
 	var b strings.Builder
 	for _, e := range p.Evidence {
-		ed := &ix.Edges[e]
+		ed := ix.Edge(e)
 		b.WriteString(ed.From + " -" + string(ed.Kind) + "-> " + ed.To)
 		if ed.Action != "" {
 			b.WriteString(" [" + ed.Action + " " + ed.Resource + "]")

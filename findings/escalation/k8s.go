@@ -26,7 +26,7 @@ func (a *analyzer) k8sGrants(i int32) []k8sGrant {
 	var out []k8sGrant
 	for _, h := range holders {
 		for _, e := range a.ix.In(h) {
-			ed := &a.ix.Edges[e]
+			ed := a.ix.Edge(e)
 			if ed.Kind != graph.EdgeAttachedTo {
 				continue
 			}
@@ -36,7 +36,7 @@ func (a *analyzer) k8sGrants(i int32) []k8sGrant {
 			}
 			path := append(append([]int32(nil), via[h]...), e)
 			for _, g := range a.ix.Out(r) {
-				ge := &a.ix.Edges[g]
+				ge := a.ix.Edge(g)
 				if ge.Kind != graph.EdgeGrants || ge.Effect == graph.EffectDeny || ge.Attrs[attrResourceName] != "" {
 					continue
 				}
@@ -92,7 +92,7 @@ func resMatch(granted, group, res string) bool {
 // can returns the grant allowing verb on group/res, cluster-wide or in ns.
 func (a *analyzer) k8sCan(gs []k8sGrant, verb, group, res, ns string, clusterOnly bool) ([]int32, bool) {
 	for _, g := range gs {
-		ed := &a.ix.Edges[g.edge]
+		ed := a.ix.Edge(g.edge)
 		if g.ns != "" && (clusterOnly || g.ns != ns) {
 			continue
 		}
@@ -210,7 +210,7 @@ func (a *analyzer) k8s(i int32) []Path {
 // secret that service account sa holds.
 func (a *analyzer) saToken(sa int32) (int32, bool) {
 	for _, e := range a.ix.Out(sa) {
-		ed := &a.ix.Edges[e]
+		ed := a.ix.Edge(e)
 		if ed.Kind != graph.EdgeHasCredential {
 			continue
 		}
