@@ -331,8 +331,8 @@ func (r *indexResolver) KnowsResource(name string) bool {
 			add(r.ix.Nodes[i].ID)
 			add(r.ix.Nodes[i].Name)
 		}
-		for i := range r.ix.Edges {
-			for _, s := range strings.Split(r.ix.Edges[i].Resource, ",") {
+		for i := range int32(r.ix.NumEdges()) {
+			for _, s := range strings.Split(r.ix.Edge(i).Resource, ",") {
 				add(s)
 			}
 		}
