@@ -124,8 +124,11 @@ func TestSaaSQuestions(t *testing.T) {
 		// alias whose manager Erin has left. ci/scanner: no annotation of
 		// its own, namespace ci's owner is the same alias. Entra
 		// ci-deployer: owners bob@contoso.example (left) and its own
-		// service principal.
-		want: []string{"k8s:prod:sa/ci/runner", "k8s:prod:sa/ci/scanner", "entra:contoso:app/3f1e6b2a-9c4d-4e8f-a1b2-c3d4e5f60002"},
+		// service principal. AWS role github-deploy (an identity): tag
+		// team=platform, the team whose alias platform-team@example.com
+		// is managed by Erin, who has left.
+		want: []string{"k8s:prod:sa/ci/runner", "k8s:prod:sa/ci/scanner", "entra:contoso:app/3f1e6b2a-9c4d-4e8f-a1b2-c3d4e5f60002",
+			"aws:111122223333:role/github-deploy"},
 		check: func(t *testing.T, a cli.Answer, r int) {
 			o := ownsEdge(t, a, r)
 			if h, ok := x.nodes[o.From]; !ok || h.Props["status"] != graph.StatusDeparted {
@@ -146,8 +149,13 @@ func TestSaaSQuestions(t *testing.T) {
 		want: append([]string{
 			// AWS: etl and legacy-sync carry no owner tag (deploy-bot's is
 			// alice); the instance profile; the OIDC subjects trusted by
-			// github-deploy.
+			// github-deploy; the roles with no owner tag (roles are
+			// identities: web-server, partner-audit, the service-linked
+			// autoscaling role).
 			"aws:111122223333:instance-profile/app/web-server",
+			"aws:111122223333:role/app/web-server",
+			"aws:111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+			"aws:111122223333:role/partner-audit",
 			"aws:111122223333:user/etl",
 			"aws:111122223333:user/legacy-sync",
 			"github:oidc:repo:example-org/deploy-service:environment:prod",

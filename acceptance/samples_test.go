@@ -3,6 +3,7 @@ package acceptance
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,14 +47,29 @@ func TestPublicSamples(t *testing.T) {
 		e := newEnv(t)
 		e.load("aws", "--authorization-details", sample(t, "aws", "cloudsplaining-example-authz-details.json"))
 		// SOURCES.md: obama (directly and through admin) and
-		// userwithlotsofpermissions (through admin); no role is an admin.
+		// userwithlotsofpermissions (through admin) hold
+		// AdministratorAccess; cloudsplaining's own results for this
+		// export find privilege escalation for MyRole, MyOtherRole and
+		// biden (AWSLambdaFullAccess: iam:PassRole on *) and
+		// OverprivilegedEC2 (iam:CreateAccessKey on *): admin too.
 		a, ok := e.ask("which AWS roles and users are admins")
 		if !ok {
 			t.Fatal("the planner refused the question")
 		}
-		sameSet(t, "admins", ids(t, a), []string{"aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions"})
+		sameSet(t, "admins", ids(t, a), []string{"aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions",
+			"aws:012345678901:role/MyOtherRole", "aws:012345678901:role/MyRole", "aws:012345678901:role/OverprivilegedEC2",
+			"aws:012345678901:user/biden"})
 		for r := range a.Rows {
 			grantPath(t, a, r, graph.PrivAdmin)
+		}
+		// Roles are identities: 3 users, 3 roles and 1 instance profile
+		// (UserDetailList, RoleDetailList, InstanceProfileList).
+		a = e.mustAsk("which AWS roles are admins")
+		sameSet(t, "admin roles", ids(t, a), []string{"aws:012345678901:role/MyOtherRole", "aws:012345678901:role/MyRole",
+			"aws:012345678901:role/OverprivilegedEC2"})
+		a = e.mustAsk("count identities by source")
+		if len(a.Rows) != 1 || fmt.Sprint(a.Rows[0][len(a.Rows[0])-1]) != "7" {
+			t.Errorf("count identities by source = %v %v, want aws:012345678901 7", a.Columns, a.Rows)
 		}
 	})
 	t.Run("k8s bootstrap policy and audit2rbac log", func(t *testing.T) {

@@ -126,6 +126,12 @@ func parse(q string) (*query.Plan, bool) {
 		if len(srcs) == 1 && srcs[0] == "k8s" && len(p.Kinds) > 0 && p.Kinds[0] == graph.KindServiceAccount {
 			p.Kinds = []graph.Kind{graph.KindWorkload}
 		}
+		// AWS IAM roles are identities (service accounts of subtype
+		// iam_role or service_linked), not KindRole.
+		if len(srcs) == 1 && srcs[0] == "aws" && slices.Equal(p.Kinds, []graph.Kind{graph.KindRole}) {
+			p.Kinds = []graph.Kind{graph.KindServiceAccount}
+			p.Filters = append(p.Filters, query.Filter{Field: "subtype", Op: "in", Values: []any{"iam_role", "service_linked"}})
+		}
 		if len(srcs) == 1 && srcs[0] == "postgres" {
 			switch {
 			case !kindHit:

@@ -44,6 +44,7 @@ const (
 	subtypeWorkloadID      = "workload_identity"
 	subtypeService         = "aws_service"
 	subtypeServiceLinked   = "service_linked"
+	subtypeIAMRole         = "iam_role"
 	subtypeRoot            = "root"
 	subtypeOIDCProvider    = "oidc_provider"
 	subtypeSAMLProvider    = "saml_provider"

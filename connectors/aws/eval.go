@@ -2,6 +2,7 @@ package aws
 
 import (
 	"github.com/steward-oss/steward/graph"
+	"strings"
 )
 
 // Decision is the outcome of evaluating one request against a principal's
@@ -248,13 +249,72 @@ func (ps *PolicySet) grantPrivilege(a, r string, notAction, admin bool) graph.Pr
 	return graph.PrivNone
 }
 
+// escalationActions let a principal grant itself (or a principal it
+// controls) any permission: credentials for any user, passing any role to
+// a service it can run code in, attaching or writing policies, new policy
+// versions, group membership, trust and boundary changes. The list is the
+// IAM privilege-escalation set Rhino Security Labs and cloudsplaining
+// document. Allowed on every resource of their kind, they are admin.
+var escalationActions = []string{
+	"iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PassRole",
+	"iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:AttachRolePolicy",
+	"iam:PutUserPolicy", "iam:PutGroupPolicy", "iam:PutRolePolicy",
+	"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AddUserToGroup", "iam:UpdateAssumeRolePolicy",
+	"iam:PutUserPermissionsBoundary", "iam:PutRolePermissionsBoundary",
+	"iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+}
+
+// escalationResource reports whether resource pattern r covers every IAM
+// resource of some kind (every user, role, group or policy), not one named
+// principal.
+func escalationResource(r string) bool {
+	if r == "*" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(r, "arn:aws:iam::")
+	if !ok {
+		return false
+	}
+	_, res, ok := strings.Cut(rest, ":")
+	if !ok {
+		return false
+	}
+	switch res {
+	case "*", "user/*", "role/*", "group/*", "policy/*":
+		return true
+	}
+	return false
+}
+
+// escalates reports whether statement s, allowed on resource pattern r,
+// gives an escalation action that survives this principal's Denies and
+// boundary.
+func (ps *PolicySet) escalates(s Statement, r string) bool {
+	if !s.allow() || !escalationResource(r) {
+		return false
+	}
+	for _, esc := range escalationActions {
+		if s.matchesAction(esc) && ps.grantPrivilege(esc, r, false, false) == graph.PrivWrite {
+			return true
+		}
+	}
+	return false
+}
+
 // Privilege is the principal's effective privilege over its account: admin
-// per Admin, otherwise the strongest privilege any of its Allow grants
-// keeps after Denies and the boundary.
+// per Admin or when it can escalate to admin, otherwise the strongest
+// privilege any of its Allow grants keeps after Denies and the boundary.
 func (ps *PolicySet) Privilege() (graph.Privilege, bool) {
 	admin, cond := ps.Admin()
 	if admin {
 		return graph.PrivAdmin, cond
+	}
+	for _, s := range ps.Identity {
+		for _, r := range resourcesOf(s) {
+			if ps.escalates(s, r) {
+				return graph.PrivAdmin, s.conditional()
+			}
+		}
 	}
 	best := graph.PrivNone
 	for _, s := range ps.Identity {

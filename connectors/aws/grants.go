@@ -126,8 +126,18 @@ func (b *builder) statementEdges(acct, from, via string, doc *Document, holders 
 				if s.allow() {
 					e.Effect = graph.EffectAllow
 					e.Privilege = graph.PrivNone
+					// The escalation check sees this edge's own action (or
+					// the whole NotAction statement) on its resource.
+					one := s
+					if !notAction {
+						one.Action = strList{a}
+					}
 					for _, h := range holders {
-						if p := priv(h, evalA, evalR, notAction); p.Rank() > e.Privilege.Rank() {
+						p := priv(h, evalA, evalR, notAction)
+						if p == graph.PrivWrite && s.NotResource == nil && h.set.escalates(one, r) {
+							p = graph.PrivAdmin
+						}
+						if p.Rank() > e.Privilege.Rank() {
 							e.Privilege = p
 						}
 						if e.Privilege == graph.PrivAdmin {

@@ -318,7 +318,24 @@ func conditionJSON(c Condition) string {
 }
 
 // readVerbs are the action-name prefixes that only read.
-var readVerbs = []string{"get", "list", "describe", "head"}
+var readVerbs = []string{"get", "list", "describe", "head", "view", "search", "query", "select", "scan", "lookup",
+	"batchget", "batchdescribe", "batchread", "read", "retrieve", "validate", "detect", "estimate", "preview",
+	"simulate", "filter", "verify", "evaluate", "download", "contains", "classify", "check", "discover"}
+
+// readOnlyActions are the action patterns AWS's read-only managed policies
+// (ReadOnlyAccess, SecurityAudit) grant although their names start with no
+// read verb: AWS ships them as read access, so they rate read.
+var readOnlyActions = map[string]bool{
+	"athena:batch*": true, "codecommit:gitpull": true, "cognito-idp:adminget*": true, "cognito-idp:adminlist*": true,
+	"comprehend:batchdetect*": true, "config:deliver*": true, "devops-guru:startcostestimation": true,
+	"dynamodb:partiqlselect": true, "ecr-public:batchchecklayeravailability": true, "ecr:batchcheck*": true,
+	"elasticbeanstalk:request*": true, "es:eshttpget": true, "es:eshttphead": true, "gamelift:resolvealias": true,
+	"iam:generate*": true, "iotanalytics:samplechanneldata": true, "lightsail:is*": true, "logs:startquery": true,
+	"logs:stopquery": true, "polly:synthesizespeech": true, "rekognition:comparefaces": true, "sqs:receive*": true,
+	"swf:count*": true, "codedeploy:batch*": true, "sdb:domainmetadata": true,
+	"dms:test*": true, "events:test*": true, "evidently:testsegmentpattern": true, "logs:testmetricfilter": true,
+	"route53:test*": true, "transfer:testidentityprovider": true,
+}
 
 // actionPrivilege classifies one action pattern: read when the part after
 // the service prefix starts with a read verb, write otherwise. "*" and
@@ -329,6 +346,12 @@ func actionIsRead(a string) bool {
 		return false
 	}
 	name = strings.ToLower(name)
+	la := strings.ToLower(a)
+	for p := range readOnlyActions {
+		if p == la || globMatch(p, la, true) {
+			return true
+		}
+	}
 	for _, v := range readVerbs {
 		if strings.HasPrefix(name, v) {
 			return true

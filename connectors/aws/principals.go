@@ -112,14 +112,17 @@ func (b *builder) principals() ([]*principal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("aws: authorization-details %q: $.RoleDetailList[%d].Arn: %w", name, i, err)
 		}
-		p := &principal{id: id, account: acct, kind: graph.KindRole}
+		// A role is what workloads, services, people through SSO and
+		// other accounts act as: an identity (a service account of
+		// subtype iam_role), not a bag of permissions like a group.
+		p := &principal{id: id, account: acct, kind: graph.KindServiceAccount}
 		if err := b.addInline(p, fmt.Sprintf("$.RoleDetailList[%d].RolePolicyList", i), r.RolePolicyList); err != nil {
 			return nil, err
 		}
 		b.addManaged(p, r.AttachedManagedPolicies, true)
 		b.setBoundary(p, r.PermissionsBoundary)
 		p.admin, p.adminC = p.set.Admin()
-		n := graph.Node{ID: id, Kind: graph.KindRole, Name: r.RoleName, CreatedAt: r.CreateDate.Time, Tags: tagMap(r.Tags),
+		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Subtype: subtypeIAMRole, Name: r.RoleName, CreatedAt: r.CreateDate.Time, Tags: tagMap(r.Tags),
 			Attrs: nonEmpty(map[string]string{graph.AttrARN: r.Arn, attrPath: r.Path, "role_id": r.RoleID})}
 		if strings.HasPrefix(r.Path, "/aws-service-role/") {
 			n.Subtype = subtypeServiceLinked

@@ -19,6 +19,25 @@ func sampleReader(t *testing.T, opts connectors.Options) connectors.Reader {
 	return newFileReader(t, opts)
 }
 
+// privesc lists cloudsplaining's numbered privesc principals that escalate
+// through the IAM set (all but 17 and 19) for both users and roles, then
+// the extra ids, sorted.
+func privesc(rolePrefix, roleSuffix string, extra ...string) []string {
+	names := []string{"privesc1-CreateNewPolicyVersion", "privesc10-PutUserPolicy", "privesc11-PutGroupPolicy",
+		"privesc12-PutRolePolicy", "privesc13-AddUserToGroup", "privesc14-UpdatingAssumeRolePolicy",
+		"privesc15-PassExistingRoleToNewLambdaThenInvoke", "privesc16-PassRoleToNewLambdaThenTriggerWithNewDynamo",
+		"privesc18-PassExistingRoleToNewGlueDevEndpoint", "privesc2-SetExistingDefaultPolicyVersion",
+		"privesc20-PassExistingRoleToCloudFormation", "privesc21-PassExistingRoleToNewDataPipeline",
+		"privesc3-CreateEC2WithExistingInstanceProfile", "privesc4-CreateAccessKey", "privesc5-CreateLoginProfile",
+		"privesc6-UpdateLoginProfile", "privesc7-AttachUserPolicy", "privesc8-AttachGroupPolicy", "privesc9-AttachRolePolicy"}
+	out := append([]string(nil), extra...)
+	for _, n := range names {
+		out = append(out, rolePrefix+n+roleSuffix, "aws:200611803367:user/"+n+"-user")
+	}
+	sort.Strings(out)
+	return out
+}
+
 // admins lists the ids of nodes whose evaluated privilege is admin.
 func admins(sgs []*graph.Subgraph) []string {
 	var out []string
@@ -31,6 +50,19 @@ func admins(sgs []*graph.Subgraph) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// countRoles counts IAM role nodes (service accounts of a role subtype).
+func countRoles(sgs []*graph.Subgraph, source string) int {
+	c := 0
+	for _, sg := range sgs {
+		for _, n := range sg.Nodes {
+			if sg.Source == source && (n.Subtype == subtypeIAMRole || n.Subtype == subtypeServiceLinked) {
+				c++
+			}
+		}
+	}
+	return c
 }
 
 func countKind(sgs []*graph.Subgraph, source string, kinds ...graph.Kind) int {
@@ -59,17 +91,49 @@ func TestCloudsplainingSamples(t *testing.T) {
 	}{
 		{
 			file: "cloudsplaining-example.json",
-			admins: []string{
+			// Admins by "*" on "*" (as before), plus every principal that
+			// can escalate: cloudsplaining's privesc1..16, 18, 20, 21 and
+			// fn1/fn3/fn4 test principals (the escalation its own results
+			// name), sre's PassRole, the SSM service role's PassRole, and
+			// fp5, whose condition Steward does not evaluate (marked
+			// conditional). Not admin: fp1..fp4 (denied or confined to one
+			// resource), fn2, privesc17/19 (editing one Lambda or Glue
+			// endpoint), the ssm/ec2-instance-connect/sagemaker-URL/
+			// CloudFormation-update ones (outside the IAM escalation set).
+			admins: append([]string{
 				"aws:012345678901:group/admin",
+				"aws:012345678901:role/MyOtherRole",
+				"aws:012345678901:role/MyRole",
+				"aws:012345678901:role/OverprivilegedEC2",
+				"aws:012345678901:user/biden",
 				"aws:012345678901:user/obama",
 				"aws:012345678901:user/userwithlotsofpermissions",
+				"aws:200611803367:group/privesc-sre-group",
 				"aws:200611803367:role/AWS-QuickSetup-StackSet-Local-ExecutionRole",
 				"aws:200611803367:role/OrganizationAccountAccessRole",
 				"aws:200611803367:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc",
+				"aws:200611803367:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM",
+				"aws:200611803367:role/fn1-privesc3-partial-role",
+				"aws:200611803367:role/fn3-exploitableConditionConstraint-role",
+				"aws:200611803367:role/fn4-exploitableNotAction-role",
+				"aws:200611803367:role/fp5-nonExploitableConditionConstraint-role",
 				"aws:200611803367:role/privesc-AssumeRole-ending-role",
+				"aws:200611803367:role/privesc-codeBuildCreateProjectPassRole-role",
 				"aws:200611803367:role/privesc-high-priv-service-role",
-				"aws:200611803367:role/stacksets-exec-b5520cb2730c2f54b523d6375a319abb",
-			},
+				"aws:200611803367:role/privesc-sageMakerCreateNotebookPassRole-role",
+				"aws:200611803367:role/privesc-sageMakerCreateProcessingJobPassRole-role",
+				"aws:200611803367:role/privesc-sageMakerCreateTrainingJobPassRole-role",
+				"aws:200611803367:role/privesc-sre-role",
+			}, privesc("aws:200611803367:role/", "-role", "aws:200611803367:role/stacksets-exec-b5520cb2730c2f54b523d6375a319abb",
+				"aws:200611803367:user/fn1-privesc3-partial-user",
+				"aws:200611803367:user/fn3-exploitableConditionConstraint-user",
+				"aws:200611803367:user/fn4-exploitableNotAction-user",
+				"aws:200611803367:user/fp5-nonExploitableConditionConstraint-user",
+				"aws:200611803367:user/privesc-codeBuildCreateProjectPassRole-user",
+				"aws:200611803367:user/privesc-sageMakerCreateNotebookPassRole-user",
+				"aws:200611803367:user/privesc-sageMakerCreateProcessingJobPassRole-user",
+				"aws:200611803367:user/privesc-sageMakerCreateTrainingJobPassRole-user",
+				"aws:200611803367:user/privesc-sre-user")...),
 			counts: map[string][3]int{"aws:200611803367": {41, 3, 75}, "aws:012345678901": {3, 2, 3}},
 			check: func(t *testing.T, sgs []*graph.Subgraph) {
 				// fp2-allow-all allows * on * but every holder also has
@@ -87,7 +151,15 @@ func TestCloudsplainingSamples(t *testing.T) {
 		},
 		{
 			file:   "cloudsplaining-example-authz-details.json",
-			admins: []string{"aws:012345678901:group/admin", "aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions"},
+			// AdministratorAccess holders (SOURCES.md), plus the principals
+			// cloudsplaining's own results for this export
+			// (cloudsplaining-results-iam-results-example.json) find a
+			// privilege escalation for: MyRole, MyOtherRole and biden hold
+			// AWSLambdaFullAccess (iam:PassRole on *, PassExistingRoleToNewLambda),
+			// OverprivilegedEC2's inline policy has iam:CreateAccessKey on *.
+			admins: []string{"aws:012345678901:group/admin", "aws:012345678901:role/MyOtherRole", "aws:012345678901:role/MyRole",
+				"aws:012345678901:role/OverprivilegedEC2", "aws:012345678901:user/biden",
+				"aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions"},
 			counts: map[string][3]int{"aws:012345678901": {3, 2, 3}},
 		},
 		{
@@ -148,9 +220,9 @@ func TestCloudsplainingSamples(t *testing.T) {
 				}
 			}
 			for src, c := range tc.counts {
-				users := countKind(sgs, src, graph.KindUser, graph.KindServiceAccount)
+				roles := countRoles(sgs, src)
+				users := countKind(sgs, src, graph.KindUser, graph.KindServiceAccount) - roles
 				groups := countKind(sgs, src, graph.KindGroup)
-				roles := countKind(sgs, src, graph.KindRole)
 				if users != c[0] || groups != c[1] || roles != c[2] {
 					t.Errorf("%s: users/groups/roles = %d/%d/%d, want %v", src, users, groups, roles, c)
 				}
