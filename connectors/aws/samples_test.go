@@ -150,7 +150,7 @@ func TestCloudsplainingSamples(t *testing.T) {
 			},
 		},
 		{
-			file:   "cloudsplaining-example-authz-details.json",
+			file: "cloudsplaining-example-authz-details.json",
 			// AdministratorAccess holders (SOURCES.md), plus the principals
 			// cloudsplaining's own results for this export
 			// (cloudsplaining-results-iam-results-example.json) find a
