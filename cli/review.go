@@ -50,7 +50,7 @@ type reviewFlags struct {
 
 func (f *reviewFlags) register(fs *flag.FlagSet) {
 	f.g.register(fs, true)
-	fs.StringVar(&f.store, "store", DefaultReviews, "review store: a bolt file or postgres://...")
+	fs.StringVar(&f.store, "store", "", "review store: a bolt file or postgres://... (default: reviews.store of --config, else "+DefaultReviews+")")
 	fs.StringVar(&f.approvals, "approvals", "", "approval store (default: remediation.store of --config, else "+DefaultApprovals+")")
 	fs.StringVar(&f.auditLog, "audit-log", "", "audit log (default: audit_log of --config, else "+DefaultAuditLog+")")
 	fs.StringVar(&f.cfgPath, "config", "", "steward.yaml (approver groups, stores)")
@@ -88,6 +88,12 @@ func (f *reviewFlags) open(ctx context.Context, e *env, withGraph bool, campaign
 			return nil, &usageError{err.Error()}
 		}
 	}
+	if f.store == "" {
+		f.store = cfg.Reviews.Store
+		if f.store == "" {
+			f.store = DefaultReviews
+		}
+	}
 	if f.approvals == "" {
 		f.approvals = cfg.Remediation.Store
 		if f.approvals == "" {
@@ -122,7 +128,9 @@ func (f *reviewFlags) open(ctx context.Context, e *env, withGraph bool, campaign
 		}
 		for _, in := range ins {
 			c := in.Campaign
-			campaigns = append(campaigns, &c)
+			if c.File != "" { // campaigns as code only: see review.Groups
+				campaigns = append(campaigns, &c)
+			}
 		}
 	}
 	groups := review.Groups{Base: approval.StaticGroups(cfg.Approvers), Campaigns: campaigns}

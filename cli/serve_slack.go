@@ -34,7 +34,7 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 		return nil, nil, fmt.Errorf("slack: approvals in Slack need actuators: configure actuators[] (with their own credentials)")
 	}
 	sc := slackbot.Config{BotToken: bot, AskerAudits: true, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
-		Expiry: time.Duration(cfg.Remediation.Expiry)}
+		Expiry: time.Duration(cfg.Remediation.Expiry), Channel: cfg.Reviews.Channel}
 	switch cfg.Slack.Mode {
 	case "http":
 		if sc.SigningSecret = os.Getenv(cfg.Slack.SigningSecretEnv); sc.SigningSecret == "" {
@@ -47,9 +47,12 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 	}
 	asker := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Where: "slack", Logger: log.With("component", "chat")})
 	b, err := slackbot.New(sc, slackbot.Deps{Asker: asker, Approvals: rem.approvals, Executor: rem.executor, Audit: alog,
-		Index: inv, Logger: log.With("component", "slack")})
+		Index: inv, Logger: log.With("component", "slack"), Reviews: rem.reviews.slackReviews()})
 	if err != nil {
 		return nil, nil, err
+	}
+	if rem.reviews != nil {
+		rem.reviews.notifier.set(b)
 	}
 	if err := b.Resume(ctx); err != nil {
 		log.Warn("slack: resuming interrupted executions failed", "err", err)

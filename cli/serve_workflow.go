@@ -15,6 +15,7 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/workflow"
 )
 
@@ -32,9 +33,15 @@ type remediationParts struct {
 	executor  *actuate.Executor // nil without configured actuators
 	policies  *workflow.PolicyRunner
 	routes    func(api *echo.Group, root *echo.Echo)
+	reviews   *serveReviews
 }
 
-func (r *remediationParts) Close() error { return r.store.Close() }
+func (r *remediationParts) Close() error {
+	if r.reviews != nil {
+		r.reviews.store.Close()
+	}
+	return r.store.Close()
+}
 
 func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.Inventory, alog *audit.Log, overrides string, log *slog.Logger) (*remediationParts, error) {
 	where := cfg.Remediation.Store
@@ -46,7 +53,13 @@ func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.In
 		return nil, fmt.Errorf("approval store: %w", err)
 	}
 	r := &remediationParts{store: st}
-	groups := approval.StaticGroups(cfg.Approvers)
+	campaigns, err := loadCampaigns(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Inline members of the campaigns' groups approve too, as in the CLI.
+	groups := review.Groups{Base: approval.StaticGroups(cfg.Approvers), Campaigns: campaigns}
 	r.approvals, err = approval.NewService(approval.Options{Store: st, Audit: alog, Groups: groups, Logger: log.With("component", "approval")})
 	if err != nil {
 		st.Close()
@@ -89,7 +102,11 @@ func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.In
 		st.Close()
 		return nil, err
 	}
-	r.routes = api.Routes
+	if r.reviews, err = buildReviews(ctx, cfg, campaigns, inv, alog, r.approvals, log.With("component", "review")); err != nil {
+		st.Close()
+		return nil, err
+	}
+	r.routes = func(g *echo.Group, root *echo.Echo) { api.Routes(g, root); r.reviews.routes(g, root) }
 	return r, nil
 }
 
@@ -98,6 +115,9 @@ func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.In
 func (r *remediationParts) afterSync(ctx context.Context, log *slog.Logger) {
 	if _, err := r.approvals.Expire(ctx); err != nil {
 		log.Warn("expiring proposals failed", "err", err)
+	}
+	if r.reviews != nil {
+		r.reviews.tick(ctx, log)
 	}
 	if r.policies == nil {
 		return

@@ -32,6 +32,14 @@ type Config struct {
 	Ownership   Ownership           `yaml:"ownership"`
 	Actuators   []Actuator          `yaml:"actuators"`
 	Approvers   map[string][]string `yaml:"approvers"`
+	Reviews     Reviews             `yaml:"reviews"`
+}
+
+// Reviews configures access reviews in `steward serve`.
+type Reviews struct {
+	Dir     string `yaml:"dir"`     // campaign files (*.yaml), launched on their schedule
+	Store   string `yaml:"store"`   // bolt file or postgres:// (default ./steward-reviews.db)
+	Channel string `yaml:"channel"` // Slack channel where Revoke/Modify proposals are posted
 }
 
 // Sync schedules connector runs inside `steward serve`.

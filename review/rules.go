@@ -102,7 +102,11 @@ func (it *Item) assign(level int) {
 
 // Groups is configured approver groups plus the inline members of the
 // campaigns' group rules, so a self-contained campaign's fallback group
-// can also approve the proposals its decisions open.
+// can also approve the proposals its decisions open. Only campaigns read
+// from files (reviews.dir, --campaign, the demo) belong here: those are
+// reviewed like any configuration, while a campaign posted over HTTP must
+// not be able to name its own approvers; Members ignores campaigns
+// without a File.
 type Groups struct {
 	Base      approval.Groups
 	Campaigns []*Campaign
@@ -115,6 +119,9 @@ func (g Groups) Members(group string) []string {
 		out = append(out, g.Base.Members(group)...)
 	}
 	for _, c := range g.Campaigns {
+		if c.File == "" {
+			continue
+		}
 		for _, r := range c.Reviewers {
 			if r.Kind == RuleGroup && r.Group == group {
 				for _, m := range r.Members {

@@ -144,6 +144,10 @@ func (s *Service) now() time.Time { return s.o.Clock.Now().UTC() }
 // every match into an item with its reviewer chain and stores the
 // launched campaign; each reviewer is then notified of their items.
 func (s *Service) Launch(ctx context.Context, c *Campaign, by Actor) (*Instance, error) {
+	return s.launch(ctx, c, by, "")
+}
+
+func (s *Service) launch(ctx context.Context, c *Campaign, by Actor, id string) (*Instance, error) {
 	if s.o.Graph == nil || s.o.Finder == nil {
 		return nil, errors.New("review: launch: no graph")
 	}
@@ -185,7 +189,10 @@ func (s *Service) Launch(ctx context.Context, c *Campaign, by Actor) (*Instance,
 	if !due.After(now) {
 		return nil, fmt.Errorf("review: launch %s: due: %w: %s is not in the future", c.Name, ErrInvalid, due.Format(time.RFC3339))
 	}
-	in := &Instance{ID: c.Name + "-" + now.Format("20060102") + "-" + randHex(3), Campaign: *c, LaunchedBy: by.ID,
+	if id == "" {
+		id = c.Name + "-" + now.Format("20060102") + "-" + randHex(3)
+	}
+	in := &Instance{ID: id, Campaign: *c, LaunchedBy: by.ID,
 		LaunchedAt: now, Due: due, Plan: plan, State: StateOpen, UpdatedAt: now}
 	for k, t := range targets {
 		snap, err := snapshot(ix, sgs, t, c.IdleDays, now)
@@ -229,6 +236,48 @@ func (s *Service) Launch(ctx context.Context, c *Campaign, by Actor) (*Instance,
 		s.notify(ctx, Notice{Kind: "assigned", Instance: in, Reviewer: r, Items: in.ItemsFor(r)})
 	}
 	return in, nil
+}
+
+// RunSchedule launches every campaign that is due: one never launched,
+// or a recurring one whose period has passed since its latest launch.
+// A scheduled launch's id is the campaign name and the day, so two
+// replicas running the schedule the same day launch it once (the second
+// gets ErrExists and skips). It returns what it launched; a campaign that
+// fails does not stop the others.
+func (s *Service) RunSchedule(ctx context.Context, cs []*Campaign) ([]*Instance, error) {
+	ins, err := s.o.Store.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("review: schedule: %w", err)
+	}
+	latest := map[string]time.Time{}
+	for _, in := range ins {
+		if t, ok := latest[in.Campaign.Name]; !ok || in.LaunchedAt.After(t) {
+			latest[in.Campaign.Name] = in.LaunchedAt
+		}
+	}
+	now := s.now()
+	var out []*Instance
+	var errs []error
+	for _, c := range cs {
+		last, launched := latest[c.Name]
+		switch {
+		case !launched:
+		case c.Schedule == ScheduleOnce || c.Every <= 0:
+			continue
+		case now.Before(last.Add(c.Every)):
+			continue
+		}
+		in, err := s.launch(ctx, c, systemActor, c.Name+"-"+now.Format("20060102"))
+		switch {
+		case errors.Is(err, ErrExists):
+			continue
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, in)
+	}
+	return out, errors.Join(errs...)
 }
 
 // Input is a reviewer's decision on one item.
