@@ -142,6 +142,10 @@ func buildTerms() []term {
 			if c.hasKind(kw.kinds...) {
 				return true
 			}
+			// "AWS roles" are planned as IAM-role service accounts.
+			if slices.Contains(kw.kinds, graph.KindRole) && c.filterValue("subtype", "iam_role") {
+				return true
+			}
 			// The holders of the credentials asked about.
 			return c.holder && c.hasKind(graph.KindCredential)
 		}})
