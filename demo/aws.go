@@ -132,6 +132,19 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 
 	targets := func(j int) []string { return []string{bucket(apps[baseApp(j)].name), src, bucket("logs")} }
 
+	// Toxic combinations (separation of duties), planted deterministically:
+	// every sodEvery-th CI user also gets one of these policies, in turn,
+	// without drawing from the rng, so the rest of the company is
+	// unchanged. With the deploy role the CI users already assume, each
+	// breaks one of findings/sod's default rules.
+	sodPols := []string{policy("release-approver"), policy("log-maintenance"), policy("iam-onboarding")}
+	e.grant(sodPols[0], src, "codepipeline:PutApprovalResult", "*", graph.PrivWrite, "")
+	e.grant(sodPols[1], src, "secretsmanager:GetSecretValue", "*", graph.PrivRead, "")
+	e.grant(sodPols[1], src, "logs:DeleteLogGroup", "*", graph.PrivWrite, "")
+	e.grant(sodPols[2], src, "iam:CreateUser", "*", graph.PrivWrite, "")
+	e.grant(sodPols[2], src, "iam:AttachUserPolicy", "arn:aws:iam::"+acct.id+":user/*", graph.PrivWrite, "")
+	ciUsers := 0
+
 	// IAM users used by software.
 	nUsers := split(w.counts[famAWSUser], nAcc, idx)
 	e.reserve(nUsers + split(w.counts[famAWSWorkload], nAcc, idx))
@@ -167,6 +180,10 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 			case 0:
 				e.edge(id, ciGroup, graph.EdgeMemberOf)
 				e.viaEdge(id, deployRole[b], graph.EdgeCanAssume, "trust policy", false)
+				if ciUsers%SoDEvery == SoDEvery/2 {
+					e.edge(sodPols[(ciUsers/SoDEvery)%len(sodPols)], id, graph.EdgeAttachedTo)
+				}
+				ciUsers++
 			case 1:
 				e.edge(id, roGroup, graph.EdgeMemberOf)
 			case 2:

@@ -70,6 +70,11 @@ var Rates = struct {
 	OverPrivileged: 0.03,
 }
 
+// SoDEvery: one AWS CI user in SoDEvery (deploy role, non-admin) also
+// holds a release-approval, secrets-and-logs or user-and-role policy, in
+// turn: a separation-of-duties violation planted at a known rate.
+const SoDEvery = 6
+
 // expiredRate is the share of expiring credentials already past their
 // expiry date at Reference.
 const expiredRate = 0.06
