@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	api.POST("/v1/chat", s.chat)
 	api.GET("/v1/conversations/:id", s.conversation)
 	api.POST("/v1/query", s.query)
+	api.GET("/v1/findings", s.findings) // read-only: the reader role
 	// Extra: Slack (slackbot), proposals/policies/owners (workflow) and
 	// access reviews (review.API: /v1/reviews…), each authenticated here.
 	for _, add := range s.cfg.Extra {

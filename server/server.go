@@ -84,6 +84,9 @@ type Config struct {
 	MaxBody string
 	// Registry receives the server's metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// Findings runs GET /v1/findings; nil means the default checks
+	// (findings.New with the built-in rules).
+	Findings FindingsReporter
 	// Extra lets other packages (Slack, approvals) add routes; it gets
 	// the authenticated API group and the root (for signed webhooks).
 	Extra []func(api *echo.Group, root *echo.Echo)
