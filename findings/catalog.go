@@ -125,7 +125,7 @@ func envOf(ix *graph.Index, n int32) string {
 		return env
 	}
 	for _, e := range ix.Out(n) {
-		if ed := &ix.Edges[e]; ed.Kind == graph.EdgeInAccount {
+		if ed := ix.Edge(e); ed.Kind == graph.EdgeInAccount {
 			if a, ok := ix.Lookup(ed.To); ok {
 				return ix.Nodes[a].Attrs[graph.AttrEnvironment]
 			}
@@ -144,7 +144,7 @@ func envIsolation(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]
 		var prod, other int32 = -1, -1
 		var otherEnv string
 		walkGrants(ix, int32(i), func(e int32) bool {
-			t, ok := ix.Lookup(ix.Edges[e].To)
+			t, ok := ix.Lookup(ix.Edge(e).To)
 			if !ok {
 				return true
 			}
@@ -173,8 +173,8 @@ func envIsolation(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]
 func walkGrants(ix *graph.Index, i int32, fn func(e int32) bool) {
 	nodes := []int32{i}
 	for _, e := range ix.Out(i) {
-		if k := ix.Edges[e].Kind; k == graph.EdgeMemberOf || k == graph.EdgeCanAssume {
-			if t, ok := ix.Lookup(ix.Edges[e].To); ok {
+		if k := ix.Edge(e).Kind; k == graph.EdgeMemberOf || k == graph.EdgeCanAssume {
+			if t, ok := ix.Lookup(ix.Edge(e).To); ok {
 				nodes = append(nodes, t)
 			}
 		}
@@ -182,15 +182,15 @@ func walkGrants(ix *graph.Index, i int32, fn func(e int32) bool) {
 	for _, n := range nodes {
 		holders := []int32{n}
 		for _, e := range ix.In(n) {
-			if ix.Edges[e].Kind == graph.EdgeAttachedTo {
-				if p, ok := ix.Lookup(ix.Edges[e].From); ok {
+			if ix.Edge(e).Kind == graph.EdgeAttachedTo {
+				if p, ok := ix.Lookup(ix.Edge(e).From); ok {
 					holders = append(holders, p)
 				}
 			}
 		}
 		for _, h := range holders {
 			for _, e := range ix.Out(h) {
-				if ed := &ix.Edges[e]; ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny {
+				if ed := ix.Edge(e); ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny {
 					if !fn(e) {
 						return
 					}
@@ -219,7 +219,7 @@ func reuse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Finding
 		}
 		seen := map[string]int32{}
 		for _, e := range ix.Out(int32(i)) {
-			ed := &ix.Edges[e]
+			ed := ix.Edge(e)
 			if ed.Kind != graph.EdgeUsed {
 				continue
 			}
@@ -259,8 +259,8 @@ func humanUse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Find
 		}
 		ids := []int32{int32(i)}
 		for _, e := range ix.Out(int32(i)) {
-			if ix.Edges[e].Kind == graph.EdgeHasCredential {
-				if cr, ok := ix.Lookup(ix.Edges[e].To); ok {
+			if ix.Edge(e).Kind == graph.EdgeHasCredential {
+				if cr, ok := ix.Lookup(ix.Edge(e).To); ok {
 					ids = append(ids, cr)
 				}
 			}
@@ -268,7 +268,7 @@ func humanUse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Find
 	uses:
 		for _, id := range ids {
 			for _, e := range ix.Out(id) {
-				ed := &ix.Edges[e]
+				ed := ix.Edge(e)
 				if ed.Kind == graph.EdgeUsed && strings.HasPrefix(ed.Attrs[graph.AttrUserAgent], "Mozilla/") {
 					detail = append(detail, "browser use")
 					ev = append(ev, e)

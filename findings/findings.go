@@ -130,7 +130,7 @@ func newFinding(ix *graph.Index, c *Check, i int32, detail string, ev []int32) F
 	n := &ix.Nodes[i]
 	refs := make([]query.EdgeRef, 0, len(ev))
 	for _, e := range ev {
-		refs = append(refs, query.Ref(&ix.Edges[e]))
+		refs = append(refs, query.Ref(ix.Edge(e)))
 	}
 	return Finding{Check: c.ID, Title: c.Title, Severity: c.Severity, OWASP: c.OWASP, Identity: n.ID,
 		Name: n.Name, Kind: n.Kind, Source: n.Source, Detail: detail, Evidence: refs}

@@ -326,7 +326,7 @@ func (a *analyzer) aws(i int32) []Path {
 			}
 		}
 		for _, g := range t.groups {
-			if ok, gp := a.admin(g); ok {
+			if ok, gp := a.directAdmin(g), a.privPath(g); ok {
 				if ev, c, ok := p.Allowed("iam:AddUserToGroup", a.ix.Nodes[g].Attrs[graph.AttrARN]); ok {
 					add("aws:AddUserToGroup", g, ev, c, gp)
 				}
@@ -358,7 +358,7 @@ func (a *analyzer) aws(i int32) []Path {
 		if u == i {
 			continue
 		}
-		ok, up := a.admin(u)
+		ok, up := a.directAdmin(u), a.privPath(u)
 		if !ok {
 			continue
 		}
@@ -373,7 +373,7 @@ func (a *analyzer) aws(i int32) []Path {
 		if r == i {
 			continue
 		}
-		ok, rp := a.admin(r)
+		ok, rp := a.directAdmin(r), a.privPath(r)
 		if !ok {
 			continue
 		}

@@ -148,12 +148,14 @@ func TestCloudsplainingSample(t *testing.T) {
 	// Of the policies cloudsplaining flags, only OverprivilegedEC2's inline
 	// iam:CreateAccessKey on * is held by a principal that is not admin
 	// already (IAMFullAccess is attached to nobody, AWSLambdaFullAccess only
-	// to admins), and it reaches admin user obama.
+	// to admins), and it reaches admin user obama. The role's EC2 instance
+	// profile can become the role, so it has the path too, through it.
 	var principal []string
 	for _, p := range Analyze(ix).All() {
 		principal = append(principal, ix.Nodes[p.Identity].ID+" "+p.Class+" "+ix.Nodes[max(p.Target, 0)].ID)
 	}
-	if got := strings.Join(principal, "; "); got != "aws:012345678901:role/OverprivilegedEC2 aws:CreateAccessKey aws:012345678901:user/obama" {
+	if got := strings.Join(principal, "; "); got != "aws:012345678901:instance-profile/OverprivilegedEC2 aws:AssumeRoleChain aws:012345678901:role/OverprivilegedEC2; "+
+		"aws:012345678901:role/OverprivilegedEC2 aws:CreateAccessKey aws:012345678901:user/obama" {
 		t.Errorf("principal paths on the sample: %s", got)
 	}
 	if fallback != 3 {

@@ -220,11 +220,30 @@ func (a *analyzer) directAdmin(i int32) bool {
 	}
 	for _, e := range path {
 		ed := a.ix.Edge(e)
-		if ed.Kind == graph.EdgeCanAssume || (ed.Kind == graph.EdgeGrants && primitiveGrants[ed.Action]) {
+		if ed.Kind == graph.EdgeCanAssume || (ed.Kind == graph.EdgeGrants && primitive(ed)) {
 			return false
 		}
 	}
 	return true
+}
+
+// primitive: an admin-rated grant that is admin because its holder can
+// escalate with it, not because it allows everything. The AWS connector
+// rates IAM escalation actions on every resource of their kind admin
+// (iam:PassRole on *, iam:*); only "*" on "*" is standing AWS admin.
+func primitive(ed *graph.Edge) bool {
+	if primitiveGrants[ed.Action] {
+		return true
+	}
+	if graph.SourceType(ed.From) == "aws" || strings.HasPrefix(ed.From, "aws:") {
+		return ed.Action != "*" && ed.Action != "*:*"
+	}
+	return false
+}
+
+func (a *analyzer) privPath(t int32) []int32 {
+	_, path := a.ix.Privilege(t)
+	return path
 }
 
 // admin reports whether node t is admin, and the path that shows it.

@@ -134,9 +134,9 @@ type Violation struct {
 }
 
 // Evaluate returns every violation in ix, by rule then identity id.
-// Admin grants are left out: an administrator holds every capability by
-// definition, and is reported as one by the admin checks; a combination is
-// a finding about identities that are not.
+// Wildcard admin grants are left out: an administrator holds every
+// capability by definition, and is reported as one by the admin checks; a
+// combination is a finding about the duties an identity was given.
 func (rs *Rules) Evaluate(ix *graph.Index) []Violation {
 	var out []Violation
 	for i := range ix.Nodes {
@@ -194,7 +194,7 @@ func reachable(ix *graph.Index, i int32) []grant {
 	var out []grant
 	collect := func(n int32, path []int32) {
 		for _, e := range ix.Out(n) {
-			if ed := &ix.Edges[e]; ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny && graph.GrantPrivilege(ed) != graph.PrivAdmin {
+			if ed := ix.Edge(e); ed.Kind == graph.EdgeGrants && ed.Effect != graph.EffectDeny {
 				out = append(out, grant{e, path})
 			}
 		}
@@ -204,7 +204,7 @@ func reachable(ix *graph.Index, i int32) []grant {
 		q = q[1:]
 		collect(s.n, s.path)
 		for _, e := range ix.In(s.n) {
-			ed := &ix.Edges[e]
+			ed := ix.Edge(e)
 			if ed.Kind != graph.EdgeAttachedTo {
 				continue
 			}
@@ -217,7 +217,7 @@ func reachable(ix *graph.Index, i int32) []grant {
 			continue
 		}
 		for _, e := range ix.Out(s.n) {
-			ed := &ix.Edges[e]
+			ed := ix.Edge(e)
 			if ed.Kind != graph.EdgeMemberOf && ed.Kind != graph.EdgeCanAssume && ed.Kind != graph.EdgeHasCredential {
 				continue
 			}
@@ -234,9 +234,9 @@ func reachable(ix *graph.Index, i int32) []grant {
 
 func holds(ix *graph.Index, gs []grant, c *Capability) ([]int32, bool) {
 	for _, g := range gs {
-		ed := &ix.Edges[g.edge]
+		ed := ix.Edge(g.edge)
 		for _, m := range c.Grants {
-			if m.matches(ed) {
+			if m.matches(ed, graph.GrantPrivilege(ed) == graph.PrivAdmin) {
 				return append(append([]int32(nil), g.path...), g.edge), true
 			}
 		}
@@ -244,7 +244,10 @@ func holds(ix *graph.Index, gs []grant, c *Capability) ([]int32, bool) {
 	return nil, false
 }
 
-func (m *Matcher) matches(ed *graph.Edge) bool {
+// matches: an admin grant counts only when the matcher names its action
+// (a connector rates iam:AttachUserPolicy on every user admin); a wildcard
+// admin grant ("*", cluster-admin) covering the capability does not.
+func (m *Matcher) matches(ed *graph.Edge, admin bool) bool {
 	if m.Source != "" {
 		src := ""
 		if k := strings.Index(ed.From, ":"); k >= 0 {
@@ -254,18 +257,18 @@ func (m *Matcher) matches(ed *graph.Edge) bool {
 			return false
 		}
 	}
-	if !anyElem(ed.Action, m.Action) {
+	if !anyElem(ed.Action, m.Action, !admin) {
 		return false
 	}
-	return m.Resource == "" || anyElem(ed.Resource, m.Resource)
+	return m.Resource == "" || anyElem(ed.Resource, m.Resource, !admin)
 }
 
 // anyElem: pattern matches one comma-separated element of s, or an
 // element of s is itself a pattern covering the (literal) pattern.
-func anyElem(s, pattern string) bool {
+func anyElem(s, pattern string, covering bool) bool {
 	for _, x := range strings.Split(s, ",") {
 		x = strings.TrimSpace(x)
-		if glob(pattern, x) || (strings.ContainsAny(x, "*?") && glob(x, pattern)) {
+		if glob(pattern, x) || (covering && strings.ContainsAny(x, "*?") && glob(x, pattern)) {
 			return true
 		}
 	}

@@ -26,8 +26,8 @@ func TestDefaultRulesOnDemo(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			ix := graph.Build(demo.Generate(demo.Config{Seed: 1, Size: size}))
 			want := map[string]string{}
-			for e := range ix.Edges {
-				ed := &ix.Edges[e]
+			for e := range int32(ix.NumEdges()) {
+				ed := ix.Edge(e)
 				if ed.Kind != graph.EdgeAttachedTo {
 					continue
 				}
@@ -46,7 +46,7 @@ func TestDefaultRulesOnDemo(t *testing.T) {
 					t.Errorf("%s: %d capabilities held, rule has %d", id, len(v.Held), len(v.Rule.Capabilities))
 				}
 				for _, h := range v.Held {
-					last := ix.Edges[h.Evidence[len(h.Evidence)-1]]
+					last := ix.Edge(h.Evidence[len(h.Evidence)-1])
 					if last.Kind != graph.EdgeGrants {
 						t.Errorf("%s %s: evidence does not end at a grant", id, h.Capability)
 					}
