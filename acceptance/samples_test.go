@@ -67,6 +67,21 @@ func TestPublicSamples(t *testing.T) {
 		a = e.mustAsk("which AWS roles are admins")
 		sameSet(t, "admin roles", ids(t, a), []string{"aws:012345678901:role/MyOtherRole", "aws:012345678901:role/MyRole",
 			"aws:012345678901:role/OverprivilegedEC2"})
+		// Reading secrets is reading a secret store (Secrets Manager,
+		// SSM parameters), not s3:GetObject on *: by hand over the export,
+		// obama and userwithlotsofpermissions (AdministratorAccess) and
+		// role OverprivilegedEC2 (inline SupYo: secretsmanager:GetSecretValue
+		// on *) with its instance profile; biden's s3:GetObject is not.
+		a = e.mustAsk("who can read secrets")
+		sameSet(t, "secret readers", ids(t, a), []string{"aws:012345678901:user/obama", "aws:012345678901:user/userwithlotsofpermissions",
+			"aws:012345678901:role/OverprivilegedEC2", "aws:012345678901:instance-profile/OverprivilegedEC2"})
+		for r := range a.Rows {
+			if id := cell(t, a, r, "id"); strings.HasSuffix(id, "OverprivilegedEC2") {
+				if act := cell(t, a, r, "action"); act != "secretsmanager:GetSecretValue" {
+					t.Errorf("%s: action %q, want the grant that reads the secret, secretsmanager:GetSecretValue", id, act)
+				}
+			}
+		}
 		a = e.mustAsk("count identities by source")
 		if len(a.Rows) != 1 || fmt.Sprint(a.Rows[0][len(a.Rows[0])-1]) != "7" {
 			t.Errorf("count identities by source = %v %v, want aws:012345678901 7", a.Columns, a.Rows)

@@ -28,6 +28,11 @@ const (
 	// source's policies exactly for this principal (denies, boundaries);
 	// the derived privilege never exceeds it.
 	AttrEffectivePrivilege = "effective_privilege"
+	// AttrReadsSecrets on a grants edge is "true" or "false" when the
+	// connector knows whether the grant reads a secret store (AWS Secrets
+	// Manager, SSM parameters); "who can read secrets" then follows it
+	// instead of matching the word against resource patterns.
+	AttrReadsSecrets = "reads_secrets"
 )
 
 // SourceType returns the connector type of a source name: "aws" for

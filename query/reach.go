@@ -272,6 +272,9 @@ func actionMatch(grant, asked string) bool {
 // resourceMatch reports whether a grant applies to the asked resource: its
 // resource pattern covers it, or it lands on a node whose id or name does.
 func resourceMatch(ix *graph.Index, e *graph.Edge, asked string) bool {
+	if v, ok := e.Attrs[graph.AttrReadsSecrets]; ok && (strings.EqualFold(asked, "secrets") || strings.EqualFold(asked, "secret")) {
+		return v == "true"
+	}
 	for _, r := range strings.Split(e.Resource, ",") {
 		r = strings.TrimSpace(r)
 		if r != "" && (globMatch(r, asked) || globMatch(asked, r)) {

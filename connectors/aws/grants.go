@@ -124,6 +124,7 @@ func (b *builder) statementEdges(acct, from, via string, doc *Document, holders 
 					evalR = "*"
 				}
 				if s.allow() {
+					e.Attrs[graph.AttrReadsSecrets] = strconv.FormatBool(readsSecrets(s, a, notAction, r, s.NotResource != nil))
 					e.Effect = graph.EffectAllow
 					e.Privilege = graph.PrivNone
 					// The escalation check sees this edge's own action (or
@@ -163,4 +164,28 @@ func deniedPrivilege(a, r string, notAction, notResource bool) graph.Privilege {
 		return graph.PrivWrite
 	}
 	return graph.PrivRead
+}
+
+// secretReads are the calls that return a stored secret's value.
+var secretReads = []string{"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+	"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}
+
+// readsSecrets reports whether one grant (action pattern a of statement
+// s, or the whole NotAction statement, on resource pattern r) allows
+// reading a secret's value from Secrets Manager or SSM Parameter Store.
+func readsSecrets(s Statement, a string, notAction bool, r string, notResource bool) bool {
+	if !notResource && r != "*" && !strings.HasPrefix(r, "arn:aws:secretsmanager:") && !strings.HasPrefix(r, "arn:aws:ssm:") &&
+		!strings.HasPrefix(r, "arn:aws:*") && !strings.HasPrefix(r, "arn:*") {
+		return false
+	}
+	for _, act := range secretReads {
+		if notAction {
+			if s.matchesAction(act) {
+				return true
+			}
+		} else if globMatch(normAction(a), act, true) {
+			return true
+		}
+	}
+	return false
 }
