@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -27,9 +28,11 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	g.register(fs, true)
 	var out outputFlags
 	out.register(fs)
+	var lim limitFlags
+	lim.register(fs)
 	auditLog := fs.String("audit-log", "", "append the question and its outcome to this audit log")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, `Usage: steward ask [--demo | --graph PATH] [--now RFC3339] [--format table|json|csv] "QUESTION"`)
+		fmt.Fprintln(e.stderr, `Usage: steward ask [--demo | --graph PATH] [--now RFC3339] [--format table|json|csv] [--limit N | --all] "QUESTION"`)
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, e, args); !ok {
@@ -46,6 +49,13 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	if err := out.validate(); err != nil {
 		return usageErr(e, "ask", err.Error())
 	}
+	if err := lim.validate(); err != nil {
+		return usageErr(e, "ask", err.Error())
+	}
+	if msg, ok := noGraph(e, &g); ok {
+		fmt.Fprintln(e.stderr, msg)
+		return ExitUsage
+	}
 	// The graph opens first: the planner resolves the names a question
 	// mentions against it ("the terraform user" is one identity, "role
 	// terraform-apply in staging" one of several).
@@ -55,7 +65,14 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	}
 	defer inv.Close()
 	ix := inv.Index()
-	plan, err := planner.PlanWith(question, nil, planner.Options{Resolver: planner.IndexResolver(ix)})
+	var plan *query.Plan
+	u, err := planner.Understand(question, nil, planner.Options{Resolver: planner.IndexResolver(ix)})
+	if err == nil {
+		plan = u.Plan
+		for _, c := range u.Corrections {
+			out.corrections = append(out.corrections, c.String())
+		}
+	}
 	if *auditLog != "" {
 		if aerr := auditQuestion(ctx, *auditLog, question, plan, err); aerr != nil {
 			return fail(e, "ask", aerr)
@@ -69,7 +86,65 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		}
 		return fail(e, "ask", err)
 	}
+	lim.apply(plan)
+	out.interpretation = planner.Describe(plan, planner.DescribeOptions{Rows: true})
 	return executePlan(ctx, e, "ask", ix, &g, &out, question, plan)
+}
+
+// limitFlags are --limit N and --all: how many rows an answer shows.
+type limitFlags struct {
+	limit int
+	all   bool
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.limit, "limit", 0, fmt.Sprintf("show at most N rows (default %d; at most %d)", query.DefaultLimit, query.MaxLimit))
+	fs.BoolVar(&l.all, "all", false, fmt.Sprintf("show every row (up to %d)", query.MaxLimit))
+}
+
+func (l *limitFlags) validate() error {
+	switch {
+	case l.all && l.limit != 0:
+		return fmt.Errorf("--limit and --all are exclusive")
+	case l.limit < 0 || l.limit > query.MaxLimit:
+		return fmt.Errorf("--limit must be between 1 and %d, got %d", query.MaxLimit, l.limit)
+	}
+	return nil
+}
+
+// apply sets the plan's row limit from the flags; without them the plan
+// keeps its own ("top 5") or the default.
+func (l *limitFlags) apply(p *query.Plan) {
+	switch {
+	case l.all:
+		p.Limit = query.MaxLimit
+	case l.limit > 0:
+		p.Limit = l.limit
+	}
+}
+
+// noGraph reports, for commands that only read the graph, a bolt store
+// that does not exist: opening it would create an empty file and answer
+// every question with 0 rows.
+func noGraph(e *env, g *graphFlags) (string, bool) {
+	if g.demo {
+		return "", false
+	}
+	uri := g.path
+	if uri == "" {
+		def, err := e.defaultGraph()
+		if err != nil {
+			return "", false // open reports the configuration error
+		}
+		uri = def
+	}
+	if uri == "" || uri == "memory" || strings.Contains(uri, "://") {
+		return "", false
+	}
+	if _, err := os.Stat(uri); !errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	return fmt.Sprintf("no graph at %s: load a source first (steward load …) or use --demo", uri), true
 }
 
 // auditQuestion records who asked what from the command line, and the
@@ -99,6 +174,8 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	g.register(fs, true)
 	var out outputFlags
 	out.register(fs)
+	var lim limitFlags
+	lim.register(fs)
 	planFile := fs.String("plan", "", "query plan JSON file (- for stdin)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
@@ -111,6 +188,13 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	}
 	if err := out.validate(); err != nil {
 		return usageErr(e, "query", err.Error())
+	}
+	if err := lim.validate(); err != nil {
+		return usageErr(e, "query", err.Error())
+	}
+	if msg, ok := noGraph(e, &g); ok {
+		fmt.Fprintln(e.stderr, msg)
+		return ExitUsage
 	}
 	var data []byte
 	var err error
@@ -126,6 +210,8 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "query", fmt.Errorf("%s: %w", *planFile, err))
 	}
+	lim.apply(plan)
+	out.interpretation = planner.Describe(plan, planner.DescribeOptions{Rows: true})
 	return runPlan(ctx, e, "query", &g, &out, "", plan)
 }
 
@@ -144,6 +230,7 @@ func executePlan(ctx context.Context, e *env, cmd string, ix *graph.Index, g *gr
 	if err != nil {
 		return fail(e, cmd, err)
 	}
+	out.stderr = e.stderr
 	if err := out.write(e.stdout, question, g.nowAt, res); err != nil {
 		return fail(e, cmd, err)
 	}

@@ -182,7 +182,7 @@ func TestTableFitsWidth(t *testing.T) {
 					t.Fatalf("line of %d runes in a %d-column terminal: %q", utf8.RuneCountInString(l), width, l)
 				}
 			}
-			if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "columns hidden") {
+			if !strings.Contains(out, "\nID ") || !strings.Contains(out, "columns hidden") {
 				t.Fatalf("no header or no note of hidden columns:\n%s", out)
 			}
 			_, wide, _ := run(t, "ask", "--demo", "--size", "300", "--owners", "", "--wide", q)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/steward-oss/steward/internal/printable"
 	"github.com/steward-oss/steward/query"
@@ -18,6 +19,11 @@ type outputFlags struct {
 	format    string
 	wide      bool
 	noHeaders bool
+	// interpretation and corrections, when set, say how the question
+	// was read (ask); stderr gets the notes CSV cannot carry.
+	interpretation string
+	corrections    []string
+	stderr         io.Writer
 }
 
 func (o *outputFlags) register(fs interface {
@@ -52,11 +58,16 @@ type Answer struct {
 	Rows     [][]any           `json:"rows"`
 	Evidence [][]query.EdgeRef `json:"evidence"`
 	Total    int               `json:"total"`
+	// Interpretation says in words what was answered: kinds, conditions
+	// with their numbers, scope, row limit (planner.Describe).
+	Interpretation string `json:"interpretation,omitempty"`
+	// Corrections are the words read as others ("admnis → admins").
+	Corrections []string `json:"corrections,omitempty"`
 }
 
 func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *query.Result) error {
 	ans := Answer{Question: question, Plan: res.Plan, Now: now.Format(time.RFC3339), Columns: res.Columns,
-		Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}
+		Rows: res.Rows, Evidence: res.Evidence, Total: res.Total, Interpretation: o.interpretation, Corrections: o.corrections}
 	switch o.format {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -66,6 +77,9 @@ func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *qu
 	case "yaml":
 		return writeYAML(w, ans)
 	case "csv":
+		if o.stderr != nil && res.Total > len(res.Rows) {
+			fmt.Fprintf(o.stderr, "steward: %d of %d rows written; --limit N or --all writes more\n", len(res.Rows), res.Total)
+		}
 		cw := csv.NewWriter(w)
 		if !o.noHeaders {
 			head := make([]string, len(res.Columns))
@@ -90,6 +104,12 @@ func (o *outputFlags) write(w io.Writer, question string, now time.Time, res *qu
 	}
 	st := styleFor(w, isTerminal, os.Getenv)
 	st.wide, st.noHeaders = o.wide, o.noHeaders
+	if !o.noHeaders && o.interpretation != "" {
+		if len(o.corrections) > 0 {
+			fmt.Fprintln(w, wrapAt("Read as: "+strings.Join(o.corrections, ", "), ", ", st.width))
+		}
+		fmt.Fprintf(w, "%s\n\n", wrapAt("Interpretation: "+o.interpretation, "; ", st.width))
+	}
 	return writeTableStyle(w, res, st)
 }
 
@@ -126,7 +146,7 @@ func writeTableStyle(w io.Writer, res *query.Result, st tableStyle) error {
 	}
 	switch {
 	case res.Total > len(res.Rows):
-		fmt.Fprintf(w, "(%d of %d rows; raise the plan's limit to see more)\n", len(res.Rows), res.Total)
+		fmt.Fprintf(w, "(%d of %d rows; --limit N or --all shows more)\n", len(res.Rows), res.Total)
 	case len(res.Rows) == 1:
 		fmt.Fprintln(w, "(1 row)")
 	default:
@@ -183,4 +203,27 @@ func shorten(s string, n int) string {
 	head := n/2 - 1
 	tail := n - head - 1
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// wrapAt breaks s after sep so no line is wider than width (0: no limit);
+// continuation lines are indented.
+func wrapAt(s, sep string, width int) string {
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	parts := strings.SplitAfter(s, sep)
+	var b strings.Builder
+	line := 0
+	for _, p := range parts {
+		n := utf8.RuneCountInString(p)
+		if line > 0 && line+n > width {
+			b.WriteString("\n  ")
+			line = 2
+			p = strings.TrimLeft(p, " ")
+			n = utf8.RuneCountInString(p)
+		}
+		b.WriteString(p)
+		line += n
+	}
+	return strings.ReplaceAll(b.String(), " \n", "\n")
 }

@@ -83,6 +83,8 @@ func Describe(p *query.Plan, o DescribeOptions) string {
 	}
 	if o.Rows {
 		switch {
+		case p.Limit == query.MaxLimit:
+			parts = append(parts, fmt.Sprintf("all rows (at most %d)", query.MaxLimit))
 		case p.Limit > 0 && p.Limit != query.DefaultLimit:
 			parts = append(parts, fmt.Sprintf("first %d rows", p.Limit))
 		default:
