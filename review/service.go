@@ -702,7 +702,7 @@ func (s *Service) tick(ctx context.Context, in *Instance, r *TickReport, notices
 			from := it.Reviewer
 			it.assign(it.Level + 1)
 			it.AssignedAt = now
-			it.Events = append(it.Events, Event{At: now, Kind: "escalated", Detail: fmt.Sprintf("no decision from %s in %s; escalated to %s (%s)", from, ea, it.Reviewer, it.Chain[it.Level].Rule)})
+			it.Events = append(it.Events, Event{At: now, Kind: "escalated", Detail: fmt.Sprintf("no decision from %s in %s; escalated to %s (%s)", from, days(ea), it.Reviewer, it.Chain[it.Level].Rule)})
 			r.Escalated++
 			if err := s.record(ctx, systemActor, ActionEscalation, it.Snapshot.ID, "escalated to "+it.Reviewer,
 				map[string]string{"campaign": in.ID, "item": it.ID, "from": from, "rule": it.Chain[it.Level].Rule}); err != nil {
@@ -801,6 +801,14 @@ func (s *Service) record(ctx context.Context, by Actor, action, target, outcome 
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// days renders a duration the way campaign files write it ("5d", "36h").
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func randHex(n int) string {
