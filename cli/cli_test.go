@@ -217,15 +217,15 @@ func TestAskAuditLog(t *testing.T) {
 
 func TestOwnerSetFlagsAfterArgs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "owners.json")
-	code, _, errs := run(t, "owner", "set", "aws:1:user/x", "alice@example.com", "--reason", "team lead says so", "--owners", path, "--by", "tester")
+	code, _, errs := run(t, "owner", "set", "--demo", "aws:111111111111:user/ci-deployer", "aaron.roberts@example.com", "--reason", "team lead says so", "--owners", path, "--by", "tester")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	code, out, _ := run(t, "owner", "list", "--owners", path)
-	if code != 0 || !strings.Contains(out, "aws:1:user/x") || !strings.Contains(out, "team lead says so") {
+	if code != 0 || !strings.Contains(out, "aws:111111111111:user/ci-deployer") || !strings.Contains(out, "team lead says so") {
 		t.Fatalf("list: %d %q", code, out)
 	}
-	if code, _, _ := run(t, "owner", "unset", "--owners", path, "aws:1:user/x"); code != 0 {
+	if code, _, _ := run(t, "owner", "unset", "--owners", path, "aws:111111111111:user/ci-deployer"); code != 0 {
 		t.Fatal("unset failed")
 	}
 	if code, _, errs := run(t, "owner", "set", "only-one-arg", "--reason", "x", "--owners", path); code != ExitUsage {

@@ -354,6 +354,19 @@ func (ix *Index) deriveOwners() {
 			}
 		}
 	}
+	// An analyst's correction (rule=override) replaces every other
+	// owner, stored or inferred, instead of standing beside them.
+	for i := range ix.owners {
+		var corrected []int32
+		for _, ei := range ix.owners[i] {
+			if ix.edges[ei].Attrs["rule"] == "override" {
+				corrected = append(corrected, ei)
+			}
+		}
+		if len(corrected) > 0 {
+			ix.owners[i] = corrected
+		}
+	}
 	// A credential without an owner of its own answers to its holder's.
 	for i := range ix.Nodes {
 		if ix.Nodes[i].Kind != KindCredential || len(ix.owners[i]) > 0 {
