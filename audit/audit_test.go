@@ -46,7 +46,7 @@ func writeLog(t *testing.T, n int) (string, []string) {
 }
 
 func TestVerifyIntact(t *testing.T) {
-	for _, n := range []int{0, 1, 5} {
+	for _, n := range []int{1, 5} {
 		path, _ := writeLog(t, n)
 		got, err := VerifyFile(path)
 		if err != nil || got != n {

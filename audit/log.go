@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,10 @@ import (
 // goroutines; one process at a time may hold a file open (Open takes an
 // exclusive lock), since two writers would fork the chain.
 type Log struct {
-	path string
-	now  func() time.Time
+	path       string
+	now        func() time.Time
+	key        []byte
+	checkpoint string
 
 	mu     sync.Mutex
 	f      *os.File
@@ -31,6 +34,17 @@ type Option func(*Log)
 
 // WithClock sets the clock that stamps records whose Time is zero.
 func WithClock(now func() time.Time) Option { return func(l *Log) { l.now = now } }
+
+// WithKey authenticates every appended record with an HMAC-SHA256 under
+// key (see ParseKey), and makes Open check the MACs already written.
+func WithKey(key []byte) Option { return func(l *Log) { l.key = key } }
+
+// WithCheckpoint makes every append also replace the file at path with a
+// checkpoint of the new head (signed when a key is set). Kept outside the
+// log (ideally on other storage), it is what `audit verify --anchor`
+// checks to see lines cut from the end or an emptied log. Open refuses a
+// log that no longer reaches the checkpoint.
+func WithCheckpoint(path string) Option { return func(l *Log) { l.checkpoint = path } }
 
 // Open opens or creates the log at path (mode 0600) for appending. It reads
 // and verifies the whole existing file first, so it refuses to extend a
@@ -49,16 +63,75 @@ func Open(path string, opts ...Option) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: open %s: %w", path, err)
 	}
-	last, _, err := scan(f, nil)
+	l := &Log{path: path, now: time.Now, f: f}
+	for _, o := range opts {
+		o(l)
+	}
+	last, err := l.check(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("audit: open %s: refusing to append to a broken chain: %w", path, err)
 	}
-	l := &Log{path: path, now: time.Now, f: f, last: last}
-	for _, o := range opts {
-		o(l)
-	}
+	l.last = last
 	return l, nil
+}
+
+// check verifies the existing file before appending: the chain, the MACs
+// when a key is set, and the checkpoint when one exists. Records without
+// a MAC are accepted only as a prefix written before the key was set and
+// not past the checkpoint (an attacker's unsigned append would otherwise
+// be sealed by the next signed record).
+func (l *Log) check(r io.Reader) (Anchor, error) {
+	var cp *Anchor
+	if l.checkpoint != "" {
+		a, err := ReadAnchor(l.checkpoint)
+		switch {
+		case err == nil:
+			if a.MAC != "" || l.key == nil {
+				if err := checkAnchorMAC(l.key, a); err != nil {
+					return Anchor{}, err
+				}
+			}
+			cp = &a
+		case !errors.Is(err, os.ErrNotExist):
+			return Anchor{}, err
+		}
+	}
+	var at *Record
+	var firstUnsignedPastCP int
+	var unsignedSeq int64
+	st, err := scanWith(r, l.key, func(rec Record, line int) error {
+		if cp != nil && rec.Seq == cp.Seq {
+			c := rec
+			at = &c
+		}
+		if l.key != nil && rec.MAC == "" && cp != nil && rec.Seq > cp.Seq && firstUnsignedPastCP == 0 {
+			firstUnsignedPastCP, unsignedSeq = line, rec.Seq
+		}
+		return nil
+	})
+	if err != nil {
+		return Anchor{}, err
+	}
+	if l.key != nil && cp != nil && cp.MAC == "" && st.macs > 0 {
+		// Unsigned checkpoints are only written without a key; once
+		// records carry MACs, an unsigned one was put there by hand.
+		return Anchor{}, &VerifyError{Seq: cp.Seq, Reason: ReasonAnchorUnsigned}
+	}
+	if firstUnsignedPastCP != 0 {
+		return Anchor{}, &VerifyError{Line: firstUnsignedPastCP, Seq: unsignedSeq, Reason: ReasonUnauthenticated,
+			Detail: "written after the last checkpoint without the key"}
+	}
+	if cp != nil && cp.Seq > 0 {
+		if at == nil {
+			return Anchor{}, &VerifyError{Line: st.n + 1, Seq: cp.Seq, Reason: ReasonMissingTail,
+				Detail: fmt.Sprintf("last record is seq %d, checkpoint %s is seq %d", st.last.Seq, l.checkpoint, cp.Seq)}
+		}
+		if at.Hash != cp.Hash {
+			return Anchor{}, &VerifyError{Line: int(cp.Seq), Seq: cp.Seq, Reason: ReasonAnchorMismatch}
+		}
+	}
+	return st.last, nil
 }
 
 // Append validates rec, chains it to the previous record, writes it as one
@@ -115,6 +188,9 @@ func (l *Log) append(ctx context.Context, rec Record) (Record, error) {
 		return Record{}, err
 	}
 	rec.Hash = h
+	if l.key != nil {
+		rec.MAC = recordMAC(l.key, h)
+	}
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return Record{}, fmt.Errorf("audit: encode record %d: %w", rec.Seq, err)
@@ -131,6 +207,19 @@ func (l *Log) append(ctx context.Context, rec Record) (Record, error) {
 		return Record{}, fmt.Errorf("audit: sync %s: %w", l.path, err)
 	}
 	l.last = Anchor{Seq: rec.Seq, Hash: rec.Hash}
+	if l.checkpoint != "" {
+		cp := l.last
+		if l.key != nil {
+			cp = cp.Sign(l.key, l.now())
+		} else {
+			cp.Time = l.now().UTC().Format(time.RFC3339Nano)
+		}
+		// The record is durable; a checkpoint that cannot be written still
+		// fails the request, so nothing proceeds with an unanchored tail.
+		if err := writeCheckpoint(l.checkpoint, cp); err != nil {
+			return rec, err
+		}
+	}
 	return rec, nil
 }
 

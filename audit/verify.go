@@ -3,51 +3,34 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // Verify reads a log and checks every record: its seq follows the previous
 // one, its prev_hash is the previous record's hash, its hash matches its
-// content, and its line is complete. It returns how many records are good
-// and, for the first bad one, a *VerifyError naming its line and seq.
+// content, its line is complete and canonical. It returns how many records
+// are good and, for the first bad one, a *VerifyError naming its line and
+// seq. An empty log fails: only an anchor can say it should be empty.
 //
-// A log whose last records were deleted still verifies; see VerifyAnchor.
+// Without a key or an anchor this cannot see a forged record appended
+// with a recomputed hash, nor deleted last lines; see VerifyWith.
 func Verify(r io.Reader) (n int, err error) {
-	_, n, err = scan(r, nil)
-	return n, err
+	res, err := VerifyWith(r, VerifyOptions{})
+	return res.Records, err
 }
 
 // VerifyAnchor is Verify plus a check against an anchor recorded earlier
 // from Head: the log must reach the anchor's seq and the record there must
 // carry the anchor's hash. This is what detects deleted last lines.
 func VerifyAnchor(r io.Reader, a Anchor) (n int, err error) {
-	var at *Record
-	var atLine int
-	last, n, err := scan(r, func(rec Record, line int) error {
-		if rec.Seq == a.Seq {
-			c := rec
-			at, atLine = &c, line
-		}
-		return nil
-	})
-	if err != nil {
-		return n, err
-	}
-	if a.Seq == 0 {
-		return n, nil
-	}
-	if at == nil {
-		return n, &VerifyError{Line: n + 1, Seq: a.Seq, Reason: ReasonMissingTail,
-			Detail: fmt.Sprintf("last record is seq %d, anchor is seq %d", last.Seq, a.Seq)}
-	}
-	if at.Hash != a.Hash {
-		return n, &VerifyError{Line: atLine, Seq: a.Seq, Reason: ReasonAnchorMismatch}
-	}
-	return n, nil
+	res, err := VerifyWith(r, VerifyOptions{Anchor: &a, AllowEmpty: a.Seq == 0})
+	return res.Records, err
 }
 
 // Export verifies r while copying its records to w as JSON lines, one
@@ -105,17 +88,24 @@ func VerifyFileAnchor(path string, a Anchor) (n int, err error) {
 // HeadFile verifies the log at path and returns its last record's anchor,
 // for an operator to record outside the log (`steward audit head`). It
 // reads without taking the writer's lock, so it works while serve runs.
-func HeadFile(path string) (Anchor, error) {
+func HeadFile(path string) (Anchor, error) { return HeadFileWith(path, nil, time.Time{}) }
+
+// HeadFileWith is HeadFile checking MACs with key and signing the anchor
+// with it (stamped now), so a later verify with the key accepts it.
+func HeadFileWith(path string, key []byte, now time.Time) (Anchor, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Anchor{}, fmt.Errorf("audit: head %s: %w", path, err)
 	}
 	defer f.Close()
-	last, _, err := scan(f, nil)
+	res, err := VerifyWith(f, VerifyOptions{Key: key, AllowEmpty: true})
 	if err != nil {
 		return Anchor{}, fmt.Errorf("audit: head %s: %w", path, err)
 	}
-	return last, nil
+	if key != nil {
+		return res.Last.Sign(key, now), nil
+	}
+	return res.Last, nil
 }
 
 // ExportFile exports the log at path to w (for `steward audit export`).
@@ -132,55 +122,94 @@ func ExportFile(path string, w io.Writer) (n int, err error) {
 	return n, nil
 }
 
-// scan walks the chain, calling fn for each good record, and returns the
-// anchor of the last good record and how many were good.
+// scanState is where a scan stopped.
+type scanState struct {
+	last    Anchor // the last good record
+	n       int    // good records
+	macs    int    // records whose MAC was checked
+	lastMAC bool   // the last good record carries a checked MAC
+}
+
+// scan walks the chain without a key, calling fn for each good record,
+// and returns the anchor of the last good record and how many were good.
 func scan(r io.Reader, fn func(Record, int) error) (last Anchor, n int, err error) {
+	st, err := scanWith(r, nil, fn)
+	return st.last, st.n, err
+}
+
+// scanWith walks the chain. With a key, a record carrying a MAC must
+// carry the right one, and once one record has a MAC every later record
+// must have one (records before the first MAC are a log written before
+// the key was configured; the first MAC covers them through the chain).
+func scanWith(r io.Reader, key []byte, fn func(Record, int) error) (st scanState, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	prevHash := GenesisHash
 	var prevSeq int64
+	sawMAC := false
 	for line := 1; ; line++ {
 		b, rerr := br.ReadBytes('\n')
 		if len(b) == 0 && errors.Is(rerr, io.EOF) {
-			return last, n, nil
+			return st, nil
 		}
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return last, n, fmt.Errorf("audit: read line %d: %w", line, rerr)
+			return st, fmt.Errorf("audit: read line %d: %w", line, rerr)
 		}
 		complete := rerr == nil
 		rec, derr := decodeLine(b)
 		if !complete {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonTruncated,
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonTruncated,
 				Detail: fmt.Sprintf("%d bytes without a final newline", len(b))}
 		}
 		if derr != nil {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonMalformed, Detail: derr.Error()}
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonMalformed, Detail: derr.Error()}
 		}
 		if rec.Seq != prevSeq+1 {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonSeqGap,
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonSeqGap,
 				Detail: fmt.Sprintf("want seq %d", prevSeq+1)}
 		}
 		if rec.PrevHash != prevHash {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonPrevHash}
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonPrevHash}
 		}
 		h, herr := rec.ComputeHash()
 		if herr != nil {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonMalformed, Detail: herr.Error()}
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonMalformed, Detail: herr.Error()}
 		}
 		if h != rec.Hash {
-			return last, n, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonEdited}
+			return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonEdited}
+		}
+		macOK := false
+		if key != nil {
+			switch {
+			case rec.MAC != "":
+				if !hmac.Equal([]byte(rec.MAC), []byte(recordMAC(key, rec.Hash))) {
+					return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonForged}
+				}
+				sawMAC, macOK = true, true
+			case sawMAC:
+				return st, &VerifyError{Line: line, Seq: rec.Seq, Reason: ReasonUnauthenticated,
+					Detail: "an earlier record carries a MAC, this one none"}
+			}
 		}
 		if fn != nil {
 			if err := fn(rec, line); err != nil {
-				return last, n, err
+				return st, err
 			}
 		}
-		n++
+		st.n++
+		if macOK {
+			st.macs++
+		}
+		st.lastMAC = macOK
 		prevSeq, prevHash = rec.Seq, rec.Hash
-		last = Anchor{Seq: rec.Seq, Hash: rec.Hash}
+		st.last = Anchor{Seq: rec.Seq, Hash: rec.Hash}
 	}
 }
 
-// decodeLine decodes one line strictly: an added field is an edit too.
+// decodeLine decodes one line strictly and checks it is in canonical
+// form: an added field, a duplicated or re-cased key, reordered fields or
+// changed whitespace are all edits, even where encoding/json would read
+// the same record (it matches keys case-insensitively and keeps the last
+// of two duplicates).
 func decodeLine(b []byte) (Record, error) {
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -190,6 +219,16 @@ func decodeLine(b []byte) (Record, error) {
 	}
 	if dec.More() {
 		return rec, errors.New("more than one JSON value on the line")
+	}
+	if k := duplicateKey(b); k != "" {
+		return rec, fmt.Errorf("duplicate key %q", k)
+	}
+	canon, err := json.Marshal(rec)
+	if err != nil {
+		return rec, err
+	}
+	if !bytes.Equal(canon, bytes.TrimSuffix(b, []byte("\n"))) {
+		return rec, errors.New("not in canonical form (a re-cased key, reordered fields or changed spacing)")
 	}
 	return rec, nil
 }

@@ -74,7 +74,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	if *auditLog != "" {
-		if aerr := auditQuestion(ctx, *auditLog, question, plan, err); aerr != nil {
+		if aerr := auditQuestion(ctx, e, *auditLog, question, plan, err); aerr != nil {
 			return fail(e, "ask", aerr)
 		}
 	}
@@ -149,8 +149,8 @@ func noGraph(e *env, g *graphFlags) (string, bool) {
 
 // auditQuestion records who asked what from the command line, and the
 // plan it became (or why it did not).
-func auditQuestion(ctx context.Context, path, question string, plan *query.Plan, perr error) error {
-	l, err := audit.Open(path)
+func auditQuestion(ctx context.Context, e *env, path, question string, plan *query.Plan, perr error) error {
+	l, err := openAuditPath(e, path)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func auditQuestion(ctx context.Context, path, question string, plan *query.Plan,
 	if perr != nil {
 		rec.Outcome = "not_mapped"
 	}
-	_, err = l.Append(ctx, rec)
+	_, err = l.Append(ctx, audit.MaskRecord(rec)) // a pasted key is recorded masked
 	return err
 }
 

@@ -5,8 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
 
 	"github.com/steward-oss/steward/connectors"
 	_ "github.com/steward-oss/steward/connectors/all" // every connector registers itself
@@ -29,6 +34,7 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	}
 	fs := flag.NewFlagSet("load "+name, flag.ContinueOnError)
 	graphPath := fs.String("graph", "", "graph store: a bolt file path or postgres://... (default: STEWARD_GRAPH, the config's graph:, else "+DefaultGraph+")")
+	auditLog := fs.String("audit-log", "", "audit log (default: STEWARD_AUDIT_LOG, else steward-audit.log beside a bolt --graph, else "+DefaultAuditLog+")")
 	vals := map[string]*string{}
 	bools := map[string]*bool{}
 	for _, o := range reg.Options {
@@ -70,31 +76,65 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return usageErr(e, "load", err.Error())
 	}
+	// Every load is audited, and the log is opened first: a load that
+	// could not be recorded does not happen.
+	if *auditLog == "" {
+		if e.configPath == "" && e.getenv("STEWARD_AUDIT_LOG") == "" && !strings.Contains(*graphPath, "://") {
+			*auditLog = filepath.Join(filepath.Dir(*graphPath), filepath.Base(DefaultAuditLog))
+		} else if *auditLog, err = e.defaultAuditLog(); err != nil {
+			return usageErr(e, "load", err.Error())
+		}
+	}
+	alog, err := openAuditPath(e, *auditLog)
+	if err != nil {
+		return fail(e, "load", err)
+	}
+	defer alog.Close()
 	start := time.Now()
 	p := newProgress(e, "load "+name)
 	p.update("reading")
 	sgs, err := r.Read(ctx)
-	if err != nil {
-		p.done()
-		return fail(e, "load", err)
-	}
-	st, err := store.Open(ctx, *graphPath)
-	if err != nil {
-		p.done()
-		return fail(e, "load", err)
-	}
-	defer st.Close()
-	p.update("writing %d source(s)", len(sgs))
-	// The store validates and replaces every source in one transaction:
-	// a bad read never reaches it, a failed write leaves it as it was.
-	if err := st.Replace(ctx, sgs...); err != nil {
-		p.done()
-		return fail(e, "load", err)
+	if err == nil {
+		var st *store.Store
+		if st, err = store.Open(ctx, *graphPath); err == nil {
+			defer st.Close()
+			p.update("writing %d source(s)", len(sgs))
+			// The store validates and replaces every source in one
+			// transaction: a bad read never reaches it, a failed write
+			// leaves it as it was.
+			err = st.Replace(ctx, sgs...)
+		}
 	}
 	p.done()
+	if aerr := auditLoad(ctx, alog, name, *graphPath, sgs, err, start); aerr != nil {
+		return fail(e, "load", aerr)
+	}
+	if err != nil {
+		return fail(e, "load", err)
+	}
 	for _, sg := range sgs {
 		fmt.Fprintf(e.stderr, "loaded %s: %d nodes, %d edges\n", sg.Source, len(sg.Nodes), len(sg.Edges))
 	}
 	fmt.Fprintf(e.stderr, "done in %s (%s)\n", time.Since(start).Round(time.Millisecond), *graphPath)
 	return ExitOK
+}
+
+// auditLoad records one load: who, which connector, the sources and
+// counts it wrote, or why it failed.
+func auditLoad(ctx context.Context, alog *audit.Log, name, graphPath string, sgs []*graph.Subgraph, lerr error, start time.Time) error {
+	rec := audit.Record{Time: start, Actor: "cli:" + os.Getenv("USER"), Action: audit.ActionLoad, Target: name, Where: audit.WhereCLI,
+		Outcome: "loaded", Details: map[string]string{"graph": graphPath, "duration": time.Since(start).Round(time.Millisecond).String()}}
+	if lerr != nil {
+		rec.Outcome, rec.Details["error"] = "failed", lerr.Error()
+	} else {
+		var srcs []string
+		nodes, edges := 0, 0
+		for _, sg := range sgs {
+			srcs = append(srcs, sg.Source)
+			nodes, edges = nodes+len(sg.Nodes), edges+len(sg.Edges)
+		}
+		rec.Details["sources"], rec.Details["nodes"], rec.Details["edges"] = strings.Join(srcs, ","), strconv.Itoa(nodes), strconv.Itoa(edges)
+	}
+	_, err := alog.Append(ctx, audit.MaskRecord(rec))
+	return err
 }

@@ -68,11 +68,14 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, "serve", err)
 	}
 	defer inv.Close()
-	alog, err := audit.Open(cfg.AuditLog)
+	alog, err := openAudit(cfg)
 	if err != nil {
 		return fail(e, "serve", err)
 	}
 	defer alog.Close()
+	if key, _ := cfg.AuditKey(os.ReadFile); key == nil {
+		log.Warn("audit records are hash-chained but not MACed: set STEWARD_AUDIT_KEY or audit_key_file", "audit_log", cfg.AuditLog)
+	}
 
 	rem, err := buildRemediation(ctx, cfg, inv, alog, g.overrides, log)
 	if err != nil {

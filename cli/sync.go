@@ -39,20 +39,21 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	if len(cfg.Connectors) == 0 {
 		return usageErr(e, "sync", *cfgPath+": no connectors configured")
 	}
+	// Each run is recorded: when, what it loaded, or why it failed. The
+	// log is opened first, so a sync that could not be audited never runs.
+	alog, err := openAudit(cfg)
+	if err != nil {
+		return fail(e, "sync", err)
+	}
+	defer alog.Close()
 	st, err := store.Open(ctx, cfg.Graph)
 	if err != nil {
 		return fail(e, "sync", err)
 	}
 	defer st.Close()
 	results := syncer.Run(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now)
-	// Each run is recorded: when, what it loaded, or why it failed.
-	alog, err := audit.Open(cfg.AuditLog)
-	if err != nil {
-		return fail(e, "sync", err)
-	}
-	defer alog.Close()
 	for _, r := range results {
-		if _, err := alog.Append(ctx, r.Record(audit.WhereCLI)); err != nil {
+		if _, err := alog.Append(ctx, audit.MaskRecord(r.Record(audit.WhereCLI))); err != nil {
 			return fail(e, "sync", err)
 		}
 	}

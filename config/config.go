@@ -20,9 +20,16 @@ import (
 
 // Config is the whole file.
 type Config struct {
-	Graph       string              `yaml:"graph"`
-	Listen      string              `yaml:"listen"`
-	AuditLog    string              `yaml:"audit_log"`
+	Graph    string `yaml:"graph"`
+	Listen   string `yaml:"listen"`
+	AuditLog string `yaml:"audit_log"`
+	// AuditKeyFile holds the audit key (hex, at least 32 bytes) that MACs
+	// every audit record; STEWARD_AUDIT_KEY (the key itself) wins over it.
+	AuditKeyFile string `yaml:"audit_key_file"`
+	// AuditAnchor is where the log writes its signed checkpoint after
+	// every record (default: the log's path + ".anchor"); keep it on
+	// other storage than the log.
+	AuditAnchor string              `yaml:"audit_anchor"`
 	Sync        Sync                `yaml:"sync"`
 	Connectors  []Connector         `yaml:"connectors"`
 	Agent       Agent               `yaml:"agent"`
@@ -33,6 +40,8 @@ type Config struct {
 	Actuators   []Actuator          `yaml:"actuators"`
 	Approvers   map[string][]string `yaml:"approvers"`
 	Reviews     Reviews             `yaml:"reviews"`
+
+	auditKey string // STEWARD_AUDIT_KEY, never from the file
 }
 
 // Reviews configures access reviews in `steward serve`.
@@ -75,10 +84,24 @@ type Agent struct {
 }
 
 // APIKey is one HTTP API key, stored as the hex SHA-256 of the key.
+// Role is reader (the default), approver or admin; Email is the person
+// who holds the key, so that requests made with it act as that person
+// (the same principal as their Slack user), which keeps separation of
+// duties across channels. A key without an e-mail acts as "api:<name>"
+// and cannot propose remediation.
 type APIKey struct {
 	Name   string `yaml:"name"`
 	SHA256 string `yaml:"sha256"`
+	Role   string `yaml:"role"`
+	Email  string `yaml:"email"`
 }
+
+// API key roles, weakest first: each includes the ones before it.
+const (
+	RoleReader   = "reader"
+	RoleApprover = "approver"
+	RoleAdmin    = "admin"
+)
 
 // Slack configures the Slack app. Tokens are read from the named
 // environment variables, never written in the file.
@@ -188,6 +211,7 @@ func (c *Config) overlayEnv(getenv func(string) string) {
 		"STEWARD_GRAPH": &c.Graph, "STEWARD_LISTEN": &c.Listen, "STEWARD_AUDIT_LOG": &c.AuditLog,
 		"STEWARD_LLM_PROVIDER": &c.Agent.Provider, "STEWARD_LLM_BASE_URL": &c.Agent.BaseURL, "STEWARD_LLM_MODEL": &c.Agent.Model,
 		"STEWARD_LLM_API_KEY_ENV": &c.Agent.APIKeyEnv,
+		"STEWARD_AUDIT_KEY_FILE":  &c.AuditKeyFile, "STEWARD_AUDIT_ANCHOR": &c.AuditAnchor, "STEWARD_AUDIT_KEY": &c.auditKey,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v
@@ -204,6 +228,53 @@ func (c *Config) overlayEnv(getenv func(string) string) {
 			c.APIKeys = append(c.APIKeys, APIKey{Name: fmt.Sprintf("env-%d", i+1), SHA256: HashKey(k)})
 		}
 	}
+}
+
+// AuditKey returns the audit key: STEWARD_AUDIT_KEY, else the contents of
+// audit_key_file, else nil (records are then hash-chained but not MACed).
+func (c *Config) AuditKey(readFile func(string) ([]byte, error)) ([]byte, error) {
+	var raw []byte
+	switch {
+	case c.auditKey != "":
+		raw = []byte(c.auditKey)
+	case c.AuditKeyFile != "":
+		b, err := readFile(c.AuditKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: audit_key_file: %w", err)
+		}
+		raw = b
+	default:
+		return nil, nil
+	}
+	k, err := parseAuditKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config: audit key: %w", err)
+	}
+	return k, nil
+}
+
+// AuditAnchorPath is where the audit checkpoint is written.
+func (c *Config) AuditAnchorPath() string {
+	if c.AuditAnchor != "" {
+		return c.AuditAnchor
+	}
+	return c.AuditLog + ".anchor"
+}
+
+// parseAuditKey mirrors audit.ParseKey (config does not import audit):
+// hex when all hex digits, else the raw bytes, at least 32 bytes.
+func parseAuditKey(b []byte) ([]byte, error) {
+	s := strings.TrimSpace(string(b))
+	key := []byte(s)
+	if len(s)%2 == 0 {
+		if h, err := hex.DecodeString(s); err == nil {
+			key = h
+		}
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("%d bytes, want at least 32 (e.g. 64 hex digits from `openssl rand -hex 32`)", len(key))
+	}
+	return key, nil
 }
 
 // HashKey is the stored form of an API key.
@@ -243,6 +314,20 @@ func (c *Config) Validate() error {
 		}
 		if _, err := hex.DecodeString(k.SHA256); err != nil {
 			return &FieldError{fmt.Sprintf("api_keys[%d].sha256", i), "not hex"}
+		}
+		switch k.Role {
+		case "":
+			c.APIKeys[i].Role = RoleReader
+		case RoleReader, RoleApprover, RoleAdmin:
+		default:
+			return &FieldError{fmt.Sprintf("api_keys[%d].role", i), fmt.Sprintf("want reader, approver or admin, got %q", k.Role)}
+		}
+		if k.Email != "" && (!strings.Contains(k.Email, "@") || strings.ContainsAny(k.Email, " \t,")) {
+			return &FieldError{fmt.Sprintf("api_keys[%d].email", i), fmt.Sprintf("%q is not an e-mail address", k.Email)}
+		}
+		c.APIKeys[i].Email = strings.ToLower(strings.TrimSpace(k.Email))
+		if k.Name == "" {
+			return &FieldError{fmt.Sprintf("api_keys[%d].name", i), "required"}
 		}
 	}
 	switch c.Slack.Mode {

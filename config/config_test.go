@@ -56,3 +56,42 @@ func TestLoadBad(t *testing.T) {
 		})
 	}
 }
+
+func TestAPIKeyRolesAndAuditKey(t *testing.T) {
+	h := HashKey("k")
+	p := filepath.Join(t.TempDir(), "steward.yaml")
+	keyFile := filepath.Join(t.TempDir(), "audit.key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	yaml := "audit_log: /var/log/a.log\naudit_key_file: " + keyFile + "\napi_keys:\n  - {name: old, sha256: " + h + "}\n  - {name: sam, sha256: " + h + ", role: admin, email: Sam@Example.com}\n"
+	os.WriteFile(p, []byte(yaml), 0o600)
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIKeys[0].Role != RoleReader || cfg.APIKeys[1].Role != RoleAdmin || cfg.APIKeys[1].Email != "sam@example.com" {
+		t.Errorf("keys %+v", cfg.APIKeys)
+	}
+	if k, err := cfg.AuditKey(os.ReadFile); err != nil || len(k) != 32 {
+		t.Errorf("audit key %d bytes, %v", len(k), err)
+	}
+	if cfg.AuditAnchorPath() != "/var/log/a.log.anchor" {
+		t.Errorf("anchor %s", cfg.AuditAnchorPath())
+	}
+	env := map[string]string{"STEWARD_AUDIT_KEY": "short"}
+	cfg, err = Load(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.AuditKey(os.ReadFile); err == nil {
+		t.Error("a short STEWARD_AUDIT_KEY was accepted")
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"api_keys:\n  - {name: a, sha256: " + h + ", role: root}\n", "api_keys[0].role"},
+		{"api_keys:\n  - {name: a, sha256: " + h + ", email: nobody}\n", "api_keys[0].email"},
+	} {
+		os.WriteFile(p, []byte(tt.yaml), 0o600)
+		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("got %v, want %s", err, tt.want)
+		}
+	}
+}
