@@ -2,6 +2,17 @@
 // Slack: it gives the agent the current graph and the asker's identity,
 // keeps each conversation's turns for GET /v1/conversations/{id}, and
 // writes every question and its outcome to the audit log.
+//
+// A conversation belongs to the principal that started it: anyone else
+// asking in it or reading it gets not-found, exactly as for an id that
+// does not exist (so ids cannot be probed), and the agent's memory is
+// keyed by owner and id. Conversations are bounded in turns and bytes and
+// expire when idle; the whole store is bounded in bytes.
+//
+// The audit record is written before the answer is returned, with
+// secret-shaped values masked (a pasted key is recorded as AKIA…IFXG, never
+// a reason to skip the record); when it cannot be written the question
+// fails.
 package chat
 
 import (
@@ -10,8 +21,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,12 +56,39 @@ type Service struct {
 	log      *slog.Logger
 
 	mu    sync.Mutex
-	convs map[string]*server.Conversation
-	order []string
+	convs map[string]*conversation
+	bytes int // sum of the stored turns' sizes
 }
 
-// maxConversations bounds the turns kept for GET /v1/conversations.
-const maxConversations = 1000
+// conversation is one stored conversation.
+type conversation struct {
+	owner   string
+	turns   []server.Turn
+	bytes   int
+	used    time.Time
+	created time.Time
+}
+
+// Bounds of the conversation store.
+const (
+	// MaxTurns is how many turns one conversation holds; the next
+	// question in it is refused (start a new conversation).
+	MaxTurns = 100
+	// MaxConversationBytes bounds one conversation's stored turns; a turn
+	// that would exceed it is kept without its rows and evidence.
+	MaxConversationBytes = 2 << 20
+	// MaxStoreBytes bounds all stored conversations together; the least
+	// recently used are dropped first.
+	MaxStoreBytes = 128 << 20
+	// maxConversations bounds how many conversations are kept.
+	maxConversations = 1000
+	// ConversationTTL is how long an idle conversation is kept.
+	ConversationTTL = 24 * time.Hour
+)
+
+// ErrConversationFull is returned for a question in a conversation that
+// has MaxTurns turns.
+var ErrConversationFull = errors.New("chat: conversation is full")
 
 // Options configure a Service. Proposer and Audit may be nil.
 type Options struct {
@@ -74,7 +114,7 @@ func New(o Options) *Service {
 		o.Logger = slog.Default()
 	}
 	return &Service{agent: o.Agent, graph: o.Graph, now: o.Now, proposer: o.Proposer, audit: o.Audit, where: o.Where, log: o.Logger,
-		convs: map[string]*server.Conversation{}}
+		convs: map[string]*conversation{}}
 }
 
 var _ server.Chatter = (*Service)(nil)
@@ -94,13 +134,26 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 	if conversation == "" {
 		conversation = newID()
 	}
+	if err := s.admit(conversation, actor); err != nil {
+		return nil, err
+	}
 	env := &tools.Env{Index: s.graph.Index(), Now: s.now().UTC(), Proposer: s.proposer, Actor: actor}
-	q := agent.Question{Thread: conversation, Text: message}
+	if !strings.Contains(actor, "@") {
+		// Separation of duties compares people: a requester that is not
+		// a person (an API key without an e-mail) could approve its own
+		// proposal under its other name, so it cannot propose.
+		env.Proposer = nil
+	}
+	// The agent's memory is keyed by owner too, so a conversation id
+	// reused by someone else never sees the owner's turns.
+	q := agent.Question{Thread: actor + "\x00" + conversation, Text: message}
 	if onStep != nil {
 		q.OnStep = func(st agent.Step) { onStep(step(st)) }
 	}
 	ans, err := s.agent.Ask(ctx, env, q)
-	s.record(ctx, actor, conversation, message, ans, err)
+	if aerr := s.record(ctx, actor, conversation, message, ans, err); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		var um *planner.UnmappedError
 		var ee *query.EntityError
@@ -124,8 +177,47 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 	for _, st := range ans.Steps {
 		out.Steps = append(out.Steps, step(st))
 	}
-	s.remember(conversation, message, out)
+	s.remember(conversation, actor, message, out)
 	return out, nil
+}
+
+// admit checks that actor may ask in conversation: it is new, or theirs
+// and not full. Another principal's conversation is not found.
+func (s *Service) admit(id, actor string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.live(id)
+	if !ok {
+		return nil
+	}
+	if c.owner != actor {
+		return server.ErrNotFound
+	}
+	if len(c.turns) >= MaxTurns {
+		return &userError{fmt.Sprintf("this conversation has reached %d turns; start a new one", MaxTurns), ErrConversationFull}
+	}
+	return nil
+}
+
+// live returns the conversation unless it expired (then it is dropped).
+// s.mu is held.
+func (s *Service) live(id string) (*conversation, bool) {
+	c, ok := s.convs[id]
+	if !ok {
+		return nil, false
+	}
+	if s.now().Sub(c.used) > ConversationTTL {
+		s.drop(id)
+		return nil, false
+	}
+	return c, true
+}
+
+func (s *Service) drop(id string) {
+	if c, ok := s.convs[id]; ok {
+		s.bytes -= c.bytes
+		delete(s.convs, id)
+	}
 }
 
 func step(st agent.Step) server.Step {
@@ -139,11 +231,11 @@ func step(st agent.Step) server.Step {
 	return out
 }
 
-func (s *Service) record(ctx context.Context, actor, conv, message string, ans *agent.Answer, err error) {
+func (s *Service) record(ctx context.Context, actor, conv, message string, ans *agent.Answer, err error) error {
 	if s.audit == nil {
-		return
+		return nil
 	}
-	rec := audit.Record{Actor: actor, Action: "question", Target: conv, Where: s.where, Outcome: "answered",
+	rec := audit.Record{Actor: actor, Action: audit.ActionQuestion, Target: conv, Where: s.where, Outcome: "answered",
 		Details: map[string]string{"question": message}}
 	if ans != nil {
 		if ans.Plan != nil {
@@ -160,40 +252,84 @@ func (s *Service) record(ctx context.Context, actor, conv, message string, ans *
 		rec.Outcome = "error"
 		rec.Details["error"] = err.Error()
 	}
-	// The audit log refuses secret-shaped values (a pasted key); the
-	// question is still answered and the refusal logged, with no detail.
-	if _, aerr := s.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
-		s.log.Warn("question not audited", "conversation", conv, "err", aerr)
+	// A pasted secret is masked in the record, never a reason to skip
+	// it; a record that cannot be written fails the question.
+	if _, aerr := s.audit.Append(context.WithoutCancel(ctx), audit.MaskRecord(rec)); aerr != nil {
+		s.log.Error("question not audited; refusing to answer", "conversation", conv, "err", aerr)
+		return fmt.Errorf("chat: audit question: %w", aerr)
 	}
+	return nil
 }
 
-func (s *Service) remember(conv, message string, a *server.Answer) {
+func (s *Service) remember(id, owner, message string, a *server.Answer) {
+	turn := server.Turn{Message: message, Answer: a, At: s.now().UTC()}
+	size := turnSize(turn)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.convs[conv]
+	c, ok := s.live(id)
 	if !ok {
-		c = &server.Conversation{ID: conv}
-		s.convs[conv] = c
-		s.order = append(s.order, conv)
-		if len(s.order) > maxConversations {
-			delete(s.convs, s.order[0])
-			s.order = s.order[1:]
+		c = &conversation{owner: owner, created: s.now()}
+		s.convs[id] = c
+	}
+	if c.owner != owner {
+		return // raced with another principal creating the same id
+	}
+	if c.bytes+size > MaxConversationBytes {
+		// Keep the turn's text and plan, not its rows: GET stays small.
+		cp := *a
+		cp.Rows, cp.Evidence, cp.Steps = nil, nil, nil
+		turn.Answer, turn.Truncated = &cp, true
+		size = turnSize(turn)
+	}
+	c.turns = append(c.turns, turn)
+	c.bytes += size
+	c.used = s.now()
+	s.bytes += size
+	s.evict(id)
+}
+
+// evict drops expired conversations, then the least recently used ones
+// while the store is over its bounds (never keep, the one just used).
+// s.mu is held.
+func (s *Service) evict(keep string) {
+	now := s.now()
+	for id, c := range s.convs {
+		if now.Sub(c.used) > ConversationTTL {
+			s.drop(id)
 		}
 	}
-	c.Turns = append(c.Turns, server.Turn{Message: message, Answer: a, At: s.now().UTC()})
+	for (s.bytes > MaxStoreBytes || len(s.convs) > maxConversations) && len(s.convs) > 1 {
+		oldest := ""
+		for id, c := range s.convs {
+			if id != keep && (oldest == "" || c.used.Before(s.convs[oldest].used)) {
+				oldest = id
+			}
+		}
+		if oldest == "" {
+			return
+		}
+		s.drop(oldest)
+	}
 }
 
-// Conversation returns a copy of a conversation's turns.
-func (s *Service) Conversation(_ context.Context, id string) (*server.Conversation, error) {
+func turnSize(t server.Turn) int {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// Conversation returns a copy of a conversation's turns, for its owner
+// only: anyone else gets server.ErrNotFound.
+func (s *Service) Conversation(_ context.Context, id, actor string) (*server.Conversation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.convs[id]
-	if !ok {
+	c, ok := s.live(id)
+	if !ok || c.owner != actor {
 		return nil, server.ErrNotFound
 	}
-	cp := *c
-	cp.Turns = append([]server.Turn(nil), c.Turns...)
-	return &cp, nil
+	return &server.Conversation{ID: id, Turns: append([]server.Turn(nil), c.turns...)}, nil
 }
 
 func newID() string {

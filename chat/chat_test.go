@@ -58,11 +58,11 @@ func TestChatFollowUpAndConversation(t *testing.T) {
 	if b.Total >= a.Total || b.Total == 0 {
 		t.Fatalf("follow-up did not narrow: %d then %d", a.Total, b.Total)
 	}
-	conv, err := s.Conversation(ctx, a.ConversationID)
+	conv, err := s.Conversation(ctx, a.ConversationID, "api:test")
 	if err != nil || len(conv.Turns) != 2 {
 		t.Fatalf("conversation: %v %+v", err, conv)
 	}
-	if _, err := s.Conversation(ctx, "nope"); !errors.Is(err, server.ErrNotFound) {
+	if _, err := s.Conversation(ctx, "nope", "api:test"); !errors.Is(err, server.ErrNotFound) {
 		t.Fatalf("unknown conversation: %v", err)
 	}
 	if n, err := audit.VerifyFile(logPath); err != nil || n != 2 {

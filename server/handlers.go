@@ -125,7 +125,7 @@ func (s *Server) conversation(c echo.Context) error {
 	if s.cfg.Chatter == nil {
 		return problem(http.StatusServiceUnavailable, "unavailable", "no agent configured")
 	}
-	conv, err := s.cfg.Chatter.Conversation(c.Request().Context(), c.Param("id"))
+	conv, err := s.cfg.Chatter.Conversation(c.Request().Context(), c.Param("id"), actor(c))
 	if err != nil {
 		return chatError(err)
 	}

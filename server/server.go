@@ -27,7 +27,9 @@ import (
 // Chatter answers messages in conversations (the agent).
 type Chatter interface {
 	Chat(ctx context.Context, conversation, actor, message string, onStep func(Step)) (*Answer, error)
-	Conversation(ctx context.Context, id string) (*Conversation, error)
+	// Conversation returns the conversation when actor owns it, else
+	// ErrNotFound.
+	Conversation(ctx context.Context, id, actor string) (*Conversation, error)
 }
 
 // IndexSource gives the current graph index.
@@ -61,6 +63,9 @@ type Turn struct {
 	Message string    `json:"message"`
 	Answer  *Answer   `json:"answer"`
 	At      time.Time `json:"at"`
+	// Truncated says the answer's rows and evidence were not kept (the
+	// conversation reached its size bound).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Conversation is GET /v1/conversations/{id}.

@@ -35,7 +35,7 @@ func (f *fakeChatter) Chat(_ context.Context, conv, actor, msg string, onStep fu
 	return a, nil
 }
 
-func (f *fakeChatter) Conversation(_ context.Context, id string) (*Conversation, error) {
+func (f *fakeChatter) Conversation(_ context.Context, id, _ string) (*Conversation, error) {
 	if c, ok := f.convs[id]; ok {
 		return c, nil
 	}
