@@ -16,14 +16,14 @@ import (
 // tamperings of it; each must exit 1 naming the line and seq.
 func TestAuditVerifyDetectsTampering(t *testing.T) {
 	t.Setenv("STEWARD_AUDIT_KEY", strings.Repeat("5a", 32))
-	t.Setenv("STEWARD_AUDIT_LOG", "")
-	t.Setenv("STEWARD_AUDIT_ANCHOR", "")
 	dir := t.TempDir()
+	t.Setenv("STEWARD_AUDIT_LOG", filepath.Join(dir, "audit.log"))
+	t.Setenv("STEWARD_AUDIT_ANCHOR", "")
 	from := filepath.Join(dir, "g.jsonl")
 	os.WriteFile(from, []byte(`{"type":"node","id":"graph:x:sa/a","kind":"service_account","source":"graph:x","name":"a"}`+"\n"), 0o600)
 	db, log := filepath.Join(dir, "g.db"), filepath.Join(dir, "audit.log")
 	for range 4 {
-		if code, _, errs := run(t, "load", "graph", "--from", from, "--graph", db, "--audit-log", log); code != 0 {
+		if code, _, errs := run(t, "load", "graph", "--from", from, "--graph", db); code != 0 {
 			t.Fatalf("load: %s", errs)
 		}
 	}

@@ -34,7 +34,6 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	}
 	fs := flag.NewFlagSet("load "+name, flag.ContinueOnError)
 	graphPath := fs.String("graph", "", "graph store: a bolt file path or postgres://... (default: STEWARD_GRAPH, the config's graph:, else "+DefaultGraph+")")
-	auditLog := fs.String("audit-log", "", "audit log (default: STEWARD_AUDIT_LOG, else steward-audit.log beside a bolt --graph, else "+DefaultAuditLog+")")
 	vals := map[string]*string{}
 	bools := map[string]*bool{}
 	for _, o := range reg.Options {
@@ -78,14 +77,16 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	}
 	// Every load is audited, and the log is opened first: a load that
 	// could not be recorded does not happen.
-	if *auditLog == "" {
-		if e.configPath == "" && e.getenv("STEWARD_AUDIT_LOG") == "" && !strings.Contains(*graphPath, "://") {
-			*auditLog = filepath.Join(filepath.Dir(*graphPath), filepath.Base(DefaultAuditLog))
-		} else if *auditLog, err = e.defaultAuditLog(); err != nil {
-			return usageErr(e, "load", err.Error())
-		}
+	// The log is STEWARD_AUDIT_LOG or the config's audit_log:, else
+	// steward-audit.log beside a bolt graph. (No flag: connectors own
+	// load's flag names, and k8s has an --audit-log of its own.)
+	var auditLog string
+	if e.configPath == "" && e.getenv("STEWARD_AUDIT_LOG") == "" && !strings.Contains(*graphPath, "://") {
+		auditLog = filepath.Join(filepath.Dir(*graphPath), filepath.Base(DefaultAuditLog))
+	} else if auditLog, err = e.defaultAuditLog(); err != nil {
+		return usageErr(e, "load", err.Error())
 	}
-	alog, err := openAuditPath(e, *auditLog)
+	alog, err := openAuditPath(e, auditLog)
 	if err != nil {
 		return fail(e, "load", err)
 	}
