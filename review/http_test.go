@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,5 +68,42 @@ func TestHTTPRoutes(t *testing.T) {
 				t.Fatalf("%d %s, want %d with %q", res.StatusCode, b, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+func TestOpenAPIDocumentsReviewRoutes(t *testing.T) {
+	fx := newFixture(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := echo.New()
+	NewAPI(fx.svc, quiet).Routes(e.Group(""), e)
+	srv := server.New(server.Config{KeyHashes: map[string]string{"k": config.HashKey("k")}, Logger: quiet, Graph: staticGraph{fx.ix}})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	req, _ := http.NewRequest("GET", hs.URL+"/v1/openapi.json", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range e.Routes() {
+		if !strings.HasPrefix(r.Path, "/v1/reviews") {
+			continue
+		}
+		n++
+		p := strings.NewReplacer(":id", "{id}", ":item", "{item}").Replace(r.Path)
+		if doc.Paths[p][strings.ToLower(r.Method)] == nil {
+			t.Errorf("%s %s is not in openapi.json", r.Method, p)
+		}
+	}
+	if n != 5 {
+		t.Fatalf("%d review routes", n)
 	}
 }
