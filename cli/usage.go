@@ -83,8 +83,11 @@ func runUnused(ctx context.Context, e *env, args []string) int {
 func runAnomalies(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("anomalies", flag.ContinueOnError)
 	var g graphFlags
-	g.register(fs, false)
+	g.register(fs, true)
 	format := fs.String("format", "table", "table or json")
+	window := fs.String("window", "7d", "only sightings first seen this long before --now (0 for all)")
+	minBase := fs.Int("min-baseline", 2, "earlier uses a subject needs before a new value counts")
+	perSubject := fs.Bool("per-subject", false, "compare with the subject's own history only, not its source's other identities")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
@@ -96,7 +99,17 @@ func runAnomalies(ctx context.Context, e *env, args []string) int {
 		return fail(e, "anomalies", err)
 	}
 	defer inv.Close()
-	as := nhiusage.Anomalies(inv.All())
+	opts := nhiusage.DefaultOptions(g.nowAt)
+	if *window == "0" {
+		opts.Window = 0
+	} else if w, err := config.ParseDuration(*window); err != nil || w <= 0 {
+		return usageErr(e, "anomalies", fmt.Sprintf("--window: want a positive duration such as 7d, or 0, got %q", *window))
+	} else {
+		opts.Window = w
+	}
+	opts.MinBaseline = *minBase
+	opts.SourceWide = !*perSubject
+	as := nhiusage.AnomaliesIn(inv.All(), opts)
 	if *format == "json" {
 		return exitOn(e, "anomalies", json.NewEncoder(e.stdout).Encode(as))
 	}

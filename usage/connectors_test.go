@@ -80,5 +80,14 @@ func TestOnConnectorFixtures(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("anomalies =\n%v\nwant\n%v", got, want)
 		}
+		// The default filters (7 days, 2 earlier uses, source-wide
+		// baseline) keep this real departure.
+		got = nil
+		for _, a := range AnomaliesIn(sgs, DefaultOptions(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))) {
+			got = append(got, a.Subject+" "+a.Kind+" "+a.Value)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("default-filtered anomalies =\n%v\nwant\n%v", got, want)
+		}
 	})
 }

@@ -335,3 +335,35 @@ func TestUnusedThroughGroupsRolesAndAttrs(t *testing.T) {
 		t.Errorf("k8s role = %s (%v), want one rule get secrets in the core group", rep.Role, err)
 	}
 }
+
+// Issue 13 item 8: anomalies need a window and a baseline, and a client
+// address or agent the same source's other identities already use is not
+// new to the organisation.
+func TestAnomalyFilters(t *testing.T) {
+	d := func(n, h int) time.Time { return time.Date(2026, 11, n, h, 0, 0, 0, time.UTC) }
+	ip := func(v string) map[string]string { return map[string]string{graph.AttrSourceIP: v} }
+	sgs := sg([]string{"k1", "k2", "k3"},
+		// k1: history on the 10th and 12th, then a new address on the 23rd.
+		used("k1", "s3:GetObject", d(10, 8), ip("203.0.113.10")),
+		used("k1", "s3:ListBucket", d(12, 8), ip("203.0.113.10")),
+		used("k1", "s3:PutObject", d(23, 8), ip("198.51.100.7")),
+		// k2: its new address is one k3 has used for weeks.
+		used("k2", "s3:GetObject", d(11, 8), ip("203.0.113.10")),
+		used("k2", "s3:ListBucket", d(12, 8), ip("203.0.113.10")),
+		used("k2", "s3:PutObject", d(23, 9), ip("192.0.2.50")),
+		used("k3", "s3:GetObject", d(1, 8), ip("192.0.2.50")),
+		// k3 also: one sighting before a new address; too thin a baseline.
+		used("k3", "sqs:SendMessage", d(22, 8), ip("192.0.2.99")))
+	opts := Options{Now: d(24, 0), Window: 7 * 24 * time.Hour, MinBaseline: 2, SourceWide: true}
+	var got []string
+	for _, a := range AnomaliesIn(sgs, opts) {
+		got = append(got, a.Subject+" "+a.Value)
+	}
+	if want := []string{"k1 198.51.100.7"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("anomalies = %v, want %v", got, want)
+	}
+	opts.Now = d(31, 12) // k1's new address is older than the window
+	if got := AnomaliesIn(sgs, opts); len(got) != 0 {
+		t.Errorf("outside the window: %+v", got)
+	}
+}
