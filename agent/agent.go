@@ -127,6 +127,9 @@ type Answer struct {
 	// Stopped names the budget that ended the turn early ("max_steps",
 	// "max_tokens"); empty when the model finished.
 	Stopped string `json:"stopped,omitempty"`
+	// Corrections are the words the offline planner read as others
+	// ("admnis → admins"), to be shown with the answer.
+	Corrections []string `json:"corrections,omitempty"`
 }
 
 // ErrBudget is matched (errors.Is) by a *BudgetError.

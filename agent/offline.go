@@ -22,7 +22,7 @@ func (a *Agent) offline(ctx context.Context, env *tools.Env, q Question, th *Thr
 	if env != nil && env.Index != nil {
 		o.Resolver = planner.IndexResolver(env.Index)
 	}
-	p, err := planner.PlanWith(q.Text, th.Plan, o)
+	u, err := planner.Understand(q.Text, th.Plan, o)
 	if err != nil {
 		var um *planner.UnmappedError
 		if errors.As(err, &um) {
@@ -30,6 +30,10 @@ func (a *Agent) offline(ctx context.Context, env *tools.Env, q Question, th *Thr
 			return ans, err
 		}
 		return nil, fmt.Errorf("agent: plan %q: %w", q.Text, err)
+	}
+	p := u.Plan
+	for _, c := range u.Corrections {
+		ans.Corrections = append(ans.Corrections, c.String())
 	}
 	name, args, err := toolCallFor(p)
 	if err != nil {

@@ -170,7 +170,7 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 			return nil, err
 		}
 	}
-	out := &server.Answer{ConversationID: conversation, Answer: ans.Text, Plan: ans.Plan}
+	out := &server.Answer{ConversationID: conversation, Answer: ans.Text, Plan: ans.Plan, Interpretation: interpretation(ans)}
 	if ans.Result != nil {
 		out.Columns, out.Rows, out.Evidence, out.Total = ans.Result.Columns, ans.Result.Rows, ans.Result.Evidence, ans.Result.Total
 	}
@@ -218,6 +218,19 @@ func (s *Service) drop(id string) {
 		s.bytes -= c.bytes
 		delete(s.convs, id)
 	}
+}
+
+// interpretation states how the question was read, whoever planned it:
+// the offline planner (with its typo corrections) or the model.
+func interpretation(ans *agent.Answer) string {
+	if ans.Plan == nil {
+		return ""
+	}
+	s := planner.Describe(ans.Plan, planner.DescribeOptions{Rows: true})
+	if len(ans.Corrections) > 0 {
+		s = "read " + strings.Join(ans.Corrections, ", ") + "; " + s
+	}
+	return s
 }
 
 func step(st agent.Step) server.Step {

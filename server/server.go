@@ -56,6 +56,9 @@ type Answer struct {
 	Evidence       [][]query.EdgeRef `json:"evidence,omitempty"`
 	Total          int               `json:"total"`
 	Steps          []Step            `json:"steps,omitempty"`
+	// Interpretation says in words how the question was read: kinds,
+	// conditions with their numbers, scope, row limit (planner.Describe).
+	Interpretation string `json:"interpretation,omitempty"`
 }
 
 // Turn is one exchange of a conversation.

@@ -85,7 +85,8 @@ func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func
 	a.prev[conv] = p
 	a.mu.Unlock()
 	return &server.Answer{ConversationID: conv, Answer: "Found " + itoa(res.Total) + " matches.", Plan: p,
-		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}, nil
+		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total,
+		Interpretation: planner.Describe(p, planner.DescribeOptions{Rows: true})}, nil
 }
 
 // soar is the webhook receiver standing in for a SOAR tool; it counts

@@ -145,6 +145,9 @@ func (b *Bot) postAnswer(ctx context.Context, th thread, ans *server.Answer) {
 		text = fmt.Sprintf("%d result(s).", ans.Total)
 	}
 	blocks := []slack.Block{section(text)}
+	if ans.Interpretation != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Interpretation: "+slackEscape(printable.Escape(tools.MaskSecrets(ans.Interpretation))))))
+	}
 	upload := false
 	if len(ans.Rows) > 0 {
 		t := ""
