@@ -81,6 +81,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "serve", err)
 	}
+	if rem.changes, err = changeTracker(cfg); err != nil {
+		return usageErr(e, "serve", err.Error())
+	}
 	defer rem.Close()
 	if rem.executor != nil {
 		// Finish what a crash interrupted: journalled actions never run
@@ -144,7 +147,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	})
 	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
 		run(func() {
-			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() { rem.afterSync(ctx, log) })
+			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() {
+				rem.afterSync(ctx, log)
+				recordChanges(ctx, rem.changes, inv.Index(), log)
+			})
 		})
 	} else {
 		run(func() { tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) }) })

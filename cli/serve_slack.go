@@ -54,6 +54,9 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 	if rem.reviews != nil {
 		rem.reviews.notifier.set(b)
 	}
+	if rem.changes != nil {
+		rem.changes.Notifier = b // change alerts after scheduled syncs
+	}
 	if err := b.Resume(ctx); err != nil {
 		log.Warn("slack: resuming interrupted executions failed", "err", err)
 	}

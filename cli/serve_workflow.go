@@ -13,6 +13,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/findings/changes"
 	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/ownership"
 	"github.com/steward-oss/steward/review"
@@ -34,6 +35,7 @@ type remediationParts struct {
 	policies  *workflow.PolicyRunner
 	routes    func(api *echo.Group, root *echo.Echo)
 	reviews   *serveReviews
+	changes   *changes.Tracker // what changed between scheduled syncs (cli/changes.go)
 }
 
 func (r *remediationParts) Close() error {

@@ -14,6 +14,7 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/syncer"
 )
 
@@ -62,6 +63,19 @@ func runSync(ctx context.Context, e *env, args []string) int {
 		if r.Error != "" {
 			failed++
 		}
+	}
+	if failed < len(results) {
+		// What changed since the previous sync, into the change history
+		// (steward changes); Slack alerts come from serve's syncs.
+		tr, err := changeTracker(cfg)
+		if err != nil {
+			return usageErr(e, "sync", err.Error())
+		}
+		inv, err := inventory.Open(ctx, st, inventory.Options{Logger: e.log, Derivers: derivers(e, cfg.Ownership.Overrides)})
+		if err != nil {
+			return fail(e, "sync", err)
+		}
+		recordChanges(ctx, tr, inv.Index(), e.log)
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)

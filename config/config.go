@@ -40,8 +40,16 @@ type Config struct {
 	Actuators   []Actuator          `yaml:"actuators"`
 	Approvers   map[string][]string `yaml:"approvers"`
 	Reviews     Reviews             `yaml:"reviews"`
+	Changes     Changes             `yaml:"changes"`
 
 	auditKey string // STEWARD_AUDIT_KEY, never from the file
+}
+
+// Changes configures change tracking between syncs (findings/changes).
+type Changes struct {
+	Dir          string   `yaml:"dir"`           // snapshot and history (default ./steward-changes)
+	AlertChannel string   `yaml:"alert_channel"` // Slack channel for change alerts (serve); empty: no alerts
+	AlertOn      []string `yaml:"alert_on"`      // change types alerted on (default: new_admin, new_escalation_path, new_long_lived_admin_key, owner_departed)
 }
 
 // Reviews configures access reviews in `steward serve`.
