@@ -8,10 +8,13 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -50,9 +53,32 @@ type Report struct {
 	LoadTime    time.Duration // generate excluded: store replace + index build
 	LoadRate    float64       // identities per second
 	HeapBytes   uint64        // live heap after load (store + index)
+	PeakRSS     int64         // bytes, this process, after the load
 	Questions   []QuestionReport
 	StoreURI    string
 	GenerateDur time.Duration
+	// SQL is the PostgreSQL baseline's load, when a database was given.
+	SQL *SQLReport
+	// Fresh is `steward ask` run as a fresh process on a stored graph.
+	Fresh *FreshReport
+}
+
+// SQLReport is the PostgreSQL baseline's load of the same rows.
+type SQLReport struct {
+	Copy, Load time.Duration // COPY alone; COPY + indexes + ANALYZE
+}
+
+// FreshReport times one question asked by fresh processes.
+type FreshReport struct {
+	Graph    string
+	Question string
+	Runs     []time.Duration
+	P50      time.Duration
+	MaxRSS   int64 // bytes, the largest of the runs
+	Rows     int
+	SQLRatio float64 // SQL time / fresh-process p50, when SQL ran
+	SameRows bool    // the rows agree with the SQL baseline's
+	ids      []string
 }
 
 // QuestionReport compares one question's two answers.
@@ -63,6 +89,10 @@ type QuestionReport struct {
 	Scan     time.Duration // median
 	ScanRows int
 	Ratio    float64 // Scan / Steward: how many times faster the index is
+	// SQL: the same question in PostgreSQL (median; zero when not run).
+	SQL      time.Duration
+	SQLRows  int
+	SQLRatio float64 // SQL / Steward
 }
 
 // indexOnly is the store for storeURI "none": it keeps nothing, so a run
@@ -121,16 +151,43 @@ func Load(ctx context.Context, size int, seed int64, storeURI string) (*Loaded, 
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapBytes = ms.HeapAlloc
+	r.PeakRSS = peakRSS()
 	return &Loaded{Report: r, Index: inv.Index(), Oracle: oracle.New(inv.All()), inv: inv}, nil
 }
 
 // Run loads the demo and times every question reps times on both sides.
 func Run(ctx context.Context, size int, seed int64, storeURI string, reps int) (*Report, error) {
-	l, err := Load(ctx, size, seed, storeURI)
+	return RunWith(ctx, Options{Size: size, Seed: seed, StoreURI: storeURI, Reps: reps})
+}
+
+// Options configure RunWith.
+type Options struct {
+	Size     int
+	Seed     int64
+	StoreURI string
+	Reps     int
+	// SQL, when set, is a PostgreSQL database for the SQL baseline.
+	SQL *sql.DB
+	// Steward and AskGraph, when set, run `Steward ask --graph AskGraph`
+	// as Reps fresh processes (AskGraph must hold the same demo).
+	Steward, AskGraph string
+}
+
+// RunWith is Run with the optional baselines.
+func RunWith(ctx context.Context, o Options) (*Report, error) {
+	size, storeURI, reps := o.Size, o.StoreURI, o.Reps
+	l, err := Load(ctx, size, o.Seed, storeURI)
 	if err != nil {
 		return nil, err
 	}
 	defer l.Close()
+	var base *SQLBaseline
+	if o.SQL != nil {
+		if base, err = LoadSQL(ctx, o.SQL, l.Oracle); err != nil {
+			return nil, err
+		}
+		l.Report.SQL = &SQLReport{Copy: base.Copy, Load: base.Load}
+	}
 	r, ix, or := l.Report, l.Index, l.Oracle
 	now := demo.Reference
 	for _, q := range Questions {
@@ -147,10 +204,45 @@ func Run(ctx context.Context, size int, seed int64, storeURI string, reps int) (
 		})
 		qr.Scan = median(reps, func() { qr.ScanRows = q.Scan(or, now) })
 		qr.Ratio = float64(qr.Scan) / float64(max(qr.Steward, 1))
+		if base != nil && q.Text == AskQuestion {
+			var serr error
+			qr.SQL = median(reps, func() {
+				var ids []string
+				ids, serr = base.AdminsIdle(ctx, now, 30)
+				qr.SQLRows = len(ids)
+			})
+			if serr != nil {
+				return nil, serr
+			}
+			qr.SQLRatio = float64(qr.SQL) / float64(max(qr.Steward, 1))
+		}
 		r.Questions = append(r.Questions, qr)
+	}
+	if o.Steward != "" && o.AskGraph != "" {
+		f, err := freshAsk(ctx, o.Steward, o.AskGraph, now, reps)
+		if err != nil {
+			return nil, err
+		}
+		if base != nil {
+			sqlIDs, err := base.AdminsIdle(ctx, now, 30)
+			if err != nil {
+				return nil, err
+			}
+			// The answer lists at most its plan's limit of rows: every
+			// listed row is in the SQL answer and the totals agree.
+			f.SameRows = f.Rows == len(sqlIDs) && len(f.ids) == min(f.Rows, len(f.ids))
+			for _, id := range f.ids {
+				f.SameRows = f.SameRows && slices.Contains(sqlIDs, id)
+			}
+			f.SQLRatio = float64(r.Questions[0].SQL) / float64(max(f.P50, 1))
+		}
+		r.Fresh = f
 	}
 	return r, nil
 }
+
+// AskQuestion is the question the fresh-process and SQL comparisons use.
+const AskQuestion = "admins idle 30 days"
 
 func median(n int, fn func()) time.Duration {
 	ds := make([]time.Duration, n)
@@ -178,4 +270,33 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%.1fx\t\n", q.Text, q.Rows, q.Steward.Round(time.Microsecond), q.Scan.Round(time.Microsecond), q.ScanRows, q.Ratio)
 	}
 	tw.Flush()
+	if r.SQL != nil {
+		fmt.Fprintf(w, "postgresql baseline: COPY %s, COPY + indexes + ANALYZE %s; load/SQL-load ratio %.2f\n",
+			r.SQL.Copy.Round(time.Millisecond), r.SQL.Load.Round(time.Millisecond), float64(r.LoadTime)/float64(max(r.SQL.Load, 1)))
+		for _, q := range r.Questions {
+			if q.SQL > 0 {
+				fmt.Fprintf(w, "  %q: SQL %s (%d rows), in-process steward %s: SQL/steward %.1fx\n",
+					q.Text, q.SQL.Round(time.Microsecond), q.SQLRows, q.Steward.Round(time.Microsecond), q.SQLRatio)
+			}
+		}
+	}
+	if f := r.Fresh; f != nil {
+		fmt.Fprintf(w, "fresh process `steward ask --graph %s %q`: p50 %s over %d runs (%s), max RSS %.0f MiB, %d rows\n",
+			f.Graph, f.Question, f.P50.Round(time.Millisecond), len(f.Runs), durs(f.Runs), float64(f.MaxRSS)/(1<<20), f.Rows)
+		if f.SQLRatio > 0 {
+			fmt.Fprintf(w, "  SQL/fresh-ask %.2fx; rows identical to SQL: %v\n", f.SQLRatio, f.SameRows)
+		}
+	}
+	fmt.Fprintf(w, "peak RSS of this process: %.0f MiB\n", float64(r.PeakRSS)/(1<<20))
+}
+
+func durs(ds []time.Duration) string {
+	var b strings.Builder
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(d.Round(time.Millisecond).String())
+	}
+	return b.String()
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"flag"
+	"os"
 
 	"github.com/steward-oss/steward/bench"
 )
@@ -17,13 +19,31 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	seed := fs.Int64("seed", defaultDemoSeed, "demo seed")
 	storeURI := fs.String("store", "memory", "store to load into: memory, a bolt path, or none (index only)")
 	reps := fs.Int("reps", 5, "timed repetitions per question (median reported)")
+	pgURL := fs.String("pg", "", "PostgreSQL URL for the SQL baseline (node/edge tables, COPY + indexes, recursive SQL)")
+	askGraph := fs.String("ask-graph", "", "stored graph holding the same demo (steward demo --out): time `steward ask` on it as fresh processes")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
 	if *size <= 0 || *reps <= 0 {
 		return usageErr(e, "bench", "--size and --reps must be positive")
 	}
-	r, err := bench.Run(ctx, *size, *seed, *storeURI, *reps)
+	o := bench.Options{Size: *size, Seed: *seed, StoreURI: *storeURI, Reps: *reps, AskGraph: *askGraph}
+	if *askGraph != "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fail(e, "bench", err)
+		}
+		o.Steward = exe
+	}
+	if *pgURL != "" {
+		db, err := sql.Open("postgres", *pgURL)
+		if err != nil {
+			return fail(e, "bench", err)
+		}
+		defer db.Close()
+		o.SQL = db
+	}
+	r, err := bench.RunWith(ctx, o)
 	if err != nil {
 		return fail(e, "bench", err)
 	}

@@ -15,6 +15,10 @@ func init() {
 	register(command{"demo", "write the demo organisation to a graph store", runDemo})
 }
 
+// maxSnapshotDemo is the largest demo whose index snapshot demo --out
+// builds: the index is still built in memory from every subgraph.
+const maxSnapshotDemo = 200_000
+
 func runDemo(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	size := fs.Int("size", defaultDemoSize, "number of non-human identities")
@@ -37,11 +41,21 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	start := time.Now()
 	p := newProgress(e, "demo")
 	nodes, edges := 0, 0
+	before, err := st.Generation(ctx)
+	if err != nil {
+		before = -1
+	}
+	// Written sources are kept to build the index snapshot at the end
+	// without reading the store back.
+	var written []*graph.Subgraph
 	// One source at a time keeps memory bounded at 1M identities; each
 	// source replaces atomically.
 	err = demo.Stream(demo.Config{Seed: *seed, Size: *size}, func(sg *graph.Subgraph) error {
 		if err := st.Replace(ctx, sg); err != nil {
 			return err
+		}
+		if *size <= maxSnapshotDemo {
+			written = append(written, sg)
 		}
 		nodes += len(sg.Nodes)
 		edges += len(sg.Edges)
@@ -51,6 +65,13 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	p.done()
 	if err != nil {
 		return fail(e, "demo", err)
+	}
+	if *size <= maxSnapshotDemo {
+		p.update("indexing")
+		writeSnapshot(ctx, e, st, DefaultOwners, written, before, len(written))
+		p.done()
+	} else {
+		fmt.Fprintf(e.stderr, "index snapshot not written above %d identities (the index is built in memory); the first question builds it\n", maxSnapshotDemo)
 	}
 	fmt.Fprintf(e.stderr, "wrote demo (seed %d, size %d): %d nodes, %d edges to %s in %s\n",
 		*seed, *size, nodes, edges, *out, time.Since(start).Round(time.Millisecond))

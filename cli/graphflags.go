@@ -119,6 +119,58 @@ func (g *graphFlags) open(ctx context.Context, e *env) (*inventory.Inventory, er
 	return inv, nil
 }
 
+// writeSnapshot builds the index of what st now holds and stores it as
+// the snapshot the next `ask` opens, so the first question after a load
+// does not pay for the rebuild. When the caller's write (sgs, which moved
+// the store from generation before) is the whole record, the index is
+// built from sgs; otherwise from the record. The record is already
+// committed: a failure here costs only speed, and is reported as a
+// warning.
+func writeSnapshot(ctx context.Context, e *env, st *store.Store, overridesPath string, sgs []*graph.Subgraph, before int64, writes int) {
+	if !st.Snapshots() {
+		return
+	}
+	opts := inventory.Options{Logger: e.log, Derivers: derivers(e, overridesPath), SnapshotKey: snapshotKey(overridesPath)}
+	var err error
+	if whole, gen := wholeRecord(ctx, st, sgs, before, writes); whole {
+		_, err = inventory.OpenRecord(ctx, st, opts, sgs, gen)
+	} else {
+		// Open rebuilds and writes the snapshot when the stored one is
+		// stale; the store stays open for the caller to close.
+		_, err = inventory.Open(ctx, st, opts)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: index snapshot not written: %v\n", err)
+	}
+}
+
+// wholeRecord reports whether sgs are everything st holds, written by
+// this process alone since generation before in writes replaces, and the
+// generation they are at.
+func wholeRecord(ctx context.Context, st *store.Store, sgs []*graph.Subgraph, before int64, writes int) (bool, int64) {
+	if before < 0 || len(sgs) == 0 {
+		return false, 0
+	}
+	srcs, err := st.Sources(ctx)
+	if err != nil || len(srcs) != len(sgs) {
+		return false, 0
+	}
+	have := map[string]bool{}
+	for _, sg := range sgs {
+		have[sg.Source] = true
+	}
+	for _, si := range srcs {
+		if !have[si.Source] {
+			return false, 0
+		}
+	}
+	gen, err := st.Generation(ctx)
+	if err != nil || gen != before+int64(writes) {
+		return false, 0
+	}
+	return true, gen
+}
+
 // derivers are the derivation steps run on every index rebuild: owner
 // inference, with the analysts' corrections from overridesPath re-applied
 // each time so they survive re-syncs; and the links between sources

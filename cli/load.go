@@ -100,10 +100,17 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		if st, err = store.Open(ctx, *graphPath); err == nil {
 			defer st.Close()
 			p.update("writing %d source(s)", len(sgs))
+			before, gerr := st.Generation(ctx)
+			if gerr != nil {
+				before = -1
+			}
 			// The store validates and replaces every source in one
 			// transaction: a bad read never reaches it, a failed write
 			// leaves it as it was.
-			err = st.Replace(ctx, sgs...)
+			if err = st.Replace(ctx, sgs...); err == nil {
+				p.update("indexing")
+				writeSnapshot(ctx, e, st, DefaultOwners, sgs, before, 1)
+			}
 		}
 	}
 	p.done()

@@ -111,6 +111,36 @@ func (inv *Inventory) Reload(ctx context.Context) error {
 	return nil
 }
 
+// OpenRecord is Open for a caller that has just written the whole record
+// itself (a load or demo into a store that held nothing else): sgs are
+// exactly the record at store generation gen, so the index is built from
+// them without re-reading the store, and saved as its snapshot. When the
+// store's generation is no longer gen (another writer), it falls back to
+// Open.
+func OpenRecord(ctx context.Context, st Store, opts Options, sgs []*graph.Subgraph, gen int64) (*Inventory, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	inv := &Inventory{store: st, derive: opts.Derivers, log: opts.Logger, sgs: map[string]*graph.Subgraph{}, opts: opts}
+	g, ok := st.(generationer)
+	if !ok {
+		return Open(ctx, st, opts)
+	}
+	if cur, err := g.Generation(ctx); err != nil || cur != gen {
+		return Open(ctx, st, opts)
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for _, sg := range sgs {
+		sg.Normalize()
+		inv.sgs[sg.Source] = sg
+	}
+	inv.loaded, inv.exact, inv.storeGen = true, true, gen
+	inv.rebuild()
+	inv.saveSnapshotLocked(ctx)
+	return inv, nil
+}
+
 // loadLocked reads the whole record into inv.sgs.
 func (inv *Inventory) loadLocked(ctx context.Context) error {
 	var (
