@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -215,7 +216,12 @@ func (inv *Inventory) openSnapshotLocked(ctx context.Context) bool {
 		inv.log.Debug("index snapshot stale; rebuilding from the record", "generation", g, "snapshot", tag.Generation, "err", err)
 		return false
 	}
+	// Opening allocates the nodes in one burst proportional to the
+	// snapshot's size; collecting during it only re-marks what was just
+	// built (it halves a fresh `ask`), so collection waits until done.
+	gc := debug.SetGCPercent(-1)
 	ix, _, err := graph.OpenSnapshot(data)
+	debug.SetGCPercent(gc)
 	if err != nil {
 		inv.log.Warn("index snapshot damaged; rebuilding from the record", "err", err)
 		return false
