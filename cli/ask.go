@@ -10,11 +10,14 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
+	"github.com/steward-oss/steward/tools"
 )
 
 func init() {
@@ -81,6 +84,21 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		var um *planner.UnmappedError
 		if errors.As(err, &um) {
+			// With a model configured, the question the planner could
+			// not fully map goes to the model, through the same read
+			// tools; without one, the refusal stands.
+			mp, how, merr := askModel(ctx, e, ix, g.nowAt, question, um)
+			switch {
+			case merr != nil:
+				return fail(e, "ask", merr)
+			case mp != nil:
+				lim.apply(mp)
+				out.interpretation = planner.Describe(mp, planner.DescribeOptions{Rows: true}) + "; " + how
+				return executePlan(ctx, e, "ask", ix, &g, &out, question, mp)
+			case how != "":
+				fmt.Fprintln(e.stderr, how)
+				return ExitError
+			}
 			fmt.Fprintln(e.stderr, um.Error())
 			return ExitError
 		}
@@ -235,4 +253,48 @@ func executePlan(ctx context.Context, e *env, cmd string, ix *graph.Index, g *gr
 		return fail(e, cmd, err)
 	}
 	return ExitOK
+}
+
+// askModel hands a question the offline planner refused to the configured
+// model. It returns the model's plan (validated) and a note saying who
+// planned it; no plan and a note when the model declined too; nothing
+// when no model is configured or the planner refused an action, which no
+// model may take.
+func askModel(ctx context.Context, e *env, ix *graph.Index, now time.Time, question string, um *planner.UnmappedError) (*query.Plan, string, error) {
+	if len(um.Unknown) == 0 && strings.Contains(um.Reason, "is an action") {
+		return nil, "", nil
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return nil, "", err
+	}
+	mc := agent.Config{Provider: cfg.Agent.Provider, BaseURL: cfg.Agent.BaseURL, Model: cfg.Agent.Model,
+		APIKeyEnv: cfg.Agent.APIKeyEnv, MaxSteps: cfg.Agent.MaxSteps, MaxTokens: cfg.Agent.MaxTokens,
+		Timeout: time.Duration(cfg.Agent.Timeout)}
+	if mc.Offline() {
+		return nil, "", nil
+	}
+	a, err := agent.FromConfig(ctx, mc, e.getenv, agent.Options{Logger: e.log})
+	if err != nil {
+		return nil, "", err
+	}
+	ans, err := a.Ask(ctx, &tools.Env{Index: ix, Now: now, Actor: "cli:" + os.Getenv("USER")}, agent.Question{Text: question})
+	if err != nil && ans == nil {
+		return nil, "", fmt.Errorf("model: %w", err)
+	}
+	who := "planned by the model " + mc.Provider + "/" + mc.Model + " (the offline planner could not map every word)"
+	if ans.Plan == nil {
+		msg := "The offline planner refused and the model gave no query plan."
+		if t := strings.TrimSpace(tools.MaskSecrets(ans.Text)); t != "" {
+			msg += " The model said: " + t
+		}
+		return nil, msg + "\n" + um.Error(), nil
+	}
+	p := *ans.Plan
+	// The tools validated it; validate again, as for any plan from
+	// outside: a model's plan is data.
+	if err := p.Validate(); err != nil {
+		return nil, "", fmt.Errorf("model plan: %w", err)
+	}
+	return &p, who, nil
 }
