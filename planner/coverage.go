@@ -176,6 +176,10 @@ func buildTerms() []term {
 		func(c *coverCtx) bool { return c.filter("age_days") })
 	cond("admin", append(slices.Clone(adminWords), "rights", "privileges", "privilege", "permissions", "access", "level"),
 		func(c *coverCtx) bool { return c.privilege(graph.PrivAdmin, "") })
+	// Escalation questions (planner/escalation.go).
+	cond("escalation", []string{"become", "becomes", "escalate", "escalate to", "privileges", "make itself", "make themselves",
+		"turn into", "get to", "able to", "is there a way for", "admin", "administrator", "admins", "administrators"},
+		func(c *coverCtx) bool { return c.filter(escalationField) })
 	cond("read only", readOnlyWords, func(c *coverCtx) bool { return c.privilege(graph.PrivRead, "eq") })
 	cond("write", append(slices.Clone(writeWords), "permissions", "permission", "rights", "privileges", "access"),
 		func(c *coverCtx) bool { return c.privilege(graph.PrivWrite, "") })

@@ -87,6 +87,9 @@ func parse(q string) (*query.Plan, bool) {
 	if rp, ok := parseReach(q); ok {
 		return rp, true
 	}
+	if ep, ok := parseEscalation(q); ok {
+		return ep, true
+	}
 	if wp, ok := parseWhoCan(q); ok {
 		return wp, true
 	}

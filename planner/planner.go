@@ -182,6 +182,9 @@ func planText(question, q string, prev *query.Plan) (*query.Plan, []string, erro
 	if p.Reach != nil && (prev == nil || prev.Reach == nil || prev.Reach.From != p.Reach.From) {
 		ents = append(ents, p.Reach.From)
 	}
+	if e := escalationEntity(p); e != "" {
+		ents = append(ents, e)
+	}
 	if p.WhoCan != nil {
 		ents = append(ents, p.WhoCan.Resource)
 		if a := strings.Trim(p.WhoCan.Action, "*"); a != "" {
