@@ -3,7 +3,10 @@
 // model. It normalises the text (numbers, units, synonyms), matches an
 // intent and its slots, resolves entity names against the graph, and
 // refuses plainly — with example questions — when it cannot map a
-// question, rather than guessing.
+// question, rather than guessing. Every word must be accounted for
+// (coverage.go): a question with words the plan does not use is refused,
+// naming them, so no condition is dropped silently. Describe states any
+// plan in words.
 package planner
 
 import (
