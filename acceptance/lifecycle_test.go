@@ -36,7 +36,7 @@ func TestOwnerCorrectionSurvivesReload(t *testing.T) {
 	// Flags first: the flag package stops at the first argument (the
 	// usage line's "owner set IDENTITY EMAIL --reason TEXT" order is
 	// refused; reported).
-	e.must("owner", "set", "--reason", "SEC-42: etl feeds the payments warehouse", "--by", "analyst@example.com", "--owners", e.owners, etl, "carol@example.com")
+	e.must("owner", "set", "--reason", "SEC-42: etl feeds the payments warehouse", "--by", "analyst@example.com", "--owners", e.owners, "--graph", e.db, etl, "carol@example.com")
 
 	check := func(stage string) {
 		t.Helper()

@@ -153,8 +153,19 @@ func TestPublicSamples(t *testing.T) {
 		for _, f := range []string{"scubagear-MockApplications.json", "scubagear-MockServicePrincipals.json"} {
 			copyFile(t, sample(t, "entra", f), filepath.Join(dir, f))
 		}
-		e.load("entra", "--tenant", "scuba", "--from", dir)
+		// Files need no --tenant (only live reads do); the source is
+		// named after the directory.
+		e.load("entra", "--from", dir)
 		x := parseExport(t, e.export())
+		// Every service principal's appOwnerOrganizationId is another
+		// tenant (ScubaGear's mock: 111…, 222…, … 666…): 6 third-party
+		// apps; the 3 app registrations are the tenant's own.
+		a := e.mustAsk("third-party apps")
+		var want []string
+		for _, sp := range []string{"10", "20", "30", "40", "50", "60"} {
+			want = append(want, "entra:entra:sp/00000000-0000-0000-0000-0000000000"+sp)
+		}
+		sameSet(t, "third-party apps", ids(t, a), want)
 		var apps int
 		for _, n := range x.nodes {
 			if n.Kind == string(graph.KindOAuthApp) {

@@ -36,6 +36,10 @@ var attrPhrases = []attrPhrase{
 		filters: []query.Filter{{Field: "attr:key_type", Op: "eq", Value: "USER_MANAGED"}}, subtype: "sa_key"},
 	{re: regexp.MustCompile(`\b(?:system|google)[- ]?(?:managed|created)\b`),
 		filters: []query.Filter{{Field: "attr:key_type", Op: "eq", Value: "SYSTEM_MANAGED"}}, subtype: "sa_key"},
+	// Another organisation's app let into the tenant (connectors/entra
+	// attr third_party).
+	{re: regexp.MustCompile(`\b(?:third[- ]party|3rd[- ]party|external|multi[- ]tenant)\b`),
+		filters: []query.Filter{{Field: "attr:third_party", Op: "eq", Value: "true"}}},
 	// PostgreSQL's LOGIN flag (connectors/postgres attr can_login).
 	// The negation first so "cannot log in" is not read as "can log in".
 	// ("Superuser" stays privilege admin: only SUPERUSER grants it.)

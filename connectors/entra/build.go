@@ -127,7 +127,12 @@ func (b *builder) servicePrincipal(sp *servicePrincipal) {
 	set(n.Attrs, "app_owner_organization_id", sp.AppOwnerOrganizationID)
 	set(n.Attrs, graph.AttrManagedBy, owners(sp.Owners))
 	if sp.AppOwnerOrganizationID != "" && !strings.EqualFold(sp.AppOwnerOrganizationID, b.tenant) {
+		// Another organisation's multi-tenant app, consented here: to
+		// this tenant it is an OAuth app it let in, not an identity of
+		// its own making.
 		n.Attrs["third_party"] = "true"
+		n.Kind = graph.KindOAuthApp
+		n.Subtype = "third_party_app"
 	}
 	n.Tags = tagMap(sp.Tags)
 	if sp.AccountEnabled != nil && !*sp.AccountEnabled {

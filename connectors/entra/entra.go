@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func init() {
 		Options: []connectors.Option{
 			{Name: "from", Usage: "directory of Microsoft Graph / ARM JSON exports"},
 			{Name: "live", Usage: "read Microsoft Graph (and ARM with subscription) live", Bool: true},
-			{Name: "tenant", Usage: "tenant id; the source is entra:<tenant>", Required: true},
+			{Name: "tenant", Usage: "tenant id, required with live; the source is entra:<tenant> (default for files: the --from directory's name)"},
 			{Name: "endpoint", Usage: "Microsoft Graph base URL (default " + defaultGraph + ")"},
 			{Name: "token-file", Usage: "file holding a Microsoft Graph bearer token (live)"},
 			{Name: "subscription", Usage: "Azure subscription id whose role assignments to read (live)"},
@@ -86,9 +87,13 @@ func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, 
 		}
 		r.live = b
 	}
+	if r.tenant == "" && !r.live && r.from != "" {
+		// A file export names no tenant; its directory does.
+		r.tenant = strings.ToLower(filepath.Base(filepath.Clean(r.from)))
+	}
 	switch {
-	case r.tenant == "":
-		return nil, errors.New("entra: option tenant is required")
+	case r.tenant == "" || r.tenant == "." || r.tenant == string(filepath.Separator):
+		return nil, errors.New("entra: option tenant is required with live (or name the --from directory)")
 	case r.live && r.from != "":
 		return nil, errors.New("entra: options from and live are exclusive")
 	case !r.live && r.from == "":

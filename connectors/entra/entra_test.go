@@ -175,7 +175,7 @@ func TestIdentities(t *testing.T) {
 		{src + "app/3f1e6b2a-9c4d-4e8f-a1b2-c3d4e5f60002", graph.KindOAuthApp, "", map[string]string{graph.AttrManagedBy: "9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b02,bob@contoso.example"}, graph.StatusActive},
 		{src + "sp/6e5d4c3b-4444-4e5f-8a9b-0c1d2e3f4b04", graph.KindWorkload, "managed_identity", map[string]string{"managed_identity_type": "system_assigned", "azure_resource_id": "/subscriptions/ea42f556-5106-4743-99b0-c129bfa71a47/resourceGroups/rg-billing/providers/Microsoft.Web/sites/billing-func"}, graph.StatusActive},
 		{src + "sp/7f6e5d4c-5555-4e5f-8a9b-0c1d2e3f4b05", graph.KindWorkload, "managed_identity", map[string]string{"managed_identity_type": "user_assigned"}, graph.StatusActive},
-		{src + "sp/8a7f6e5d-6666-4e5f-8a9b-0c1d2e3f4b06", graph.KindServiceAccount, "", map[string]string{"third_party": "true"}, graph.StatusDisabled},
+		{src + "sp/8a7f6e5d-6666-4e5f-8a9b-0c1d2e3f4b06", graph.KindOAuthApp, "third_party_app", map[string]string{"third_party": "true"}, graph.StatusDisabled},
 		{src + "sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b01", graph.KindServiceAccount, "", map[string]string{"service_principal_type": "Application", "third_party": ""}, graph.StatusActive},
 	}
 	for _, tt := range tests {
@@ -210,9 +210,10 @@ func TestPowerShellExport(t *testing.T) {
 	var apps, sps, secrets, certs int
 	for _, n := range sgs[0].Nodes {
 		switch {
-		case n.Kind == graph.KindOAuthApp:
+		case n.Kind == graph.KindOAuthApp && n.Attrs["third_party"] == "":
 			apps++
-		case n.Kind == graph.KindServiceAccount:
+		case strings.Contains(n.ID, ":sp/") && n.Kind != graph.KindCredential:
+			// Other tenants' apps (all six here) are third-party OAuth apps.
 			sps++
 		case n.Subtype == "client_secret":
 			secrets++
@@ -287,13 +288,21 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// Files need no tenant: the source is named after the directory.
+func TestTenantFromDirectory(t *testing.T) {
+	sgs := connectortest.Read(t, openReader(t, connectors.Options{"from": "testdata/powershell"}, connectors.Env{}))
+	if sgs[0].Source != "entra:powershell" {
+		t.Errorf("source %q, want entra:powershell", sgs[0].Source)
+	}
+}
+
 func TestOptions(t *testing.T) {
 	tests := []struct {
 		name string
 		opts connectors.Options
 		want string
 	}{
-		{"no tenant", connectors.Options{"from": "x"}, `option "tenant" is required`},
+		{"live without tenant", connectors.Options{"live": "true", "token-file": "f"}, `option tenant is required with live`},
 		{"neither", connectors.Options{"tenant": "t"}, "one of the options from or live"},
 		{"live without token", connectors.Options{"tenant": "t", "live": "true"}, "token-file is required"},
 		{"subscription without arm token", connectors.Options{"tenant": "t", "live": "true", "token-file": "f", "subscription": "s"}, "arm-token-file"},
