@@ -107,4 +107,15 @@
 // Load never sees half of another replica's Replace. The context is
 // honoured until the write starts; ApplyDeltas takes no context, so a
 // started write finishes or fails as a whole.
+//
+// # Index snapshot
+//
+// Beside the record the store keeps one opaque blob, the index snapshot
+// the inventory writes (graph.Index.WriteSnapshot): the file index.snap in
+// the bolt directory, replaced by write-to-temporary and rename, so a kill
+// leaves the old file or the new one; the one-row steward_snapshot table in
+// PostgreSQL. The snapshot is written after the record's transaction, not
+// inside it, and carries the generation it reflects: a crash in between
+// leaves a snapshot tagged with the previous generation, which readers
+// compare with Generation and discard.
 package store
