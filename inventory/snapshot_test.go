@@ -9,7 +9,10 @@ import (
 
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/internal/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestSnapshotLifecycle runs the inventory over a real bolt store: the
 // snapshot written after a load is used by the next open, and every way
@@ -121,5 +124,50 @@ func TestSnapshotLifecycle(t *testing.T) {
 				t.Fatalf("All: %d nodes, want %d", n, len(s.want))
 			}
 		})
+	}
+}
+
+// TestReplicasShareSnapshot runs two inventories over one PostgreSQL
+// database, as two serve replicas do: each write's snapshot lets the
+// other replica refresh without re-reading the record, and a replica
+// that opened from a snapshot still merges its own write with the rest
+// of the record.
+func TestReplicasShareSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Start(t).CreateDB(t, "replicas")
+	open := func() *Inventory {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := Open(ctx, st, Options{SnapshotKey: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { inv.Close() })
+		return inv
+	}
+	a, b := open(), open()
+	if err := a.Replace(ctx, bot("x", "x:1")); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := b.RefreshIfChanged(ctx); err != nil || !changed {
+		t.Fatalf("b refresh: %v %v", changed, err)
+	}
+	if !b.FromSnapshot() {
+		t.Fatal("b re-read the record instead of fetching a's snapshot")
+	}
+	if err := b.Replace(ctx, bot("y", "y:1")); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := a.RefreshIfChanged(ctx); err != nil || !changed {
+		t.Fatalf("a refresh: %v %v", changed, err)
+	}
+	for _, inv := range []*Inventory{a, b} {
+		for _, id := range []string{"x:1", "y:1"} {
+			if _, ok := inv.Index().Lookup(id); !ok {
+				t.Fatalf("%s missing after both writes", id)
+			}
+		}
 	}
 }
