@@ -59,11 +59,30 @@ type Stage struct {
 // does not say.
 const DefaultExpiry = 7 * 24 * time.Hour
 
+// Trigger selects a policy's targets from a findings check instead of a
+// plan: every identity the check reports ("trigger: {finding: ESC}").
+type Trigger struct {
+	Finding string `yaml:"finding" json:"finding"`
+}
+
+// TriggerPlan returns the trigger a policy's plan document carries, if it
+// is one.
+func TriggerPlan(plan json.RawMessage) (*Trigger, bool) {
+	var doc struct {
+		Trigger *Trigger `json:"trigger"`
+	}
+	if err := json.Unmarshal(plan, &doc); err != nil || doc.Trigger == nil {
+		return nil, false
+	}
+	return doc.Trigger, true
+}
+
 // The YAML shapes, decoded strictly.
 type policyYAML struct {
 	Name          string      `yaml:"name"`
 	Description   string      `yaml:"description"`
 	Plan          yaml.Node   `yaml:"plan"`
+	Trigger       *Trigger    `yaml:"trigger"`
 	Justification string      `yaml:"justification"`
 	Stages        []stageYAML `yaml:"stages"`
 	OnExpiry      string      `yaml:"on_expiry"`
@@ -208,9 +227,22 @@ func ParsePolicy(file string, data []byte, validatePlan func(json.RawMessage) er
 	if !policyName.MatchString(p.Name) {
 		return nil, fail("name", fmt.Errorf("%q must be lower-case letters, digits, - or _", p.Name))
 	}
-	plan, err := planJSON(&y.Plan)
-	if err != nil {
-		return nil, fail("plan", err)
+	var plan json.RawMessage
+	var err error
+	switch {
+	case y.Trigger != nil && y.Plan.Kind != 0:
+		return nil, fail("trigger", errors.New("plan and trigger are exclusive: a policy selects its targets one way"))
+	case y.Trigger != nil:
+		if y.Trigger.Finding == "" {
+			return nil, fail("trigger.finding", errors.New("missing (a findings check id: NHI1..NHI10, ESC, SOD)"))
+		}
+		// The trigger travels as the plan document, so the Finder (which
+		// knows the checks) runs it; see TriggerPlan.
+		plan, _ = json.Marshal(map[string]any{"trigger": y.Trigger})
+	default:
+		if plan, err = planJSON(&y.Plan); err != nil {
+			return nil, fail("plan", err)
+		}
 	}
 	if validatePlan != nil {
 		if err := validatePlan(plan); err != nil {

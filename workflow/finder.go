@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/steward-oss/steward/findings"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/remediation"
 )
@@ -15,6 +16,9 @@ import (
 // each match exactly as a Proposer does.
 type Finder struct {
 	Graph IndexSource
+	// Findings runs the checks a policy's trigger names; nil means the
+	// default checks.
+	Findings *findings.Checker
 }
 
 var _ remediation.Finder = (*Finder)(nil)
@@ -23,6 +27,10 @@ var _ remediation.Finder = (*Finder)(nil)
 // identities (a grouped plan selects counts, a reach plan grants). It is
 // the validator LoadPolicies and ParsePolicy take.
 func ValidatePlan(raw json.RawMessage) error {
+	if t, ok := remediation.TriggerPlan(raw); ok {
+		_, err := findings.New(findings.Options{}).Select(t.Finding)
+		return err
+	}
 	_, _, err := policyPlan(raw)
 	return err
 }
@@ -54,6 +62,9 @@ func policyPlan(raw json.RawMessage) (p *query.Plan, every bool, err error) {
 // Find runs plan at now. A plan with no limit that matches more than
 // query.MaxLimit targets is an error rather than a silent cut.
 func (f *Finder) Find(ctx context.Context, plan json.RawMessage, now time.Time) ([]remediation.Target, error) {
+	if t, ok := remediation.TriggerPlan(plan); ok {
+		return f.findTriggered(ctx, t.Finding, now)
+	}
 	p, every, err := policyPlan(plan)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: find: %w", err)
@@ -79,6 +90,38 @@ func (f *Finder) Find(ctx context.Context, plan json.RawMessage, now time.Time) 
 			return nil, fmt.Errorf("workflow: find: row %d: %s is not in the index", k, id)
 		}
 		out = append(out, snapshot(ix, i, res.Evidence[k], now))
+	}
+	return out, nil
+}
+
+// findTriggered: the targets of a findings trigger are the identities the
+// check reports now, each with its finding's evidence (one target per
+// identity, however many findings it has).
+func (f *Finder) findTriggered(ctx context.Context, check string, now time.Time) ([]remediation.Target, error) {
+	ix := f.Graph.Index()
+	if ix == nil {
+		return nil, errors.New("workflow: find: no graph is loaded")
+	}
+	c := f.Findings
+	if c == nil {
+		c = findings.New(findings.Options{})
+	}
+	rep, err := c.Report(ctx, ix, now, check)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: find: trigger %s: %w", check, err)
+	}
+	seen := map[string]bool{}
+	var out []remediation.Target
+	for _, fd := range rep.Findings {
+		if seen[fd.Identity] {
+			continue
+		}
+		seen[fd.Identity] = true
+		i, ok := ix.Lookup(fd.Identity)
+		if !ok {
+			continue
+		}
+		out = append(out, snapshot(ix, i, fd.Evidence, now))
 	}
 	return out, nil
 }
