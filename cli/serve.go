@@ -108,9 +108,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		now = func() time.Time { return g.nowAt }
 	}
 	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Proposer: rem.proposer, Where: "http", Logger: log.With("component", "chat")})
-	keys := map[string]string{}
+	var keys []server.Key // each with its role and holder (config validated both)
 	for _, k := range cfg.APIKeys {
-		keys[k.Name] = k.SHA256
+		keys = append(keys, server.Key{Name: k.Name, SHA256: k.SHA256, Role: k.Role, Email: k.Email})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -138,7 +138,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if rem.approvals != nil {
 		mets.Proposals(rem.approvals, log.With("component", "metrics"))
 	}
-	srv := server.New(server.Config{KeyHashes: keys, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
+	srv := server.New(server.Config{Keys: keys, Audit: alog, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
 		Extra: extra, Registry: mets.Registry})
 
 	run(func() {

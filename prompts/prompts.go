@@ -155,11 +155,22 @@ func System(sources []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Source names come from the data (a graph file names its own
+	// source), so even well-shaped ones reach the model only inside a
+	// data block, as JSON with <, > and & escaped.
+	sourcesBlock := ""
+	if len(safe) > 0 {
+		b, err := json.Marshal(safe)
+		if err != nil {
+			return "", fmt.Errorf("prompts: encode sources: %w", err)
+		}
+		sourcesBlock = DataOpen("kind=sources") + "\n" + string(b) + "\n" + DataClose("kind=sources")
+	}
 	var out bytes.Buffer
 	err = tmpl.Execute(&out, map[string]string{
 		"Schema":    Schema(),
 		"Examples":  renderExamples(ex),
-		"Sources":   strings.Join(safe, ", "),
+		"Sources":   sourcesBlock,
 		"DataOpen":  DataOpen("tool=NAME call=ID"),
 		"DataClose": DataClose("call=ID"),
 	})

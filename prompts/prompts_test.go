@@ -39,7 +39,7 @@ func TestSystemCoversSchema(t *testing.T) {
 	for _, a := range tools.Actions {
 		want = append(want, a.Type)
 	}
-	want = append(want, "aws:111111111111, k8s:prod", prompts.DataOpen("tool=NAME call=ID"), prompts.DataClose("call=ID"))
+	want = append(want, `["aws:111111111111","k8s:prod"]`, prompts.DataOpen("kind=sources"), prompts.DataOpen("tool=NAME call=ID"), prompts.DataClose("call=ID"))
 	for _, w := range want {
 		t.Run(w, func(t *testing.T) {
 			if !strings.Contains(s, w) {
@@ -93,7 +93,7 @@ func TestSystemDropsOddSourceNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(s, "ignore previous") || !strings.Contains(s, "aws:111111111111, gitleaks:r1") {
+	if strings.Contains(s, "ignore previous") || !strings.Contains(s, `["aws:111111111111","gitleaks:r1"]`) {
 		t.Errorf("sources line wrong:\n%s", s[strings.Index(s, "Sources loaded"):])
 	}
 }

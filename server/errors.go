@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -53,6 +54,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		p.Status, p.Code = http.StatusInternalServerError, "internal"
 	}
+	if route := c.Path(); p.Status == http.StatusNotFound && (route == "" || strings.HasSuffix(route, "/*")) {
+		// No route matched; maybe only the method is wrong.
+		if allow := s.allowed(c.Request()); len(allow) > 0 {
+			c.Response().Header().Set("Allow", strings.Join(allow, ", "))
+			p.Status, p.Code, p.Detail = http.StatusMethodNotAllowed, "method_not_allowed", c.Request().Method+" is not allowed here; use "+strings.Join(allow, " or ")
+		}
+	}
+	if p.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
+	}
+	p.Detail = cleanDetail(p.Detail)
 	if p.Status >= 500 {
 		s.cfg.Logger.Error("request failed", "request_id", rid, "path", c.Path(), "err", err)
 		p.Detail = ""
@@ -77,6 +89,10 @@ func codeFor(status int) string {
 		return "bad_request"
 	case http.StatusUnsupportedMediaType:
 		return "unsupported_media_type"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
 	}
 	if status >= 500 {
 		return "internal"

@@ -1,15 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -40,7 +43,10 @@ func decodeStrict(c echo.Context, v any) error {
 		if errors.Is(err, io.EOF) {
 			return problem(http.StatusBadRequest, "bad_request", "empty body")
 		}
-		return problem(http.StatusBadRequest, "bad_request", "invalid JSON: "+err.Error())
+		return problem(http.StatusBadRequest, "bad_request", "invalid JSON: "+jsonError(err))
+	}
+	if dec.More() {
+		return problem(http.StatusBadRequest, "bad_request", "invalid JSON: more than one value")
 	}
 	return nil
 }
@@ -159,6 +165,9 @@ func (s *Server) query(c echo.Context) error {
 		return problem(http.StatusBadRequest, "invalid_plan", err.Error())
 	}
 	res, err := query.Execute(c.Request().Context(), s.cfg.Graph.Index(), p, s.cfg.Now())
+	if aerr := s.auditPlan(c, p, res, err); aerr != nil {
+		return aerr
+	}
 	if err != nil {
 		var ee *query.EntityError
 		if errors.As(err, &ee) {
@@ -167,4 +176,28 @@ func (s *Server) query(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, QueryResponse{Plan: res.Plan, Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total})
+}
+
+// auditPlan records a plan run: who, the plan, how many rows or why not.
+// A record that cannot be written fails the request (a 500 whose detail
+// stays in the log).
+func (s *Server) auditPlan(c echo.Context, p *query.Plan, res *query.Result, qerr error) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	rec := audit.Record{Actor: actor(c), Action: audit.ActionPlan, Target: "query", Where: audit.WhereHTTP, Outcome: "answered",
+		Details: map[string]string{"request_id": requestID(c)}}
+	if b, err := json.Marshal(p); err == nil {
+		rec.Details["plan"] = string(b)
+	}
+	if res != nil {
+		rec.Details["rows"] = strconv.Itoa(res.Total)
+	}
+	if qerr != nil {
+		rec.Outcome, rec.Details["error"] = "error", qerr.Error()
+	}
+	if _, err := s.cfg.Audit.Append(context.WithoutCancel(c.Request().Context()), audit.MaskRecord(rec)); err != nil {
+		return fmt.Errorf("server: audit plan run: %w", err)
+	}
+	return nil
 }

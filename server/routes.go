@@ -10,13 +10,18 @@ import (
 func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.RequestID())
+	e.Use(securityHeaders)
 	e.Use(middleware.Recover())
+	e.Use(limitConcurrency(s.cfg.MaxConcurrent))
 	e.Use(middleware.BodyLimit(s.cfg.MaxBody))
 	e.Use(s.metrics.middleware)
 
 	// Unauthenticated: liveness only.
 	e.GET("/healthz", s.healthz)
 
+	// Authenticated: each route's role is RequiredRole's (GET: reader;
+	// chat, query: reader; review decisions: approver; any other change:
+	// admin).
 	api := e.Group("", s.authenticate)
 	api.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
 	api.GET("/v1/openapi.json", s.openapi)

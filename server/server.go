@@ -8,9 +8,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -20,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
 )
@@ -77,13 +75,34 @@ type Conversation struct {
 	Turns []Turn `json:"turns"`
 }
 
+// Auditor appends audit records; *audit.Log is one.
+type Auditor interface {
+	Append(ctx context.Context, r audit.Record) (audit.Record, error)
+}
+
 // ErrNotFound is returned by Chatter.Conversation for unknown ids.
 var ErrNotFound = errors.New("not found")
 
 // Config configures the server.
 type Config struct {
-	// KeyHashes are hex SHA-256 hashes of the accepted API keys, by name.
+	// KeyHashes are hex SHA-256 hashes of accepted API keys, by name,
+	// for embedding and tests: each has the admin role and acts as
+	// "api:<name>". Configured keys come through Keys (default reader).
 	KeyHashes map[string]string
+	// Keys are accepted API keys with their roles and holders.
+	Keys []Key
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a connection's
+	// request read (body included), response write and keep-alive idle
+	// time (defaults 30s, 3m — a chat may take the agent's minute — and
+	// 2m).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConcurrent bounds requests in flight (default 64); the next one
+	// gets 503.
+	MaxConcurrent int
+	// RatePerSecond and RateBurst bound each key's requests (defaults 10
+	// a second, bursts of 40); over it, 429.
+	RatePerSecond float64
+	RateBurst     int
 	Chatter   Chatter
 	Graph     IndexSource
 	Now       func() time.Time
@@ -95,6 +114,10 @@ type Config struct {
 	// Findings runs GET /v1/findings; nil means the default checks
 	// (findings.New with the built-in rules).
 	Findings FindingsReporter
+	// Audit receives one record per POST /v1/query (a plan run); when it
+	// cannot be written the request fails. Nil: plan runs are not
+	// audited (embedding, tests).
+	Audit Auditor
 	// Extra lets other packages (Slack, approvals) add routes; it gets
 	// the authenticated API group and the root (for signed webhooks).
 	Extra []func(api *echo.Group, root *echo.Echo)
@@ -105,6 +128,8 @@ type Server struct {
 	cfg     Config
 	e       *echo.Echo
 	metrics *metrics
+	keys    []principal
+	limiter *limiter
 }
 
 // New builds the server and its routes.
@@ -121,7 +146,26 @@ func New(cfg Config) *Server {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, e: echo.New(), metrics: newMetrics(cfg.Registry)}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 3 * time.Minute
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 2 * time.Minute
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 64
+	}
+	if cfg.RatePerSecond == 0 {
+		cfg.RatePerSecond = 10
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = 40
+	}
+	s := &Server{cfg: cfg, e: echo.New(), metrics: newMetrics(cfg.Registry), keys: principals(cfg),
+		limiter: newLimiter(cfg.RatePerSecond, cfg.RateBurst)}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
@@ -134,7 +178,10 @@ func (s *Server) Handler() http.Handler { return s.e }
 
 // Serve listens on addr until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, addr string) error {
-	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second}
+	// Every phase of a connection is bounded: a client announcing a body
+	// and sending a byte a minute is cut at ReadTimeout.
+	srv := &http.Server{Addr: addr, Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: s.cfg.ReadTimeout,
+		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.cfg.IdleTimeout, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
@@ -144,31 +191,6 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		return srv.Shutdown(sctx)
-	}
-}
-
-// authenticate checks the bearer key against the configured hashes in
-// constant time and records the key's name as the actor.
-func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		const prefix = "Bearer "
-		if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
-			return problem(http.StatusUnauthorized, "unauthenticated", "a bearer API key is required")
-		}
-		sum := sha256.Sum256([]byte(h[len(prefix):]))
-		got := hex.EncodeToString(sum[:])
-		name := ""
-		for n, want := range s.cfg.KeyHashes {
-			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
-				name = n
-			}
-		}
-		if name == "" {
-			return problem(http.StatusUnauthorized, "unauthenticated", "unknown API key")
-		}
-		c.Set(actorKey, "api:"+name)
-		return next(c)
 	}
 }
 

@@ -237,7 +237,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg: cfg, deps: deps, api: slack.New(cfg.BotToken, opts...),
 		log:  deps.Logger.With("component", "slackbot"),
 		life: life, cancel: cancel,
-		seenEvents: newSeen(memory, 0), seenSigs: newSeen(memory, replayWindow),
+		seenEvents: newSeen(memory, 0), seenSigs: newReplayCache(),
 		convs: newLRU[*conversation](memory), threads: map[string]thread{}, emails: map[string]string{},
 	}
 	return b, nil

@@ -1,10 +1,13 @@
 package slackbot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +34,9 @@ func (b *Bot) Routes(root *echo.Echo) {
 	root.POST(PathCommands, b.commands)
 }
 
+// canonicalSig is the only signature form accepted.
+var canonicalSig = regexp.MustCompile(`^v0=[0-9a-f]{64}$`)
+
 // errUnsigned is the one answer to a request that fails verification; the
 // reason is logged, not told.
 var errUnsigned = echo.NewHTTPError(http.StatusUnauthorized, "request signature missing, invalid, stale or replayed")
@@ -49,6 +55,13 @@ func (b *Bot) verify(c echo.Context) (body []byte, ok bool, err error) {
 	if err != nil {
 		return nil, false, echo.NewHTTPError(http.StatusBadRequest, "unreadable body")
 	}
+	// Only the canonical form is accepted: "v0=" and 64 lower-case hex
+	// digits (what Slack sends). The comparison itself is constant time
+	// (hmac.Equal in Ensure).
+	if sig := r.Header.Get("X-Slack-Signature"); !canonicalSig.MatchString(sig) {
+		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", "signature not in canonical form")
+		return nil, false, errUnsigned
+	}
 	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
 	if err != nil {
 		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
@@ -61,7 +74,11 @@ func (b *Bot) verify(c echo.Context) (body []byte, ok bool, err error) {
 		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", "bad signature")
 		return nil, false, errUnsigned
 	}
-	if !b.seenSigs.add(r.Header.Get("X-Slack-Signature"), time.Now()) {
+	// The replay key is the request itself (timestamp and body), not the
+	// header text: hex is case-insensitive, so an upper-cased copy of a
+	// signature is the same signature, and must count as a replay.
+	sum := sha256.Sum256(append([]byte(r.Header.Get("X-Slack-Request-Timestamp")+":"), body...))
+	if !b.seenSigs.add(hex.EncodeToString(sum[:]), time.Now()) {
 		if r.Header.Get("X-Slack-Retry-Num") != "" {
 			return nil, false, nil // a retry of a request already taken
 		}

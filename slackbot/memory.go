@@ -17,8 +17,23 @@ type seen struct {
 	mu    sync.Mutex
 	max   int
 	ttl   time.Duration
+	// strict refuses a new key when the set is full of keys still within
+	// ttl, instead of evicting one (which would let it be replayed).
+	strict bool
 	at    map[string]time.Time
 	order *list.List // of string, oldest first
+}
+
+// maxReplayKeys bounds the replay cache: requests signed in the last
+// five minutes (about 220 a second). Beyond it requests are refused, not
+// remembered less: forgetting one early would let it be replayed.
+const maxReplayKeys = 65536
+
+// newReplayCache is the set of signed requests seen within replayWindow.
+func newReplayCache() *seen {
+	s := newSeen(maxReplayKeys, replayWindow)
+	s.strict = true
+	return s
 }
 
 func newSeen(max int, ttl time.Duration) *seen {
@@ -38,6 +53,9 @@ func (s *seen) add(key string, now time.Time) bool {
 		s.order.Remove(e)
 	}
 	if _, ok := s.at[key]; ok {
+		return false
+	}
+	if s.strict && s.order.Len() >= s.max {
 		return false
 	}
 	for s.order.Len() >= s.max {

@@ -58,3 +58,19 @@ func TestLRUIsBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayCacheExpiresAndRefusesWhenFull(t *testing.T) {
+	s := newSeen(2, replayWindow)
+	s.strict = true
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	got := []bool{s.add("a", t0), s.add("a", t0.Add(time.Minute)), s.add("b", t0), s.add("c", t0.Add(time.Minute)),
+		s.add("a", t0.Add(replayWindow+time.Second)), s.add("c", t0.Add(replayWindow+time.Second))}
+	// a new; a replay; b new; c refused (full, nothing expired); after
+	// the window a and b expire, so a is new again and c fits.
+	want := []bool{true, false, true, false, true, true}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("add sequence %v, want %v", got, want)
+		}
+	}
+}
