@@ -103,10 +103,10 @@ type Config struct {
 	// a second, bursts of 40); over it, 429.
 	RatePerSecond float64
 	RateBurst     int
-	Chatter   Chatter
-	Graph     IndexSource
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Chatter       Chatter
+	Graph         IndexSource
+	Now           func() time.Time
+	Logger        *slog.Logger
 	// MaxBody bounds request bodies ("1M").
 	MaxBody string
 	// Registry receives the server's metrics; nil makes a new one.

@@ -14,14 +14,14 @@ const replayWindow = 5 * time.Minute
 // forgotten after ttl (0: only by eviction, oldest first). Bounded so a
 // flood of requests cannot grow memory.
 type seen struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
+	mu  sync.Mutex
+	max int
+	ttl time.Duration
 	// strict refuses a new key when the set is full of keys still within
 	// ttl, instead of evicting one (which would let it be replayed).
 	strict bool
-	at    map[string]time.Time
-	order *list.List // of string, oldest first
+	at     map[string]time.Time
+	order  *list.List // of string, oldest first
 }
 
 // maxReplayKeys bounds the replay cache: requests signed in the last
