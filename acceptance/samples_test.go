@@ -114,37 +114,25 @@ func TestPublicSamples(t *testing.T) {
 		e := newEnv(t)
 		dir := filepath.Join(e.dir, "gcp")
 		os.Mkdir(dir, 0o755)
-		// The recordings wrap each API response as {"headers","body"};
-		// the body is what the API returned. Policies are named as the
-		// connector's README asks.
-		for src, dst := range map[string]string{
-			"cloud-custodian-gcp-serviceAccounts-list.json":     "serviceaccounts-list.json",
-			"cloud-custodian-gcp-serviceAccount-keys-list.json": "keys.json",
-			"cloud-custodian-gcp-serviceAccount-key-get.json":   "key-get.json",
-			"cloud-custodian-gcp-project-getIamPolicy.json":     "project-custodian-test.policy.json",
-		} {
-			var rec struct {
-				Body json.RawMessage `json:"body"`
-			}
-			b, err := os.ReadFile(sample(t, "gcp", src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &rec); err != nil || len(rec.Body) == 0 {
-				t.Fatalf("%s: not a flight recording: %v", src, err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, dst), rec.Body, 0o600); err != nil {
-				t.Fatal(err)
-			}
+		// The recordings as they are: each API response wrapped as
+		// {"headers","body"}, files under their own names (the policy is
+		// a project's: its name says so), and an API-keys list.
+		for _, f := range []string{"cloud-custodian-gcp-serviceAccounts-list.json", "cloud-custodian-gcp-serviceAccount-keys-list.json",
+			"cloud-custodian-gcp-serviceAccount-key-get.json", "cloud-custodian-gcp-project-getIamPolicy.json",
+			"cloud-custodian-gcp-apikeys-list.json"} {
+			copyFile(t, sample(t, "gcp", f), filepath.Join(dir, f))
 		}
 		e.load("gcp", "--from", dir)
 		// keys-list: key 1 SYSTEM_MANAGED, key 2 USER_MANAGED (2021-03-31);
 		// key-get: 2222 USER_MANAGED (2021-03-31).
+		const sa = "gcp:cloud-custodian:serviceAccounts/test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com/keys/"
 		a := e.mustAsk("GCP service accounts with user-managed keys older than 90 days")
-		sameSet(t, "user-managed keys older than 90 days", ids(t, a), []string{
-			"gcp:cloud-custodian:serviceAccounts/test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com/keys/2",
-			"gcp:cloud-custodian:serviceAccounts/test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com/keys/2222",
-		})
+		sameSet(t, "user-managed keys older than 90 days", ids(t, a), []string{sa + "2", sa + "2222"})
+		// Google rotates system-managed keys itself: key 1 is not old. The
+		// two API keys were created in 2019 and 2021.
+		a = e.mustAsk("GCP keys older than 90 days")
+		sameSet(t, "keys older than 90 days", ids(t, a), []string{sa + "2", sa + "2222",
+			"gcp:cloud-custodian:apiKeys/03b651c2-718a-4702-b5d7-9946987cc4da", "gcp:cloud-custodian:apiKeys/5fdd3f25-37dc-44e8-9f81-10095abaded7"})
 	})
 	t.Run("entra ScubaGear PowerShell export", func(t *testing.T) {
 		e := newEnv(t)

@@ -44,6 +44,9 @@ func build(project string, in *inventory, log *slog.Logger) *graph.Subgraph {
 	for _, k := range in.keys {
 		b.key(k)
 	}
+	for _, k := range in.apiKeys {
+		b.apiKey(project, k)
+	}
 	for email := range b.saEmails() {
 		b.saIDs = append(b.saIDs, email)
 	}
@@ -200,7 +203,14 @@ func (b *builder) key(r keyRec) {
 	// holds and rotates system-managed ones.
 	n.Attrs["customer_held"] = boolString(k.KeyType == "USER_MANAGED")
 	if t, ok := parseTime(k.ValidAfterTime); ok {
-		n.CreatedAt = t
+		// Google rotates system-managed keys itself (about every two
+		// weeks): their age says nothing about rotation, so it is kept as
+		// a fact but is not the credential's age.
+		if k.KeyType == "SYSTEM_MANAGED" {
+			n.Attrs["valid_after"] = t.Format(time.RFC3339)
+		} else {
+			n.CreatedAt = t
+		}
 	}
 	if t, ok := parseTime(k.ValidBeforeTime); ok {
 		if t.Year() >= 9999 {
@@ -324,6 +334,34 @@ func (b *builder) member(m string) (string, bool) {
 		n.Attrs = setAttr(n.Attrs, "deleted", "true")
 	}
 	return n.ID, true
+}
+
+// apiKey emits an API key: a credential of the project (or of the service
+// account it is bound to). Its keyString is never read.
+func (b *builder) apiKey(project string, r apiKeyRec) {
+	k := r.key
+	id := k.UID
+	if id == "" {
+		id = k.Name[strings.LastIndexByte(k.Name, '/')+1:]
+	}
+	n := b.node(graph.Node{ID: b.prefix + "apiKeys/" + id, Kind: graph.KindCredential, Subtype: "api_key",
+		Name: k.DisplayName, Attrs: map[string]string{graph.AttrKeyIDMasked: mask(id), "resource_name": k.Name,
+			"restricted": boolString(len(k.Restrictions) > 0 && string(k.Restrictions) != "null" && string(k.Restrictions) != "{}")}})
+	if n.Name == "" {
+		n.Name = mask(id)
+	}
+	if t, ok := parseTime(k.CreateTime); ok {
+		n.CreatedAt = t
+	}
+	if t, ok := parseTime(k.DeleteTime); ok {
+		// A deleted key can be restored for 30 days; it works no more.
+		n.Status = graph.StatusDisabled
+		n.Attrs["deleted_at"] = t.Format(time.RFC3339)
+	}
+	if k.ServiceAccountEmail != "" {
+		b.edge(graph.Edge{From: b.saStub(k.ServiceAccountEmail).ID, To: n.ID, Kind: graph.EdgeHasCredential})
+	}
+	b.edge(graph.Edge{From: n.ID, To: b.account(targetProject, project), Kind: graph.EdgeInAccount})
 }
 
 func setAttr(m map[string]string, k, v string) map[string]string {

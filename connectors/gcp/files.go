@@ -43,6 +43,26 @@ type keyRec struct {
 	key  *iam.ServiceAccountKey
 }
 
+// apiKey is one key of the API Keys API (apikeys.googleapis.com v2
+// projects.locations.keys.list). keyString, the secret, is never read.
+type apiKey struct {
+	Name         string          `json:"name"`
+	UID          string          `json:"uid"`
+	DisplayName  string          `json:"displayName"`
+	CreateTime   string          `json:"createTime"`
+	UpdateTime   string          `json:"updateTime"`
+	DeleteTime   string          `json:"deleteTime"`
+	Restrictions json.RawMessage `json:"restrictions"`
+	// ServiceAccountEmail binds the key to a service account (keys
+	// created with --service-account).
+	ServiceAccountEmail string `json:"serviceAccountEmail"`
+}
+
+type apiKeyRec struct {
+	file string
+	key  *apiKey
+}
+
 type accountRec struct {
 	file    string
 	account *iam.ServiceAccount
@@ -53,6 +73,7 @@ type accountRec struct {
 type inventory struct {
 	accounts []accountRec
 	keys     []keyRec
+	apiKeys  []apiKeyRec
 	policies []policyRec
 }
 
@@ -142,7 +163,45 @@ func readDir(dir, project string) (*inventory, error) {
 			return nil, err
 		}
 	}
+	// A project policy whose file name gives no project id is the
+	// export's project's.
+	p := project
+	if p == "" {
+		p = in.inferProject()
+	}
+	for i := range in.policies {
+		if t := &in.policies[i].target; t.kind == targetProject && t.id == "" {
+			if p == "" {
+				return nil, fmt.Errorf("gcp: %s: a project IAM policy, but the export does not say which project; set the project option", in.policies[i].file)
+			}
+			t.id = p
+		}
+	}
 	return in, nil
+}
+
+// looseTargetRE finds the resource kind in file names that are not of
+// the "<kind>-<id>.policy.json" form (gcloud output saved as
+// "projects-get-iam-policy.json", Cloud Custodian's
+// "…-project-getIamPolicy.json").
+var looseTargetRE = regexp.MustCompile(`(?i)(organization|folder|project|serviceaccount)`)
+
+// looseTarget reads the policy target from any file name: an organization
+// or folder needs its numeric id in the name; a project without one is
+// the export's project; with no kind in the name, a policy is a project's
+// (the common "gcloud projects get-iam-policy" output).
+func looseTarget(base string) (policyTarget, bool) {
+	m := looseTargetRE.FindString(base)
+	id := regexp.MustCompile(`\d{6,}`).FindString(base)
+	switch strings.ToLower(m) {
+	case "organization":
+		return policyTarget{kind: targetOrganization, id: id}, id != ""
+	case "folder":
+		return policyTarget{kind: targetFolder, id: id}, id != ""
+	case "serviceaccount":
+		return policyTarget{}, false
+	}
+	return policyTarget{kind: targetProject}, true
 }
 
 func (in *inventory) readFile(path, project string) error {
@@ -150,6 +209,13 @@ func (in *inventory) readFile(path, project string) error {
 	if err != nil {
 		return fmt.Errorf("gcp: %w", err)
 	}
+	return in.readData(path, project, data, false)
+}
+
+// readData reads one export. unwrapped is set once a recorded API response
+// ({"headers": …, "body": …}, as HTTP recorders such as Cloud Custodian's
+// flight data save it) has been opened, so a body is not unwrapped twice.
+func (in *inventory) readData(path, project string, data []byte, unwrapped bool) error {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -188,6 +254,22 @@ func (in *inventory) readFile(path, project string) error {
 		return jsonError(path, "", err)
 	}
 	switch {
+	case !unwrapped && top["body"] != nil && top["headers"] != nil:
+		return in.readData(path, project, top["body"], true)
+	case top["keys"] != nil && isAPIKeyList(top["keys"]):
+		var resp struct {
+			Keys []*apiKey `json:"keys"`
+		}
+		if err := json.Unmarshal(data, &resp); err != nil {
+			return jsonError(path, "", err)
+		}
+		for i, k := range resp.Keys {
+			if k == nil || k.Name == "" {
+				return fmt.Errorf("gcp: %s: keys[%d].name: empty", path, i)
+			}
+			in.apiKeys = append(in.apiKeys, apiKeyRec{file: path, key: k})
+		}
+		return nil
 	case top["accounts"] != nil:
 		var resp iam.ListServiceAccountsResponse
 		if err := json.Unmarshal(data, &resp); err != nil {
@@ -206,6 +288,9 @@ func (in *inventory) readFile(path, project string) error {
 			return jsonError(path, "", err)
 		}
 		t, ok := targetFromFileName(filepath.Base(path))
+		if !ok {
+			t, ok = looseTarget(filepath.Base(path))
+		}
 		if !ok {
 			return fmt.Errorf("gcp: %s: an IAM policy does not say which resource it is on; name the file organization-<id>.policy.json, folder-<id>.policy.json, project-<id>.policy.json or <sa-email>.policy.json", path)
 		}
@@ -230,6 +315,15 @@ func (in *inventory) readFile(path, project string) error {
 		return in.addAccounts(path, "", []*iam.ServiceAccount{&a})
 	}
 	return fmt.Errorf("gcp: %s: not a recognised export (want a service-account list, key list, key, service account or IAM policy)", path)
+}
+
+// isAPIKeyList tells an API Keys list from a service-account key list:
+// API key names are projects/P/locations/L/keys/ID.
+func isAPIKeyList(raw json.RawMessage) bool {
+	var keys []struct {
+		Name string `json:"name"`
+	}
+	return json.Unmarshal(raw, &keys) == nil && len(keys) > 0 && strings.Contains(keys[0].Name, "/locations/")
 }
 
 func isKey(m map[string]json.RawMessage) bool {
