@@ -64,6 +64,12 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	})
 	p.done()
 	if err != nil {
+		if ctx.Err() != nil {
+			// Each source is replaced whole: those written so far stay,
+			// the one being written when interrupted is as it was.
+			fmt.Fprintf(e.stderr, "steward demo: interrupted after %d nodes; every source of %s is either as it was or fully written\n", nodes, *out)
+			return exitInterrupted
+		}
 		return fail(e, "demo", err)
 	}
 	if *size <= maxSnapshotDemo {

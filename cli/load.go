@@ -18,6 +18,9 @@ import (
 	"github.com/steward-oss/steward/graph/store"
 )
 
+// exitInterrupted is the exit status after Ctrl-C (128 + SIGINT).
+const exitInterrupted = 130
+
 func init() {
 	register(command{"load", "load a source into the graph (steward load NAME -h for its flags)", runLoad})
 }
@@ -114,10 +117,16 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	p.done()
-	if aerr := auditLoad(ctx, alog, name, *graphPath, sgs, err, start); aerr != nil {
+	// An interrupted load is recorded too: the record is written after
+	// Ctrl-C, so it must not inherit the cancellation.
+	if aerr := auditLoad(context.WithoutCancel(ctx), alog, name, *graphPath, sgs, err, start); aerr != nil {
 		return fail(e, "load", aerr)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(e.stderr, "steward load: interrupted; %s is unchanged\n", *graphPath)
+			return exitInterrupted
+		}
 		return fail(e, "load", err)
 	}
 	for _, sg := range sgs {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,9 +62,19 @@ func TestAskFromSnapshot(t *testing.T) {
 			}
 		})
 	}
-	// A load that adds a source moves the generation: the next ask sees it.
+	// Ctrl-C during a load: exit 130, the graph answers as before.
 	src := filepath.Join(dir, "extra.jsonl")
 	os.WriteFile(src, []byte(`{"type":"node","id":"x:1","kind":"bot","source":"x","name":"snapshot-probe","props":{"status":"active"}}`+"\n"), 0o600)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	if code := Run(cancelled, []string{"load", "graph", "--from", src, "--graph", db}, &out, &errb); code != 130 {
+		t.Fatalf("interrupted load: exit %d, want 130: %s", code, errb.String())
+	}
+	if code, got, errs := run(t, "ask", "--graph", db, "--format", "csv", "bots"); code != 0 || strings.Contains(got, "snapshot-probe") {
+		t.Fatalf("interrupted load changed the graph: exit %d %s\n%s", code, errs, got)
+	}
+	// A load that adds a source moves the generation: the next ask sees it.
 	if code, _, errs := run(t, "load", "graph", "--from", src, "--graph", db); code != 0 {
 		t.Fatalf("load: %s", errs)
 	}
