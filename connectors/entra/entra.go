@@ -120,6 +120,9 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, why := range in.skipped {
+		r.log.Warn("entra: file skipped", "why", why)
+	}
 	sg := build(r.tenant, in)
 	if err := sg.Validate(); err != nil {
 		return nil, fmt.Errorf("entra: %w", err)

@@ -24,7 +24,13 @@ type inventory struct {
 	roleDefs        []roleDefinition
 	armAssignments  []armAssignment
 	armDefs         []armDefinition
+	// skipped lists the directory's files that are no Graph or ARM
+	// export, with why.
+	skipped []string
 }
+
+// errUnrecognised marks a file that is no Graph or ARM export.
+var errUnrecognised = errors.New("not a recognised Graph or ARM object")
 
 // Entity kinds a page or file holds.
 const (
@@ -158,8 +164,17 @@ func readDir(dir string) (*inventory, error) {
 			return nil, fmt.Errorf("entra: %s: %w", f, err)
 		}
 		if _, err := in.addDocument(f, data); err != nil {
+			// Another kind of file beside the export is skipped with a
+			// warning; a broken Graph or ARM file fails the load.
+			if errors.Is(err, errUnrecognised) {
+				in.skipped = append(in.skipped, err.Error())
+				continue
+			}
 			return nil, err
 		}
+	}
+	if len(in.skipped) == len(files) {
+		return nil, fmt.Errorf("entra: %s: no file is a recognised export: %s", dir, strings.Join(in.skipped, "; "))
 	}
 	return in, nil
 }
@@ -206,7 +221,7 @@ func (in *inventory) addDocument(name string, data []byte) (string, error) {
 		kind = kindFromShape(items[0])
 	}
 	if kind == "" {
-		return "", fmt.Errorf("entra: %s: %s: not a recognised Graph or ARM object (servicePrincipal, application, appRoleAssignment, directoryRole, roleAssignment, roleDefinition)", name, elem(field, 0))
+		return "", fmt.Errorf("entra: %s: %s: %w (servicePrincipal, application, appRoleAssignment, directoryRole, roleAssignment, roleDefinition)", name, elem(field, 0), errUnrecognised)
 	}
 	for i, raw := range items {
 		if err := in.addItem(kind, raw); err != nil {

@@ -75,7 +75,13 @@ type inventory struct {
 	keys     []keyRec
 	apiKeys  []apiKeyRec
 	policies []policyRec
+	// skipped lists the files of the directory that are no export this
+	// connector reads, with why.
+	skipped []string
 }
+
+// errUnrecognised marks a file that is no export this connector reads.
+var errUnrecognised = errors.New("not a recognised export")
 
 // inferProject picks the project the export is about: the project part of
 // the service-account list's resource names, else the one project policy.
@@ -160,8 +166,18 @@ func readDir(dir, project string) (*inventory, error) {
 	in := &inventory{}
 	for _, f := range files {
 		if err := in.readFile(f, project); err != nil {
+			// A file of another kind beside the export (a README.json,
+			// another tool's output) is skipped with a warning; a file
+			// that is one of ours but broken fails the load.
+			if errors.Is(err, errUnrecognised) {
+				in.skipped = append(in.skipped, err.Error())
+				continue
+			}
 			return nil, err
 		}
+	}
+	if len(in.skipped) == len(files) {
+		return nil, fmt.Errorf("gcp: %s: no file is a recognised export: %s", dir, strings.Join(in.skipped, "; "))
 	}
 	// A project policy whose file name gives no project id is the
 	// export's project's.
@@ -244,7 +260,7 @@ func (in *inventory) readData(path, project string, data []byte, unwrapped bool)
 			}
 			return in.addAccounts(path, "", accts)
 		}
-		return fmt.Errorf("gcp: %s: [0]: array of neither service accounts (email) nor keys (keyType)", path)
+		return fmt.Errorf("gcp: %s: [0]: %w: array of neither service accounts (email) nor keys (keyType)", path, errUnrecognised)
 	case '{':
 	default:
 		return fmt.Errorf("gcp: %s: offset 0: not a JSON object or array", path)
@@ -314,7 +330,7 @@ func (in *inventory) readData(path, project string, data []byte, unwrapped bool)
 		}
 		return in.addAccounts(path, "", []*iam.ServiceAccount{&a})
 	}
-	return fmt.Errorf("gcp: %s: not a recognised export (want a service-account list, key list, key, service account or IAM policy)", path)
+	return fmt.Errorf("gcp: %s: %w (want a service-account list, key list, API key list, key, service account or IAM policy)", path, errUnrecognised)
 }
 
 // isAPIKeyList tells an API Keys list from a service-account key list:

@@ -90,6 +90,9 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, why := range in.skipped {
+		r.log.Warn("gcp: file skipped", "why", why)
+	}
 	project := r.project
 	if project == "" {
 		project = in.inferProject()

@@ -37,6 +37,9 @@ type builder struct {
 	src   string
 	sg    *graph.Subgraph
 	nodes map[string]int
+	// installs maps an app node id to the installation it stands for, so
+	// that a second installation with the same id gets its own node.
+	installs map[string]int64
 }
 
 func (b *builder) node(n graph.Node) {
@@ -192,6 +195,15 @@ func (b *builder) installation(in *gh.Installation) error {
 		name = "app-" + strconv.FormatInt(in.GetAppID(), 10)
 	}
 	id := b.src + ":app/" + name
+	if b.installs == nil {
+		b.installs = map[string]int64{}
+	}
+	if prev, ok := b.installs[id]; ok && prev != in.GetID() {
+		// Another installation already has this name (no slug, same
+		// app): the installation id tells them apart.
+		id += "/installations/" + strconv.FormatInt(in.GetID(), 10)
+	}
+	b.installs[id] = in.GetID()
 	n := graph.Node{ID: id, Kind: graph.KindOAuthApp, Subtype: SubtypeGitHubApp, Name: name,
 		CreatedAt: ts(in.CreatedAt), Attrs: map[string]string{
 			"app_id":               strconv.FormatInt(in.GetAppID(), 10),
