@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/steward-oss/steward/config"
@@ -20,7 +22,8 @@ func init() {
 }
 
 // DefaultChangesDir holds the last sync's snapshot and the change history
-// when changes.dir is unset.
+// when changes.dir is unset and the graph is not a file (next to which
+// steward-changes goes otherwise).
 const DefaultChangesDir = "./steward-changes"
 
 // changeTracker is the tracker the config describes.
@@ -28,8 +31,19 @@ func changeTracker(cfg *config.Config) (*changes.Tracker, error) {
 	if err := changes.ValidateAlerts(cfg.Changes.AlertOn); err != nil {
 		return nil, fmt.Errorf("changes.alert_on: %w", err)
 	}
-	return &changes.Tracker{Dir: cmp.Or(cfg.Changes.Dir, DefaultChangesDir), Channel: cfg.Changes.AlertChannel,
-		AlertOn: cfg.Changes.AlertOn}, nil
+	return &changes.Tracker{Dir: changesDir(cfg), Channel: cfg.Changes.AlertChannel, AlertOn: cfg.Changes.AlertOn}, nil
+}
+
+// changesDir is changes.dir, or steward-changes next to a file graph
+// store, or DefaultChangesDir.
+func changesDir(cfg *config.Config) string {
+	if cfg.Changes.Dir != "" {
+		return cfg.Changes.Dir
+	}
+	if cfg.Graph != "" && !strings.Contains(cfg.Graph, "://") && cfg.Graph != "memory" {
+		return filepath.Join(filepath.Dir(cfg.Graph), "steward-changes")
+	}
+	return DefaultChangesDir
 }
 
 // recordChanges compares the index after a sync with the previous one; a
@@ -80,7 +94,7 @@ func runChanges(ctx context.Context, e *env, args []string) int {
 			if err != nil {
 				return usageErr(e, "changes", err.Error())
 			}
-			d = cfg.Changes.Dir
+			d = changesDir(cfg)
 		}
 		d = cmp.Or(d, DefaultChangesDir)
 	}
