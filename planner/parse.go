@@ -422,7 +422,8 @@ var ownerPeopleRE = regexp.MustCompile(`\b(?:people|person|employees?|staff)\b`)
 // ownerPeople blanks the people words of q when q states an owner
 // condition, so "identities of people who left" is not read as users.
 func ownerPeople(q string) string {
-	if !has(q, departedWords...) && !has(q, noOwnerWords...) && !ownerRE.MatchString(q) && !teamRE.MatchString(q) {
+	if !has(q, departedWords...) && !has(q, noOwnerWords...) && !ownerRE.MatchString(q) && !teamRE.MatchString(q) &&
+		!has(q, "owned by", "belonging to", "belong to", "belongs to", "whose") {
 		return q
 	}
 	return spaceRE.ReplaceAllString(ownerPeopleRE.ReplaceAllString(q, " "), " ")
