@@ -74,7 +74,7 @@ type FreshReport struct {
 	Question string
 	Runs     []time.Duration
 	P50      time.Duration
-	MaxRSS   int64 // bytes, the largest of the runs
+	MaxRSS   int64 // bytes, the largest of the runs (0 without GNU time)
 	Rows     int
 	SQLRatio float64 // SQL time / fresh-process p50, when SQL ran
 	SameRows bool    // the rows agree with the SQL baseline's

@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -17,8 +21,17 @@ import (
 // is a warm-up (it may rebuild a stale snapshot) and is not counted.
 func freshAsk(ctx context.Context, steward, graphPath string, now time.Time, reps int) (*FreshReport, error) {
 	f := &FreshReport{Graph: graphPath, Question: AskQuestion}
+	// The kernel's peak RSS of a child started by os/exec (vfork) counts
+	// the parent's memory at exec time; GNU time reports the child's own.
+	gnuTime, _ := exec.LookPath("/usr/bin/time")
+	rssFile := filepath.Join(os.TempDir(), fmt.Sprintf("steward-bench-rss-%d", os.Getpid()))
+	defer os.Remove(rssFile)
 	for i := 0; i <= reps; i++ {
-		cmd := exec.CommandContext(ctx, steward, "ask", "--graph", graphPath, "--now", now.Format(time.RFC3339), "--format", "json", AskQuestion)
+		args := []string{steward, "ask", "--graph", graphPath, "--now", now.Format(time.RFC3339), "--format", "json", AskQuestion}
+		if gnuTime != "" {
+			args = append([]string{gnuTime, "-f", "%M", "-o", rssFile}, args...)
+		}
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		t := time.Now()
@@ -44,8 +57,16 @@ func freshAsk(ctx context.Context, steward, graphPath string, now time.Time, rep
 			continue
 		}
 		f.Runs = append(f.Runs, d)
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			f.MaxRSS = max(f.MaxRSS, ru.Maxrss*1024)
+		if gnuTime != "" {
+			b, err := os.ReadFile(rssFile)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s: %w", gnuTime, err)
+			}
+			kb, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s output %q: %w", gnuTime, b, err)
+			}
+			f.MaxRSS = max(f.MaxRSS, kb*1024)
 		}
 	}
 	s := slices.Clone(f.Runs)
