@@ -22,6 +22,7 @@ import (
 	"github.com/steward-oss/steward/metrics"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/syncer"
+	"github.com/steward-oss/steward/web"
 )
 
 func init() {
@@ -138,8 +139,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if rem.approvals != nil {
 		mets.Proposals(rem.approvals, log.With("component", "metrics"))
 	}
+	console, err := web.New(web.Options{Logger: log.With("component", "web")})
+	if err != nil {
+		return fail(e, "serve", err)
+	}
 	srv := server.New(server.Config{Keys: keys, Audit: alog, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Extra: extra, Registry: mets.Registry})
+		Extra: extra, Registry: mets.Registry, Web: console})
 
 	run(func() {
 		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)

@@ -81,7 +81,7 @@ func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.In
 		}
 		planner = r.executor
 	}
-	apiOpts := workflow.APIOptions{Proposals: r.approvals, Planner: planner, Logger: log.With("component", "workflow")}
+	apiOpts := workflow.APIOptions{Proposals: r.approvals, Decider: r.approvals, Planner: planner, Logger: log.With("component", "workflow")}
 	if cfg.Remediation.PoliciesDir != "" {
 		r.policies, err = workflow.NewPolicyRunner(workflow.PolicyRunnerOptions{Dir: cfg.Remediation.PoliciesDir,
 			Finder: &workflow.Finder{Graph: inv}, Approvals: r.approvals, Audit: alog, Groups: groups, Logger: log})

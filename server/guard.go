@@ -46,6 +46,9 @@ var routeRoles = map[string]string{
 	"POST /v1/query": RoleReader,
 	// A reviewer's decision on an access-review item.
 	"POST /v1/reviews/:id/items/:item/decision": RoleApprover,
+	// An approver's decision on a remediation proposal (workflow).
+	"POST /v1/proposals/:id/approve": RoleApprover,
+	"POST /v1/proposals/:id/reject":  RoleApprover,
 }
 
 // RequiredRole is the role a request with method to route (echo's path
@@ -67,24 +70,32 @@ type principal struct {
 
 // authenticate checks the bearer key against the configured hashes in
 // constant time, then the key's role against the route's, and records
-// the principal as the actor.
+// the principal as the actor. Without a bearer key, a web console
+// session (package web; its CSRF token checked on changes) stands for
+// the key that opened it, under the same rate limit and role.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
-		const prefix = "Bearer "
-		if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-			return problem(http.StatusUnauthorized, "unauthenticated", "a bearer API key is required")
-		}
-		sum := sha256.Sum256([]byte(h[len(prefix):]))
-		got := []byte(hex.EncodeToString(sum[:]))
 		var p *principal
-		for i := range s.keys {
-			if subtle.ConstantTimeCompare(got, []byte(strings.ToLower(s.keys[i].SHA256))) == 1 {
-				p = &s.keys[i]
+		if h == "" && s.cfg.Web != nil {
+			name, ok, err := s.cfg.Web.SessionKey(c.Request())
+			if err != nil {
+				return problem(http.StatusForbidden, "forbidden", err.Error())
+			}
+			for i := range s.keys {
+				if ok && s.keys[i].name == name {
+					p = &s.keys[i]
+				}
 			}
 		}
+		const prefix = "Bearer "
 		if p == nil {
-			return problem(http.StatusUnauthorized, "unauthenticated", "unknown API key")
+			if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+				return problem(http.StatusUnauthorized, "unauthenticated", "a bearer API key is required")
+			}
+			if p = s.keyPrincipal(h[len(prefix):]); p == nil {
+				return problem(http.StatusUnauthorized, "unauthenticated", "unknown API key")
+			}
 		}
 		if !s.limiter.allow(p.name, s.cfg.Now()) {
 			c.Response().Header().Set("Retry-After", "1")
@@ -101,6 +112,28 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// keyPrincipal is the principal of a plain key, compared by SHA-256 in
+// constant time; nil when unknown.
+func (s *Server) keyPrincipal(key string) *principal {
+	sum := sha256.Sum256([]byte(key))
+	got := []byte(hex.EncodeToString(sum[:]))
+	var p *principal
+	for i := range s.keys {
+		if subtle.ConstantTimeCompare(got, []byte(strings.ToLower(s.keys[i].SHA256))) == 1 {
+			p = &s.keys[i]
+		}
+	}
+	return p
+}
+
+// verifyKey is the web console's login check: the bearer path's.
+func (s *Server) verifyKey(key string) (name, actor string, ok bool) {
+	if p := s.keyPrincipal(key); p != nil {
+		return p.name, p.actor, true
+	}
+	return "", "", false
 }
 
 func principals(cfg Config) []principal {

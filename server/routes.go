@@ -18,6 +18,11 @@ func (s *Server) routes() {
 
 	// Unauthenticated: liveness only.
 	e.GET("/healthz", s.healthz)
+	// The web console's login page and static assets (package web); its
+	// pages call the API below with their session cookie.
+	if s.cfg.Web != nil {
+		s.cfg.Web.Routes(e, s.verifyKey)
+	}
 
 	// Authenticated: each route's role is RequiredRole's (GET: reader;
 	// chat, query: reader; review decisions: approver; any other change:

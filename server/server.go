@@ -121,6 +121,21 @@ type Config struct {
 	// Extra lets other packages (Slack, approvals) add routes; it gets
 	// the authenticated API group and the root (for signed webhooks).
 	Extra []func(api *echo.Group, root *echo.Echo)
+	// Web is the browser console (package web); nil serves no console.
+	Web WebConsole
+}
+
+// WebConsole is the browser console: its own routes (login, assets) and
+// the session check that lets its pages call the API with a cookie
+// instead of a bearer key.
+type WebConsole interface {
+	// Routes adds the console's routes; verify checks a pasted key as the
+	// bearer path does and returns its key name and actor.
+	Routes(root *echo.Echo, verify func(key string) (name, actor string, ok bool))
+	// SessionKey returns the key name of r's session cookie; ok is false
+	// when r carries no valid session, err refuses a session request (a
+	// state change without its CSRF token or from another origin).
+	SessionKey(r *http.Request) (name string, ok bool, err error)
 }
 
 // Server is the HTTP API.

@@ -35,6 +35,15 @@ type ProposalReader interface {
 
 var _ ProposalReader = (*approval.Service)(nil)
 
+// ProposalDecider records approvals and rejections under the service's
+// rules (N-of-M, no self-approval, expiry); *approval.Service is one.
+type ProposalDecider interface {
+	Approve(ctx context.Context, id string, by approval.Actor, reason string) (*approval.Proposal, error)
+	Reject(ctx context.Context, id string, by approval.Actor, reason string) (*approval.Proposal, error)
+}
+
+var _ ProposalDecider = (*approval.Service)(nil)
+
 // Planner is the dry run of the actuators (*actuate.Executor is one).
 type Planner interface {
 	Plan(ctx context.Context, a connectors.Action) ([]connectors.Step, error)
@@ -44,10 +53,13 @@ type Planner interface {
 // be nil: their routes then answer 503 unavailable.
 type APIOptions struct {
 	Proposals ProposalReader
-	Planner   Planner
-	Policies  *PolicyRunner
-	Owners    *Owners
-	Logger    *slog.Logger
+	// Decider serves POST /v1/proposals/{id}/approve|reject; nil answers
+	// 503 unavailable.
+	Decider  ProposalDecider
+	Planner  Planner
+	Policies *PolicyRunner
+	Owners   *Owners
+	Logger   *slog.Logger
 }
 
 // API is the workflow's HTTP routes.
@@ -73,6 +85,8 @@ func (a *API) Routes(api *echo.Group, _ *echo.Echo) {
 	api.GET("/v1/proposals", a.listProposals)
 	api.GET("/v1/proposals/:id", a.getProposal)
 	api.GET("/v1/proposals/:id/preview", a.preview)
+	api.POST("/v1/proposals/:id/approve", a.decide(true))
+	api.POST("/v1/proposals/:id/reject", a.decide(false))
 	api.GET("/v1/policies", a.listPolicies)
 	api.PUT("/v1/policies/:name", a.putPolicy)
 	api.DELETE("/v1/policies/:name", a.deletePolicy)
@@ -423,4 +437,52 @@ func decodeJSON(c echo.Context, v any) error {
 		return server.NewProblem(http.StatusBadRequest, "bad_request", "invalid JSON: more than one value")
 	}
 	return nil
+}
+
+// DecisionRequest is the body of POST /v1/proposals/{id}/approve|reject.
+type DecisionRequest struct {
+	Reason string `json:"reason"`
+}
+
+// decide approves or rejects as the authenticated actor; the approval
+// service's refusals (not an approver, self-approval, expired, already
+// decided, no reason) come back as problems naming the rule.
+func (a *API) decide(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a.o.Decider == nil {
+			return unavailable("decisions")
+		}
+		id, err := param(c, "id")
+		if err != nil {
+			return err
+		}
+		var req DecisionRequest
+		if err := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10)).Decode(&req); err != nil {
+			return server.NewProblem(http.StatusBadRequest, "bad_request", "body: want {\"reason\": \"...\"}")
+		}
+		var p *approval.Proposal
+		if approve {
+			p, err = a.o.Decider.Approve(c.Request().Context(), id, httpActor(c), req.Reason)
+		} else {
+			p, err = a.o.Decider.Reject(c.Request().Context(), id, httpActor(c), req.Reason)
+		}
+		if err != nil {
+			return decisionError(err)
+		}
+		return c.JSON(http.StatusOK, ProposalView{Proposal: p, Eligible: a.o.Proposals.Eligible(p)})
+	}
+}
+
+func decisionError(err error) error {
+	switch {
+	case errors.Is(err, approval.ErrNotFound):
+		return server.NewProblem(http.StatusNotFound, "not_found", "no such proposal")
+	case errors.Is(err, approval.ErrReasonRequired):
+		return server.NewProblem(http.StatusBadRequest, "reason_required", err.Error())
+	case errors.Is(err, approval.ErrSelfApproval), errors.Is(err, approval.ErrNotApprover), errors.Is(err, approval.ErrDuplicateApprover):
+		return server.NewProblem(http.StatusForbidden, "refused", err.Error())
+	case errors.Is(err, approval.ErrExpired), errors.Is(err, approval.ErrAlreadyDecided), errors.Is(err, approval.ErrWrongState):
+		return server.NewProblem(http.StatusConflict, "refused", err.Error())
+	}
+	return err
 }
