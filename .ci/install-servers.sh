@@ -16,8 +16,13 @@ if ! command -v ldapadd >/dev/null; then
 	missing+=(ldap-utils)
 fi
 
+# web's browser test drives headless Chromium (it fails under CI=true without it).
+if ! command -v chromium >/dev/null; then
+	missing+=(chromium)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-servers: postgresql, slapd and ldap-utils already installed"
+	echo "install-servers: postgresql, slapd, ldap-utils and chromium already installed"
 	exit 0
 fi
 
