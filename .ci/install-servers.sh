@@ -20,9 +20,13 @@ fi
 if ! command -v chromium >/dev/null; then
 	missing+=(chromium)
 fi
+# zsh and fish: the completion scripts must parse in their own shells.
+for sh in zsh fish; do
+	command -v "$sh" >/dev/null || missing+=("$sh")
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-servers: postgresql, slapd, ldap-utils and chromium already installed"
+	echo "install-servers: postgresql, slapd, ldap-utils, chromium, zsh and fish already installed"
 	exit 0
 fi
 

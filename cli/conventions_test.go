@@ -136,6 +136,26 @@ func TestCompletionZshFish(t *testing.T) {
 				t.Errorf("%s script does not complete %s", sh, n)
 			}
 		}
+		// The script must parse in its own shell (zsh -n, fish --no-execute).
+		// .ci/install-servers.sh installs both; under CI a missing shell fails.
+		if _, err := exec.LookPath(sh); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s not installed (.ci/install-servers.sh installs it)", sh)
+			}
+			t.Logf("%s not installed: parse check not run", sh)
+		} else {
+			file := filepath.Join(t.TempDir(), "steward."+sh)
+			if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			flag := "-n"
+			if sh == "fish" {
+				flag = "--no-execute"
+			}
+			if msg, err := exec.Command(sh, flag, file).CombinedOutput(); err != nil {
+				t.Fatalf("%s %s: %v\n%s", sh, flag, err, msg)
+			}
+		}
 		if sh == "fish" && !strings.Contains(out, "__fish_seen_subcommand_from ask' -l demo") {
 			t.Errorf("fish script has no ask --demo flag:\n%s", out[:min(len(out), 800)])
 		}
