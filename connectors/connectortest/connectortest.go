@@ -6,6 +6,9 @@ package connectortest
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,4 +107,56 @@ func Edges(sgs []*graph.Subgraph, kind graph.EdgeKind, from, to string) []graph.
 		}
 	}
 	return out
+}
+
+// CopyDir copies the tree of regular files under src into a new
+// temporary directory and returns it, so a test can add or break one file
+// of a real export without touching testdata.
+func CopyDir(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Corrupt rewrites file path replacing the first occurrence of old with
+// repl, failing the test when old is not there, and returns the byte offset
+// where repl starts.
+func Corrupt(t testing.TB, path, old, repl string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), old)
+	if i < 0 {
+		t.Fatalf("%s: %q not found", path, old)
+	}
+	out := string(b[:i]) + repl + string(b[i+len(old):])
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return i
 }

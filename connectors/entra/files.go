@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/steward-oss/steward/connectors/input"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -139,23 +137,13 @@ func kindFromShape(raw json.RawMessage) string {
 
 // readDir loads every *.json file directly in dir.
 func readDir(dir string) (*inventory, error) {
-	entries, err := os.ReadDir(dir)
+	files, err := input.Dir(dir, input.Ext(".json"))
 	if err != nil {
-		return nil, fmt.Errorf("entra: read %s: %w", dir, err)
+		return nil, fmt.Errorf("entra: %w", err)
 	}
-	var files []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".json") {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("entra: %s: no .json files", dir)
-	}
-	sort.Strings(files)
 	in := &inventory{}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		raw, err := input.ReadFile(f, input.JSON) // UTF-16 with a BOM arrives as UTF-8
 		if err != nil {
 			return nil, fmt.Errorf("entra: %w", err)
 		}

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors/input"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
 	iam "google.golang.org/api/iam/v1"
 )
@@ -149,20 +148,10 @@ func targetFromFileName(base string) (policyTarget, bool) {
 // accounts), a key list ({"keys":[...]} or a bare array of keys), a single
 // account or key, or an IAM policy ({"bindings":..., "etag":...}).
 func readDir(dir, project string) (*inventory, error) {
-	entries, err := os.ReadDir(dir)
+	files, err := input.Dir(dir, input.Ext(".json"))
 	if err != nil {
-		return nil, fmt.Errorf("gcp: read %s: %w", dir, err)
+		return nil, fmt.Errorf("gcp: %w", err)
 	}
-	var files []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".json") {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("gcp: %s: no .json files", dir)
-	}
-	sort.Strings(files)
 	in := &inventory{}
 	for _, f := range files {
 		if err := in.readFile(f, project); err != nil {
@@ -221,7 +210,7 @@ func looseTarget(base string) (policyTarget, bool) {
 }
 
 func (in *inventory) readFile(path, project string) error {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.JSON)
 	if err != nil {
 		return fmt.Errorf("gcp: %w", err)
 	}

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
+	"github.com/steward-oss/steward/connectors/input"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,23 +37,10 @@ type typeMeta struct {
 
 // readDir loads every .json, .yaml and .yml file directly in dir.
 func readDir(dir string, log *slog.Logger) (*inventory, error) {
-	entries, err := os.ReadDir(dir)
+	files, err := input.Dir(dir, input.Ext(".json", ".yaml", ".yml"))
 	if err != nil {
-		return nil, fmt.Errorf("k8s: read %s: %w", dir, err)
+		return nil, fmt.Errorf("k8s: %w", err)
 	}
-	var files []string
-	for _, e := range entries {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".json", ".yaml", ".yml":
-			if !e.IsDir() {
-				files = append(files, filepath.Join(dir, e.Name()))
-			}
-		}
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("k8s: %s: no .json, .yaml or .yml files", dir)
-	}
-	sort.Strings(files)
 	in := &inventory{}
 	for _, f := range files {
 		if err := in.readFile(f, log); err != nil {
@@ -67,7 +53,11 @@ func readDir(dir string, log *slog.Logger) (*inventory, error) {
 var yamlDocSep = regexp.MustCompile(`(?m)^---\s*$`)
 
 func (in *inventory) readFile(path string, log *slog.Logger) error {
-	data, err := os.ReadFile(path)
+	format := input.YAML
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		format = input.JSON
+	}
+	data, err := input.ReadFile(path, format)
 	if err != nil {
 		return fmt.Errorf("k8s: %w", err)
 	}
