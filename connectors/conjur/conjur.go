@@ -10,9 +10,10 @@ package conjur
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -51,7 +52,7 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(r.Path)
+	data, err := input.ReadFile(r.Path, input.YAML)
 	if err != nil {
 		return nil, fmt.Errorf("conjur: read policy: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/steward-oss/steward/connectors/input"
+
 	gh "github.com/google/go-github/v82/github"
 )
 
@@ -62,7 +64,7 @@ func LoadDir(dir string) (*Export, error) {
 			return err
 		}
 		for _, p := range pages {
-			data, err := os.ReadFile(p)
+			data, err := input.ReadFile(p, input.JSON)
 			if err != nil {
 				return fmt.Errorf("github: %w", err)
 			}

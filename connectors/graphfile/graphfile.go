@@ -5,9 +5,11 @@
 package graphfile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"os"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -32,12 +34,11 @@ var _ connectors.Reader = (*Reader)(nil)
 // Read parses the whole file; any bad line fails the read with its line
 // number and nothing is returned.
 func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
-	f, err := os.Open(r.Path)
+	data, err := input.ReadFile(r.Path, input.JSONL)
 	if err != nil {
 		return nil, fmt.Errorf("graphfile: %w", err)
 	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, r.Path)
+	sgs, err := graph.ReadJSONL(bytes.NewReader(data), r.Path)
 	if err != nil {
 		return nil, fmt.Errorf("graphfile: %w", err)
 	}

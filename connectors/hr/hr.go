@@ -18,11 +18,12 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -81,7 +82,7 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(r.Path)
+	data, err := input.ReadFile(r.Path, input.CSV)
 	if err != nil {
 		return nil, fmt.Errorf("hr: read roster: %w", err)
 	}

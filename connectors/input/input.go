@@ -6,18 +6,21 @@
 // would drop part of a source. Each is an error here that names the file
 // and, where there is one, the line and byte offset.
 //
-// Completeness is checked as far as a format allows: a JSON document is
-// checked whole by the connector's decoder (it refuses one that ends
-// early); JSONL and CSV must end
-// with a newline (the last record's terminator) and every JSONL line must be
-// whole; LDIF must end with a blank line after its last entry. A file cut
-// exactly at a record boundary cannot be told from a shorter export by its
-// bytes alone; connectors that have a count or trailer check it too.
+// Completeness is checked as far as a format allows. A JSON document is
+// checked whole by the connector's decoder, which refuses one that ends
+// early. JSONL and CSV must end with a newline, the last record's
+// terminator, except where real exporters write none: a JSONL last line
+// must then be whole JSON, and CSVUnterminated (the AWS credential report)
+// is checked by its connector. LDIF must end with a blank line after its
+// last entry; YAML must end with a newline. A file cut exactly at a record
+// boundary cannot be told from a shorter export by its bytes alone;
+// connectors that have a count or trailer check it too.
 package input
 
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,8 +36,12 @@ const (
 	JSON  Format = iota // one JSON document (or several, whitespace-separated)
 	JSONL               // one JSON value per line, each line ending in \n
 	CSV                 // RFC 4180 records, the last ending in a newline
-	LDIF                // RFC 2849, entries separated and ended by a blank line
-	YAML                // one or more YAML documents
+	// CSVUnterminated is CSV whose exporter writes no newline after the
+	// last record (the AWS credential report); the connector checks that
+	// record whole (column count, typed last column).
+	CSVUnterminated
+	LDIF // RFC 2849, entries separated and ended by a blank line
+	YAML // one or more YAML documents
 )
 
 func (f Format) String() string {
@@ -43,7 +50,7 @@ func (f Format) String() string {
 		return "JSON"
 	case JSONL:
 		return "JSONL"
-	case CSV:
+	case CSV, CSVUnterminated:
 		return "CSV"
 	case LDIF:
 		return "LDIF"
@@ -169,14 +176,14 @@ func (l Limits) Check(name string, data []byte, f Format) ([]byte, error) {
 			Detail: fmt.Sprintf("byte 0x%02x", data[off])}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &Error{File: name, Offset: -1, Err: ErrEmpty, Detail: "no content"}
+		return data, nil // each connector says in its own words what it wanted
 	}
 	var s scanner
 	switch f {
 	case JSON, JSONL:
 		s = scanJSON(data, f == JSONL, l.Field)
-	case CSV:
-		s = scanCSV(data, l.Field)
+	case CSV, CSVUnterminated:
+		s = scanCSV(data, f == CSV, l.Field)
 	case LDIF:
 		s = scanLDIF(data, l.Field)
 	case YAML:
@@ -281,15 +288,17 @@ func scanJSON(data []byte, lines bool, limit int64) scanner {
 			return fieldTooLong(start, int64(i-start), limit)
 		}
 	}
-	if lines && data[len(data)-1] != '\n' {
-		return scanner{err: ErrTruncated, off: lastLineStart(data), detail: "unexpected end: the last line has no newline"}
+	// A last line without its newline is whole only if it is a JSON value
+	// (some writers omit the final newline); a cut inside it is not.
+	if last := lastLineStart(data); lines && data[len(data)-1] != '\n' && !json.Valid(data[last:]) {
+		return scanner{err: ErrTruncated, off: last, detail: "unexpected end: the last line has no newline and is not whole JSON"}
 	}
 	return scanner{}
 }
 
 // scanCSV checks that quoted cells close, that no cell is longer than
 // limit, and that the last record ends with a newline.
-func scanCSV(data []byte, limit int64) scanner {
+func scanCSV(data []byte, terminated bool, limit int64) scanner {
 	inQ := false
 	start := 0
 	for i := 0; i < len(data); i++ {
@@ -308,7 +317,7 @@ func scanCSV(data []byte, limit int64) scanner {
 	switch {
 	case inQ:
 		return scanner{err: ErrTruncated, off: start, detail: "quoted cell not closed at the end of the file"}
-	case data[len(data)-1] != '\n':
+	case terminated && data[len(data)-1] != '\n':
 		return scanner{err: ErrTruncated, off: lastLineStart(data), detail: "last record has no newline"}
 	}
 	return scanner{}

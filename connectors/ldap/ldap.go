@@ -30,6 +30,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors/input"
+
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/steward-oss/steward/connectors"
@@ -241,6 +243,9 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 		data, err := r.cfg.ReadFile(r.cfg.From)
 		if err != nil {
 			return nil, fmt.Errorf("ldap: read %s: %w", r.cfg.From, err)
+		}
+		if data, err = input.Check(r.cfg.From, data, input.LDIF); err != nil {
+			return nil, fmt.Errorf("ldap: %w", err)
 		}
 		entries, err = parseLDIF(r.cfg.From, data)
 		if err != nil {

@@ -10,13 +10,14 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/connectors/input"
 )
 
 // page is one response body and the name errors use for it (a file path
@@ -45,7 +46,7 @@ func (d dirSource) pages(_ context.Context, apiPath string) ([]page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)
 	}
-	data, err := os.ReadFile(first)
+	data, err := input.ReadFile(first, input.JSON)
 	if errors.Is(err, fs.ErrNotExist) {
 		if len(more) > 0 {
 			return nil, fmt.Errorf("okta: %s: later pages present but page 1 missing", first)
@@ -72,7 +73,7 @@ func (d dirSource) pages(_ context.Context, apiPath string) ([]page, error) {
 		if n != i+2 {
 			return nil, fmt.Errorf("okta: %s: page %d missing before page %d", first, i+2, n)
 		}
-		data, err := os.ReadFile(nums[n])
+		data, err := input.ReadFile(nums[n], input.JSON)
 		if err != nil {
 			return nil, fmt.Errorf("okta: %w", err)
 		}

@@ -19,9 +19,10 @@ package secretscan
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -65,7 +66,11 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(r.Path)
+	format := input.JSON
+	if r.Tool == "trufflehog" {
+		format = input.JSONL
+	}
+	data, err := input.ReadFile(r.Path, format)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read report: %w", r.Tool, err)
 	}

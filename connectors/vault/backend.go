@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -32,7 +33,7 @@ type dirBackend string
 
 func (d dirBackend) file(p string) (*api.Secret, error) {
 	name := filepath.Join(string(d), filepath.FromSlash(strings.TrimSuffix(p, "/"))+".json")
-	data, err := os.ReadFile(name)
+	data, err := input.ReadFile(name, input.JSON)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
