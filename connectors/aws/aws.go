@@ -10,12 +10,14 @@
 package aws
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
+
+	inputfile "github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/aws/awsid"
@@ -120,28 +122,42 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 func (r *Reader) readFiles() (*input, error) {
 	in := &input{}
 	if p := r.opts[OptAuthorizationDetails]; p != "" {
-		f, err := os.Open(p)
+		data, err := inputfile.ReadFile(p, inputfile.JSON)
 		if err != nil {
 			return nil, fmt.Errorf("aws: authorization-details: %w", err)
 		}
-		defer f.Close()
-		pages, err := decodeAuthzDetails(f, p)
+		pages, err := decodeAuthzDetails(bytes.NewReader(data), p)
 		if err != nil {
 			return nil, err
+		}
+		if !hasAuthzLists(data) {
+			return nil, fmt.Errorf("aws: authorization-details: %w", inputfile.Empty(p, "UserDetailList, GroupDetailList, RoleDetailList or Policies"))
 		}
 		in.details, in.detailsName = mergePages(pages), p
 	}
 	if p := r.opts[OptCredentialReport]; p != "" {
-		f, err := os.Open(p)
+		data, err := inputfile.ReadFile(p, inputfile.CSVUnterminated) // IAM writes no final newline
 		if err != nil {
 			return nil, fmt.Errorf("aws: credential-report: %w", err)
 		}
-		defer f.Close()
-		rows, err := parseCredentialReport(f, p)
+		rows, err := parseCredentialReport(bytes.NewReader(data), p)
 		if err != nil {
 			return nil, err
 		}
 		in.report, in.reportName = rows, p
 	}
 	return in, nil
+}
+
+// hasAuthzLists reports whether an authorization-details file names at
+// least one of its lists: JSON of another shape (list-users output, a
+// policy document) decodes into nothing and must not load as an empty
+// account.
+func hasAuthzLists(data []byte) bool {
+	for _, k := range []string{`"UserDetailList"`, `"GroupDetailList"`, `"RoleDetailList"`, `"Policies"`} {
+		if bytes.Contains(data, []byte(k)) {
+			return true
+		}
+	}
+	return false
 }

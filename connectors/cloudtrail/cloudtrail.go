@@ -59,6 +59,9 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 		return nil, err
 	}
 	sgs := Build(events, SourceName)
+	if d := Unmapped(events); d.Total() > 0 {
+		r.logger.Warn("cloudtrail: events left out", "dropped", d.Total(), "detail", d.String())
+	}
 	for _, sg := range sgs {
 		if err := sg.Validate(); err != nil {
 			return nil, fmt.Errorf("cloudtrail: %w", err)

@@ -9,12 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/connectors/input"
 )
 
 // Event is the part of a CloudTrail record Steward uses.
@@ -82,19 +81,10 @@ func ReadPath(ctx context.Context, path string) ([]Event, error) {
 	}
 	var files []string
 	if st.IsDir() {
-		err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.gz")) {
-				files = append(files, p)
-			}
-			return nil
-		})
+		files, err = input.Walk(path, input.Ext(".json", ".json.gz"))
 		if err != nil {
-			return nil, fmt.Errorf("cloudtrail: walk %q: %w", path, err)
+			return nil, fmt.Errorf("cloudtrail: %w", err)
 		}
-		sort.Strings(files)
 	} else {
 		files = []string{path}
 	}
@@ -127,9 +117,9 @@ func readFile(name string) ([]Event, error) {
 		defer gz.Close()
 		r = gz
 	}
-	data, err := io.ReadAll(r)
+	data, err := input.ReadAll(name, r, input.JSON) // bounded after gunzip too
 	if err != nil {
-		return nil, fmt.Errorf("cloudtrail: %q: %w", name, err)
+		return nil, fmt.Errorf("cloudtrail: %w", err)
 	}
 	return Parse(data, name)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors/input"
+
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
 )
@@ -74,6 +76,31 @@ func Actors(ev *Event) (identity, key string) {
 		}
 	}
 	return identity, key
+}
+
+// Unmapped counts the events Build leaves out because their caller cannot
+// be read: an IAM user or assumed-role caller whose ARN does not parse, or
+// no recipient account. AWS service callers and federated users are not
+// counted; they are no IAM identity by design.
+func Unmapped(events []Event) *input.Dropped {
+	d := &input.Dropped{}
+	for i := range events {
+		ev := &events[i]
+		where := ev.File + " " + ev.Where
+		if ev.Account() == "" {
+			d.Add("without a recipient account", where)
+			continue
+		}
+		switch ev.UserIdentity.Type {
+		case "IAMUser", "AssumedRole":
+		default:
+			continue
+		}
+		if id, _ := Actors(ev); id == "" {
+			d.Add("with a malformed ARN", where)
+		}
+	}
+	return d
 }
 
 type usedAgg struct {

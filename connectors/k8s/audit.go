@@ -9,11 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/connectors/input"
 
 	"github.com/steward-oss/steward/graph"
 )
@@ -80,20 +81,9 @@ func readAudit(path string, log *slog.Logger) ([]usageRec, error) {
 	}
 	files := []string{path}
 	if st.IsDir() {
-		files = nil
-		entries, err := os.ReadDir(path)
-		if err != nil {
+		if files, err = input.Dir(path, input.Ext(".log", ".json", ".jsonl")); err != nil {
 			return nil, fmt.Errorf("k8s: audit log: %w", err)
 		}
-		for _, e := range entries {
-			switch strings.ToLower(filepath.Ext(e.Name())) {
-			case ".log", ".json", ".jsonl":
-				if !e.IsDir() {
-					files = append(files, filepath.Join(path, e.Name()))
-				}
-			}
-		}
-		sort.Strings(files)
 	}
 	agg := map[string]*usageRec{}
 	for _, f := range files {
@@ -114,12 +104,11 @@ func readAudit(path string, log *slog.Logger) ([]usageRec, error) {
 }
 
 func readAuditFile(path string, agg map[string]*usageRec, log *slog.Logger) error {
-	f, err := os.Open(path)
+	data, err := input.ReadFile(path, input.JSONL)
 	if err != nil {
 		return fmt.Errorf("k8s: audit log: %w", err)
 	}
-	defer f.Close()
-	rd := bufio.NewReader(f)
+	rd := bufio.NewReader(bytes.NewReader(data))
 	skipped := 0
 	for line := 1; ; line++ {
 		raw, err := rd.ReadBytes('\n')

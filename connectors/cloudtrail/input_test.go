@@ -1,0 +1,91 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/connectortest"
+)
+
+// Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
+// replaced by U+FFFD. It must be refused with the file and byte offset.
+func TestInvalidUTF8Refused(t *testing.T) {
+	dir := connectortest.CopyDir(t, "testdata/fixtures")
+	file := filepath.Join(dir, "lookup-events.json")
+	off := connectortest.Corrupt(t, file, `"EventName": "`, `"EventName": "`+"\xff")
+	connectortest.Bad(t, reader(t, dir), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"EventName": "`)))
+}
+
+// Finding 5 of issue 12: a directory entry that could not be read was
+// skipped silently. Each one is now an error naming it.
+func TestUnreadableDirEntryNamed(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string) string
+	}{
+		{"dangling link", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-gone.json")
+			if err := os.Symlink(filepath.Join(dir, "nowhere.json"), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+		{"directory named like an export", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-more.json")
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+		{"unrecognised file", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-export.json.bak")
+			if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := connectortest.CopyDir(t, "testdata/fixtures")
+			p := tc.setup(t, dir)
+			connectortest.Bad(t, reader(t, dir), p)
+		})
+	}
+}
+
+// Finding 5: events whose caller ARN is malformed were dropped without a
+// word. They are counted and reported in the read's warning.
+func TestMalformedARNCountedAndReported(t *testing.T) {
+	dir := connectortest.CopyDir(t, "testdata/fixtures")
+	ev := func(arn string) string {
+		return `{"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": "` + arn +
+			`", "accountId": "111122223333", "userName": "x"}, "eventTime": "2026-11-10T02:00:00Z", "eventSource": "s3.amazonaws.com",` +
+			` "eventName": "ListBuckets", "awsRegion": "eu-west-1", "sourceIPAddress": "203.0.113.9", "userAgent": "aws-cli/2",` +
+			` "eventID": "e-` + arn[len(arn)-3:] + `", "eventType": "AwsApiCall", "recipientAccountId": "111122223333"}`
+	}
+	data := `{"Records": [` + ev("arn:aws:iam::111122223333:user/etl") + `, ` + ev("arn:aws:iam::111122223333") + `, ` + ev("not-an-arn-xyz") + "]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "zz-malformed.json"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	r, err := connectors.New("cloudtrail", connectors.Options{OptFrom: dir}, connectors.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"level=WARN", "dropped=2", "malformed ARN", "zz-malformed.json"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not mention %q:\n%s", want, logs.String())
+		}
+	}
+}
