@@ -130,3 +130,17 @@ func TestDropped(t *testing.T) {
 		t.Errorf("String = %q, want %q", got, want)
 	}
 }
+
+// FuzzCheck: the checks never panic, and what they accept is UTF-8.
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte("{\"a\": \"b\"}\n"), uint8(JSON))
+	f.Add([]byte("a,\"b\"\"c\"\n"), uint8(CSV))
+	f.Add([]byte("dn: cn=a\n b\n\n"), uint8(LDIF))
+	f.Add(utf16le("- !user a\n"), uint8(YAML))
+	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
+		out, err := (Limits{File: 1 << 16, Field: 64}).Check("fuzz", data, Format(format%6))
+		if err == nil && !utf8.Valid(out) {
+			t.Fatalf("accepted invalid UTF-8: %q", out)
+		}
+	})
+}
