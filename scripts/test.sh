@@ -33,7 +33,10 @@ go test -count=1 -timeout 30m ./...
 
 echo "== go test -race (concurrent packages)"
 race=()
-for d in inventory audit approval agent tools server slackbot; do
+for d in inventory audit approval agent tools server slackbot chat; do
 	[ -d "$d" ] && race+=("./$d/...")
 done
 go test -count=1 -race -timeout 30m "${race[@]}"
+
+echo "== go test -fuzz (bounded, every parser family)"
+bash scripts/fuzz.sh
