@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // AWS paths are evaluated on the principal's effective permissions: every
@@ -158,13 +159,13 @@ func (p *awsPerms) allowedAll(actions ...string) ([]int32, bool, bool) {
 func actionMatch(pattern, action string) bool {
 	if list, ok := strings.CutPrefix(pattern, notActionPrefix); ok {
 		for _, x := range strings.Split(list, ",") {
-			if glob(x, action, true) {
+			if glob.Match(x, action, true) {
 				return false
 			}
 		}
 		return true
 	}
-	return glob(pattern, action, true)
+	return glob.Match(pattern, action, true)
 }
 
 func (p *awsPerms) resourceMatch(pattern, resource string) bool {
@@ -184,7 +185,7 @@ func (p *awsPerms) resourceMatch(pattern, resource string) bool {
 			return false
 		}
 	}
-	return glob(pattern, resource, false)
+	return glob.Match(pattern, resource, false)
 }
 
 // awsTargets are the users, groups, roles and policies of one source, by

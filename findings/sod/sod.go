@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/glob"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -268,34 +269,9 @@ func (m *Matcher) matches(ed *graph.Edge, admin bool) bool {
 func anyElem(s, pattern string, covering bool) bool {
 	for _, x := range strings.Split(s, ",") {
 		x = strings.TrimSpace(x)
-		if glob(pattern, x) || (covering && strings.ContainsAny(x, "*?") && glob(x, pattern)) {
+		if glob.Match(pattern, x, true) || (covering && strings.ContainsAny(x, "*?") && glob.Match(x, pattern, true)) {
 			return true
 		}
 	}
 	return false
-}
-
-func glob(pattern, s string) bool {
-	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	px, sx, star, mark := 0, 0, -1, 0
-	for sx < len(s) {
-		switch {
-		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
-			px++
-			sx++
-		case px < len(pattern) && pattern[px] == '*':
-			star, mark = px, sx
-			px++
-		case star >= 0:
-			px = star + 1
-			mark++
-			sx = mark
-		default:
-			return false
-		}
-	}
-	for px < len(pattern) && pattern[px] == '*' {
-		px++
-	}
-	return px == len(pattern)
 }
