@@ -332,4 +332,3 @@ func (a *analyzer) memberships(i int32) ([]int32, map[int32][]int32) {
 	}
 	return order, via
 }
-
