@@ -26,39 +26,9 @@ func TestInvalidUTF8Refused(t *testing.T) {
 // Finding 5 of issue 12: a directory entry that could not be read was
 // skipped silently. Each one is now an error naming it.
 func TestUnreadableDirEntryNamed(t *testing.T) {
-	tests := []struct {
-		name  string
-		setup func(t *testing.T, dir string) string
-	}{
-		{"dangling link", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "zz-gone.json")
-			if err := os.Symlink(filepath.Join(dir, "nowhere.json"), p); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-		{"directory named like an export", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "zz-more.json")
-			if err := os.Mkdir(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-		{"unrecognised file", func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "zz-export.json.bak")
-			if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := connectortest.CopyDir(t, "testdata/fixtures")
-			p := tc.setup(t, dir)
-			connectortest.Bad(t, reader(t, dir), p)
-		})
-	}
+	connectortest.BadDirEntries(t, "testdata/fixtures", func(t *testing.T, dir string) connectors.Reader {
+		return reader(t, dir)
+	})
 }
 
 // Finding 5: events whose caller ARN is malformed were dropped without a

@@ -160,3 +160,45 @@ func Corrupt(t testing.TB, path, old, repl string) int {
 	}
 	return i
 }
+
+// BadDirEntries checks that a directory reader names, in its error, every
+// entry it cannot use instead of skipping it: a dangling link, a
+// directory named like an export, and a file of an unknown kind, each
+// added to a copy of src. open returns the connector's reader for a
+// directory.
+func BadDirEntries(t *testing.T, src string, open func(t *testing.T, dir string) connectors.Reader) {
+	t.Helper()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string) string
+	}{
+		{"dangling link", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-gone.json")
+			if err := os.Symlink(filepath.Join(dir, "nowhere.json"), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+		{"directory named like an export", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-more.json")
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+		{"unrecognised file", func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "zz-export.json.bak")
+			if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := CopyDir(t, src)
+			p := tc.setup(t, dir)
+			Bad(t, open(t, dir), p)
+		})
+	}
+}
