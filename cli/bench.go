@@ -6,7 +6,7 @@ import (
 	"flag"
 	"os"
 
-	"github.com/steward-oss/steward/bench"
+	"github.com/steward-oss/steward/internal/bench"
 )
 
 func init() {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // run runs the CLI in-process and returns its exit code and output.

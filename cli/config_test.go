@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // One configuration story: every command takes --config; the graph and

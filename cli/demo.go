@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 func init() {

@@ -10,12 +10,12 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/derive/links"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/inventory"
-	"github.com/steward-oss/steward/links"
-	"github.com/steward-oss/steward/ownership"
 )
 
 // DefaultGraph is the bolt file used when neither --demo nor --graph is

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/internal/oracle"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"

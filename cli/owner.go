@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/query"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/findings/changes"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/inventory"
-	"github.com/steward-oss/steward/ownership"
 	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/workflow"
 )

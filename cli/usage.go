@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/config"
+	nhiusage "github.com/steward-oss/steward/graph/derive/usage"
 	"github.com/steward-oss/steward/query"
-	nhiusage "github.com/steward-oss/steward/usage"
 )
 
 func init() {

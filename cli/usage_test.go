@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
-	nhiusage "github.com/steward-oss/steward/usage"
+	nhiusage "github.com/steward-oss/steward/graph/derive/usage"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // exportLine is one line of `steward export` (JSON lines).

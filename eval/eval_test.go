@@ -8,9 +8,9 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/eval"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )

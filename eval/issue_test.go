@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/eval"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/planner"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/steward-oss/steward/agent"
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/eval"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/tools"
 )
 

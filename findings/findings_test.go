@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/query"
 )
 

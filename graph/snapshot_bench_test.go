@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // BenchmarkOpenSnapshot measures opening a snapshot of the 20k demo next

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // edgeCases covers what a snapshot must keep apart: nil and empty maps,

@@ -10,8 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // schemas compiles BloodHound's published node, edge and metadata

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // fakeResolver knows a fixed set of nodes by lower-case name.

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/derive/usage"
 	"github.com/steward-oss/steward/remediation"
 	"github.com/steward-oss/steward/tools"
-	"github.com/steward-oss/steward/usage"
 )
 
 // maxGrants bounds the grants a snapshot keeps; the rest are counted.

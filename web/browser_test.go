@@ -24,7 +24,7 @@ import (
 )
 
 // chromium finds the Debian package's browser. Under CI=true a missing
-// browser fails the test (scripts/test.sh installs it); elsewhere it skips.
+// browser fails the test (.ci/test.sh installs it); elsewhere it skips.
 func chromium(t *testing.T) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -21,7 +21,7 @@ import (
 
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
-	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
-	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 )
 
 func writeFile(t *testing.T, path, data string) {

@@ -11,7 +11,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 )
 
 // OverrideStore keeps owner corrections; *ownership.Store is one.

@@ -10,7 +10,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	_ "github.com/steward-oss/steward/connectors/all"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/links"
+	"github.com/steward-oss/steward/graph/derive/links"
 )
 
 // load reads fixtures through the real connectors, as steward load does,

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // plantedPolicy maps the policies the demo generator plants (see

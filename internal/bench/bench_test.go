@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )

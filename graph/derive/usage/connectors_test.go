@@ -32,9 +32,9 @@ func TestAttrNamesMatchConnectors(t *testing.T) {
 // events from connectors/cloudtrail.
 func TestOnConnectorFixtures(t *testing.T) {
 	r, err := connectors.New("aws", connectors.Options{
-		"authorization-details": "../connectors/aws/testdata/authz-details.json",
-		"credential-report":     "../connectors/aws/testdata/credential-report.csv",
-		"cloudtrail":            "../connectors/cloudtrail/testdata/fixtures",
+		"authorization-details": "../../../connectors/aws/testdata/authz-details.json",
+		"credential-report":     "../../../connectors/aws/testdata/credential-report.csv",
+		"cloudtrail":            "../../../connectors/cloudtrail/testdata/fixtures",
 	}, connectors.Env{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 // absolute path on a development machine, or skips when it is absent,
 // passes silently in CI without checking anything.
 func TestFixturesInsideRepository(t *testing.T) {
-	for _, dir := range []string{".", "../connectors/aws", "../connectors/cloudtrail"} {
+	for _, dir := range []string{".", "../../connectors/aws", "../../connectors/cloudtrail"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: no test files (%v)", dir, err)

@@ -18,7 +18,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	_ "github.com/steward-oss/steward/connectors/hr"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/ownership"
+	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/slackbot"
 	"github.com/steward-oss/steward/slackbot/slackfake"

@@ -18,9 +18,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/steward-oss/steward/demo"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/store"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/internal/oracle"
 	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/planner"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/steward-oss/steward/demo"
+	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/internal/oracle"
 	"github.com/steward-oss/steward/internal/pgtest"
 )

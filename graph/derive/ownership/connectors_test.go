@@ -21,10 +21,10 @@ func TestOnConnectorOutput(t *testing.T) {
 		name string
 		opts connectors.Options
 	}{
-		{"hr", connectors.Options{"from": "../connectors/hr/testdata/roster.csv"}},
-		{"okta", connectors.Options{"org": "example.okta.com", "from": "../connectors/okta/testdata/org"}},
-		{"conjur", connectors.Options{"account": "acme", "from": "../connectors/conjur/testdata/root.yml"}},
-		{"github", connectors.Options{"org": "octokit-fixture-org", "from": "../connectors/github/testdata/org"}},
+		{"hr", connectors.Options{"from": "../../../connectors/hr/testdata/roster.csv"}},
+		{"okta", connectors.Options{"org": "example.okta.com", "from": "../../../connectors/okta/testdata/org"}},
+		{"conjur", connectors.Options{"account": "acme", "from": "../../../connectors/conjur/testdata/root.yml"}},
+		{"github", connectors.Options{"org": "octokit-fixture-org", "from": "../../../connectors/github/testdata/org"}},
 	} {
 		r, err := connectors.New(c.name, c.opts, connectors.Env{})
 		if err != nil {

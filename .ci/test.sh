@@ -39,4 +39,4 @@ done
 go test -count=1 -race -timeout 30m "${race[@]}"
 
 echo "== go test -fuzz (bounded, every parser family)"
-bash scripts/fuzz.sh
+bash .ci/fuzz.sh
