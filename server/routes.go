@@ -34,6 +34,8 @@ func (s *Server) routes() {
 	api.GET("/v1/conversations/:id", s.conversation)
 	api.POST("/v1/query", s.query)
 	api.GET("/v1/findings", s.findings) // read-only: the reader role
+	api.GET("/v1/identities/:id", s.identity)
+	api.GET("/v1/overview", s.overview)
 	// Extra: Slack (slackbot), proposals/policies/owners (workflow) and
 	// access reviews (review.API: /v1/reviews…), each authenticated here.
 	for _, add := range s.cfg.Extra {

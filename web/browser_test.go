@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -50,14 +51,25 @@ func artefacts(t *testing.T) string {
 	return dir
 }
 
-// TestBrowserConsole drives the console in headless Chromium against
-// `steward serve --demo`: log in, ask "admins idle 30 days", a follow-up,
-// open a row's evidence graph and click a node, be refused approving as
-// the requester, approve as an approver. Any JavaScript exception,
-// console error or browser error log (a CSP violation is one) fails it.
+// TestBrowserConsole drives every page of the console in headless
+// Chromium against `steward serve --demo`: log in; ask "admins idle 30
+// days", sort, page, download, follow up, be refused (the old table
+// goes); open a row's evidence graph and click a node; open that
+// identity's page; the overview; findings filtered with evidence; a
+// launched access review's items with evidence; the approvals queue with
+// a proposal's dry run, decisions, execution results and rollback; be
+// refused approving as the requester and approve as an approver. Then
+// keyboard navigation (skip link, focus ring, labels), colour contrast
+// (WCAG AA 4.5:1 measured on the rendered pages) and a narrow viewport.
+// Any JavaScript exception, console error or browser error log (a CSP
+// violation is one) fails it. Screenshots go to $STEWARD_ARTIFACTS.
 func TestBrowserConsole(t *testing.T) {
 	exe := chromium(t)
 	art := artefacts(t)
+	campaign, err := os.ReadFile(filepath.Join("testdata", "admins-review.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	t.Chdir(dir)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -77,16 +89,22 @@ api_keys:
   - name: approver
     sha256: %s
     role: approver
+  - name: admin
+    sha256: %s
+    role: admin
 approvers:
   secops: ["api:approver"]
 remediation:
   store: %q
-`, addr, auditPath, config.HashKey("key-requester"), config.HashKey("key-approver"), store)
+reviews:
+  store: %q
+`, addr, auditPath, config.HashKey("key-requester"), config.HashKey("key-approver"), config.HashKey("key-admin"), store,
+		filepath.Join(dir, "reviews.db"))
 	cfgPath := filepath.Join(dir, "steward.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	propID := seedProposal(t, store, auditPath)
+	propID, rolledBackID := seedProposals(t, store, auditPath)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -102,6 +120,7 @@ remediation:
 	}()
 	base := "http://" + addr
 	waitUp(t, base, done, &stderr)
+	reviewID := launchReview(t, base, campaign)
 
 	actx, acancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -111,7 +130,7 @@ remediation:
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
+	bctx, tcancel := context.WithTimeout(bctx, 4*time.Minute)
 	defer tcancel()
 
 	// The tab exists once something ran; then every console message,
@@ -153,6 +172,20 @@ remediation:
 		}
 		return strings.TrimSpace(v)
 	}
+	eval := func(step, js string) int {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[int](js))
+		if err != nil {
+			fatal(step, err)
+		}
+		return v
+	}
+	poll := func(step, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.Poll[bool](js)); err != nil {
+			fatal(step, err)
+		}
+	}
 	shot := func(name string) {
 		t.Helper()
 		buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
@@ -163,10 +196,15 @@ remediation:
 			t.Fatal(err)
 		}
 	}
-	clearQuestion := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool](`(document.getElementById("question").value = "") === ""`)(ctx, tg)
-		return chromedp.Void{}, err
-	})
+	setQuestion := func(q string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+				_, err := chromedp.Evaluate[bool](`(document.getElementById("question").value = "") === ""`)(ctx, tg)
+				return chromedp.Void{}, err
+			}),
+			chromedp.SendKeys(chromedp.CSS("#question"), q),
+			chromedp.Click(chromedp.CSS("#ask-button")))
+	}
 	login := func(key string) {
 		t.Helper()
 		do("login "+key,
@@ -176,6 +214,27 @@ remediation:
 			chromedp.Click(chromedp.CSS("#login-button")),
 			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
 		)
+	}
+	rowCount := func(table string) int {
+		t.Helper()
+		return eval("rows of "+table, `document.querySelectorAll("#`+table+` tbody tr").length`)
+	}
+	nodeCount := func(step string) int {
+		t.Helper()
+		poll(step, `window.stewardGraph && window.stewardGraph.nodes().length > 0 && !document.getElementById("evidence").hidden`)
+		return eval(step, `window.stewardGraph.nodes().length`)
+	}
+	// contrast measures every visible text element of the shown page
+	// against its effective background (WCAG 2 relative luminance).
+	contrast := func(page string) {
+		t.Helper()
+		bad, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](contrastJS))
+		if err != nil {
+			fatal("contrast "+page, err)
+		}
+		for _, b := range bad {
+			t.Errorf("contrast on %s below 4.5:1: %s", page, b)
+		}
 	}
 
 	// Without a session the console sends the browser to the login page;
@@ -191,91 +250,177 @@ remediation:
 		t.Errorf("wrong key: %q", got)
 	}
 	expected += 2 // the /web/session 401 and the login 401
+	contrast("login")
 
+	// ---- Ask ----
 	login("key-requester")
-	do("ask",
-		chromedp.SendKeys(chromedp.CSS("#question"), "admins idle 30 days"),
-		chromedp.Click(chromedp.CSS("#ask-button")),
-		chromedp.WaitVisible(chromedp.CSS(".evidence-button")),
-	)
+	do("ask", setQuestion("admins idle 30 days"), chromedp.WaitVisible(chromedp.CSS(".evidence-button")))
 	who, info, conv := text("#who"), text("#page-info"), text("#conversation")
-	rows, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#answer-table tbody tr").length`))
-	if err != nil {
-		fatal("rows", err)
-	}
+	rows := rowCount("answer-table")
 	shot("1-ask.png")
 	if who != "api:requester" || rows == 0 || !strings.Contains(info, "page 1 of") || !strings.Contains(conv, "Conversation ") {
 		t.Fatalf("ask: who %q rows %d info %q conv %q", who, rows, info, conv)
 	}
 	t.Logf("ask: %d rows shown, %q; interpretation %q", rows, info, text("#interpretation"))
-	// Sorting: a click on a header sorts and says so in aria-sort.
-	do("sort", chromedp.Click(chromedp.CSS("#answer-table thead th:first-child")))
-	if got, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS("#answer-table thead th:first-child"), "aria-sort")); err != nil || got.Value != "ascending" {
+	total := eval("answer rows", `JSON.parse(window.stewardDownloads.json()).length`)
+	// Sorting: a click on a header sorts and says so in aria-sort; a
+	// second click reverses.
+	do("sort", chromedp.Click(chromedp.CSS("#answer-table thead th:nth-child(2)")))
+	if got, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS("#answer-table thead th:nth-child(2)"), "aria-sort")); err != nil || got.Value != "ascending" {
 		t.Errorf("sort: aria-sort %+v %v", got, err)
 	}
-	// A follow-up in the same conversation narrows the answer.
-	do("follow-up",
-		clearQuestion,
-		chromedp.SendKeys(chromedp.CSS("#question"), "and which of those are in prod?"),
-		chromedp.Click(chromedp.CSS("#ask-button")),
-	)
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById("page-info").textContent !== `+jsString(info))); err != nil {
-		fatal("follow-up", err)
+	asc, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#answer-table tbody tr td:nth-child(2)").textContent`))
+	do("sort down", chromedp.Click(chromedp.CSS("#answer-table thead th:nth-child(2)")))
+	desc, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#answer-table tbody tr td:nth-child(2)").textContent`))
+	if got, _ := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS("#answer-table thead th:nth-child(2)"), "aria-sort")); got.Value != "descending" || (total > 1 && asc == desc) {
+		t.Errorf("sort down: aria-sort %q, first %q then %q", got.Value, asc, desc)
 	}
-	if got := text("#conversation"); got != conv {
-		t.Errorf("follow-up left the conversation: %q then %q", conv, got)
+	// Paging: 25 rows a page; the last page holds the rest.
+	pages := (total + 24) / 25
+	if pages > 1 {
+		do("next page", chromedp.Click(chromedp.CSS("#next-page")))
+		if got := text("#page-info"); !strings.HasPrefix(got, fmt.Sprintf("page 2 of %d", pages)) {
+			t.Errorf("next page: %q (total %d)", got, total)
+		}
+		do("prev page", chromedp.Click(chromedp.CSS("#prev-page")))
 	}
-	t.Logf("follow-up: %q", text("#page-info"))
-	// A refusal is shown with its reason.
-	do("refusal",
-		clearQuestion,
-		chromedp.SendKeys(chromedp.CSS("#question"), "delete all admins"),
-		chromedp.Click(chromedp.CSS("#ask-button")),
-		chromedp.WaitVisible(chromedp.CSS("#refusal:not(:empty)")),
-	)
-	if got := text("#refusal"); !strings.HasPrefix(got, "Refused: ") || len(got) < 20 {
-		t.Errorf("refusal: %q", got)
-	} else {
-		t.Logf("refusal: %q", got)
+	// Downloads: every row of every page, in display order, as CSV and JSON.
+	csvLines := eval("csv", `window.stewardDownloads.csv().trim().split("\r\n").length`)
+	header, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`window.stewardDownloads.csv().split("\r\n")[0]`))
+	cols, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#answer-table thead th")).slice(0, -1).map(th => th.textContent).join(",")`))
+	if csvLines != total+1 || header != cols || total < rows {
+		t.Errorf("downloads: csv %d lines, json %d rows, %d shown; header %q, columns %q", csvLines, total, rows, header, cols)
 	}
-	expected++ // the 422
+	t.Logf("ask: %d rows in %d pages; sorted by column 2: %q first, reversed %q first; csv %d lines", total, pages, asc, desc, csvLines)
 
-	// The evidence graph of the first row; a real click on a node shows
-	// its properties.
-	do("evidence",
-		chromedp.Click(chromedp.CSS(".evidence-button")),
-		chromedp.WaitVisible(chromedp.CSS("#graph canvas")),
-	)
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`window.stewardGraph && window.stewardGraph.nodes().length > 0`)); err != nil {
-		fatal("graph", err)
-	}
-	nodes, err := chromedp.Run(bctx, chromedp.Evaluate[int](`window.stewardGraph.nodes().length`))
-	if err != nil {
-		fatal("nodes", err)
-	}
+	// ---- Evidence graph, then the identity of a clicked node ----
+	do("evidence", chromedp.Click(chromedp.CSS(".evidence-button")), chromedp.WaitVisible(chromedp.CSS("#graph canvas")))
+	nodes := nodeCount("graph")
 	xy, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`(() => { document.getElementById("graph").scrollIntoView(); const n = window.stewardGraph.nodes()[0]; const r = document.getElementById("graph").getBoundingClientRect(); const p = n.renderedPosition(); return [r.left + p.x, r.top + p.y]; })()`))
 	if err != nil || len(xy) != 2 {
 		fatal("node position", err)
 	}
-	hit, _ := chromedp.Run(bctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const e = document.elementFromPoint(%f, %f); return e ? e.tagName + " " + e.parentElement.id + " scrollY=" + window.scrollY + " h=" + window.innerHeight : "none"; })()`, xy[0], xy[1])))
-	t.Logf("clicking node at %v: %s", xy, hit)
 	do("click node", chromedp.MouseEvent(chromedp.MouseMoved, xy[0], xy[1]), chromedp.MouseClickXY(xy[0], xy[1]))
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById("props").textContent.includes('"node"')`)); err != nil {
 		shot("2-evidence-failed.png")
 		fatal("node properties", err)
 	}
 	props := text("#props")
+	edgeButtons := eval("edge list", `document.querySelectorAll("#edge-list li button").length`)
 	shot("2-evidence.png")
-	if nodes < 2 || !strings.Contains(props, `"node"`) {
-		t.Errorf("evidence: %d nodes, props %q", nodes, props)
+	if nodes < 2 || !strings.Contains(props, `"node"`) || edgeButtons == 0 {
+		t.Errorf("evidence: %d nodes, %d edges listed, props %q", nodes, edgeButtons, props)
 	}
 	t.Logf("evidence: %d nodes; clicked node: %s", nodes, props)
+	// The row's identity page (the id column links to it).
+	do("identity",
+		chromedp.Click(chromedp.CSS("#answer-table tbody tr .identity-link")),
+		chromedp.WaitVisible(chromedp.CSS(`body:not([data-identity=""])[data-identity]`)))
+	ident, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.dataset.identity`))
+	facts := text("#id-facts")
+	owners, creds, grants, usage := rowCount("id-owners"), rowCount("id-creds"), rowCount("id-grants"), eval("usage", `document.querySelectorAll("#id-usage li").length`)
+	if !strings.Contains(facts, "Privilegeadmin") || owners == 0 || grants == 0 || usage == 0 || rowCount("id-findings") == 0 || rowCount("id-proposals") == 0 {
+		t.Errorf("identity %s: facts %q owners %d creds %d grants %d usage %d", ident, facts, owners, creds, grants, usage)
+	}
+	do("identity graph", chromedp.Click(chromedp.CSS("#id-graph-button")))
+	idNodes := nodeCount("identity graph")
+	shot("4-identity.png")
+	t.Logf("identity %s: %d owners, %d credentials, %d grants, %d usage entries, %d findings rows, graph of %d nodes; findings: %q",
+		ident, owners, creds, grants, usage, rowCount("id-findings"), idNodes, text("#id-findings tbody"))
+	contrast("identity")
 
-	// Approvals: the requester is refused, the approver approves.
+	// ---- Follow-up and refusal on the Ask page ----
+	do("back to ask", chromedp.Click(chromedp.CSS("#nav-ask")), chromedp.WaitVisible(chromedp.CSS("#question")))
+	do("follow-up", setQuestion("and which of those are in prod?"))
+	poll("follow-up", `document.getElementById("page-info").textContent !== `+jsString(info))
+	if got := text("#conversation"); got != conv {
+		t.Errorf("follow-up left the conversation: %q then %q", conv, got)
+	}
+	t.Logf("follow-up: %q", text("#page-info"))
+	contrast("ask")
+	// A refusal is shown with its reason, and the previous answer goes.
+	do("refusal", setQuestion("delete all admins"), chromedp.WaitVisible(chromedp.CSS("#refusal:not(:empty)")))
+	if got := text("#refusal"); !strings.HasPrefix(got, "Refused: ") || len(got) < 20 {
+		t.Errorf("refusal: %q", got)
+	} else {
+		t.Logf("refusal: %q", got)
+	}
+	if n, hidden := rowCount("answer-table"), eval("tools", `document.getElementById("answer-tools").hidden ? 1 : 0`); n != 0 || hidden != 1 || text("#interpretation") != "" {
+		t.Errorf("refusal left the previous answer: %d rows, tools hidden %d, interpretation %q", n, hidden, text("#interpretation"))
+	}
+	shot("3-refusal.png")
+	expected++ // the 422
+
+	// ---- Overview ----
+	do("overview", chromedp.Click(chromedp.CSS("#nav-overview")), chromedp.WaitVisible(chromedp.CSS(`body[data-overview="loaded"]`)))
+	if rowCount("ov-sources") == 0 || rowCount("ov-kinds") == 0 || rowCount("ov-privileges") == 0 || rowCount("ov-owners") == 0 {
+		t.Errorf("overview: %q", text("#page-overview"))
+	}
+	shot("5-overview.png")
+	t.Logf("overview: %s", text("#ov-totals"))
+	contrast("overview")
+
+	// ---- Findings: filter, open evidence ----
+	do("findings", chromedp.Click(chromedp.CSS("#nav-findings")), chromedp.WaitVisible(chromedp.CSS("#findings tbody tr")))
+	all := rowCount("findings")
+	checks := eval("checks", `document.getElementById("f-check").options.length - 1`)
+	eval("filter", `(() => { const s = document.getElementById("f-check"); s.value = s.options[1].value; s.dispatchEvent(new Event("change")); return 1; })()`)
+	filtered := rowCount("findings")
+	picked, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("f-check").value`))
+	wrong := eval("filter", `Array.from(document.querySelectorAll("#findings tbody tr td:nth-child(2)")).filter(td => !td.textContent.startsWith(document.getElementById("f-check").value)).length`)
+	if all == 0 || checks == 0 || filtered == 0 || filtered > all || wrong != 0 {
+		t.Errorf("findings: %d rows, %d checks; filtered by %s: %d rows, %d of another check", all, checks, picked, filtered, wrong)
+	}
+	do("finding evidence", chromedp.Click(chromedp.CSS("#findings tbody tr .finding-evidence")))
+	fNodes := nodeCount("finding graph")
+	shot("6-findings.png")
+	t.Logf("findings: %d rows over %d checks; %s: %d rows; evidence graph of %d nodes; %s", all, checks, picked, filtered, fNodes, text("#f-count"))
+	contrast("findings")
+
+	// ---- Reviews: the launched campaign's items and an item's evidence ----
+	do("reviews", chromedp.Click(chromedp.CSS("#nav-reviews")), chromedp.WaitVisible(chromedp.CSS("#reviews .review-open")))
+	if got := text("#reviews tbody"); !strings.Contains(got, reviewID) {
+		t.Errorf("reviews list lacks %s: %q", reviewID, got)
+	}
+	do("open review", chromedp.Click(chromedp.CSS("#reviews .review-open")), chromedp.WaitVisible(chromedp.CSS("#review-items tbody tr")))
+	items := rowCount("review-items")
+	eval("pending only", `(() => { const s = document.getElementById("r-filter"); s.value = "pending"; s.dispatchEvent(new Event("change")); return 1; })()`)
+	pending := rowCount("review-items")
+	do("review evidence", chromedp.Click(chromedp.CSS("#review-items .review-evidence")))
+	rNodes := nodeCount("review graph")
+	shot("7-reviews.png")
+	if items == 0 || pending != items || rNodes < 2 {
+		t.Errorf("review %s: %d items, %d pending, graph %d nodes", reviewID, items, pending, rNodes)
+	}
+	t.Logf("review %s: %d items (all pending), item graph of %d nodes", reviewID, items, rNodes)
+	contrast("reviews")
+
+	// ---- Approvals: details, dry run, results and rollback ----
+	do("approvals", chromedp.Click(chromedp.CSS("#nav-approvals")), chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+rolledBackID+`"] .details-button`)))
+	do("details", chromedp.Click(chromedp.CSS(`tr[data-id="`+rolledBackID+`"] .details-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-proposal="`+rolledBackID+`"]`)))
+	journal := text("#proposal-journal tbody")
+	preview := text("#preview-status")
+	if !strings.Contains(journal, "done") || !strings.Contains(journal, "undo_done") || !strings.Contains(journal, "UpdateAccessKey") ||
+		!strings.Contains(text("#proposal-title"), "rolled_back") || !strings.Contains(text("#proposal-decisions"), "api:approver approve") {
+		t.Errorf("results: title %q journal %q decisions %q", text("#proposal-title"), journal, text("#proposal-decisions"))
+	}
+	// serve --demo has no actuators: the dry run shows the server's 503
+	// (whose detail the server keeps in its log).
+	if preview != "Dry run unavailable: Service Unavailable (unavailable)" {
+		t.Errorf("preview: %q", preview)
+	}
+	expected++ // the 503 of the preview
+	shot("8-proposal-results.png")
+	t.Logf("proposal %s: %s; journal %q", rolledBackID, preview, journal)
+	contrast("approvals")
+
+	// The requester is refused, the approver approves.
 	row := `tr[data-id="` + propID + `"]`
 	decide := func(who string) string {
 		t.Helper()
 		do("approve as "+who,
+			chromedp.Click(chromedp.CSS("#nav-ask")),
 			chromedp.Click(chromedp.CSS("#nav-approvals")),
 			chromedp.WaitVisible(chromedp.CSS(row+" .approve-button")),
 			chromedp.SendKeys(chromedp.CSS("#reason"), "idle admin, owner agreed"),
@@ -289,15 +434,48 @@ remediation:
 	} else {
 		t.Logf("requester: %q", got)
 	}
-	shot("3-refused.png")
+	shot("9-requester-refused.png")
 	expected++ // the 403
+
+	// ---- Keyboard: skip link first, then into the page; labels ----
+	do("keyboard", chromedp.Navigate(base+"/web/#ask"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)), chromedp.KeyEvent("\t"))
+	if id, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "skip-link" {
+		t.Errorf("first Tab focuses %q, want the skip link", id)
+	}
+	ring, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle + " " + s.outlineWidth + " " + s.outlineColor; })()`))
+	if !strings.HasPrefix(ring, "solid 3px") {
+		t.Errorf("focused skip link outline %q", ring)
+	}
+	shot("10-keyboard.png")
+	do("skip", chromedp.KeyEvent("\r"), chromedp.KeyEvent("\t"))
+	if id, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "question" {
+		t.Errorf("after the skip link, Tab focuses %q, want the question box", id)
+	}
+	// Enter on a focused column header sorts (the headers are in the tab order).
+	do("keyboard ask", chromedp.SendKeys(chromedp.CSS("#question"), "admins idle 30 days\r"), chromedp.WaitVisible(chromedp.CSS(".evidence-button")),
+		chromedp.Focus(chromedp.CSS("#answer-table thead th:first-child")), chromedp.KeyEvent("\r"))
+	if got, _ := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS("#answer-table thead th:first-child"), "aria-sort")); got.Value != "ascending" {
+		t.Errorf("Enter on a header: aria-sort %q", got.Value)
+	}
+	unlabelled, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("input, select, button")).filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim()).map(e => e.outerHTML)`))
+	if err != nil || len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v %v", unlabelled, err)
+	}
+
+	// ---- Narrow viewport: no page-wide horizontal scroll ----
+	do("narrow", chromedp.EmulateViewport(375, 812))
+	wide := eval("narrow", `document.documentElement.scrollWidth`)
+	shot("11-narrow.png")
+	if wide > 376 {
+		t.Errorf("at 375px wide the page is %dpx wide", wide)
+	}
+	do("wide", chromedp.EmulateViewport(1280, 900))
+
 	do("logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#key")))
 	login("key-approver")
 	got := decide("approver")
-	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`(document.querySelector('`+row+` td:nth-child(2)') || {}).textContent === "approved"`)); err != nil {
-		t.Errorf("approver: %q; state not approved: %v", got, err)
-	}
-	shot("4-approved.png")
+	poll("approved", `(document.querySelector('`+row+` td:nth-child(2)') || {}).textContent === "approved"`)
+	shot("12-approved.png")
 	if !strings.Contains(got, "approve recorded") {
 		t.Errorf("approver: %q", got)
 	}
@@ -323,11 +501,72 @@ remediation:
 	t.Logf("screenshots in %s", art)
 }
 
+// contrastJS lists each visible element with its own text whose colour
+// on its effective background (the nearest opaque ancestor background)
+// is below WCAG AA's 4.5:1.
+const contrastJS = `(() => {
+  const rgb = (s) => { const m = s.match(/[\d.]+/g) || []; return m.map(Number); };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c; } return [255, 255, 255]; };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!el.offsetParent && getComputedStyle(el).position !== "fixed") continue;
+    const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest("canvas") || el.closest(".sr-only")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.bottom < 0 || r.width === 0) continue;
+    const fg = rgb(getComputedStyle(el).color), b = bg(el);
+    const l1 = lum(fg), l2 = lum(b);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    if (ratio < 4.5) bad.push(el.tagName + "#" + el.id + "." + el.className + " " + ratio.toFixed(2) + ":1 " + getComputedStyle(el).color + " on " + b.join(","));
+  }
+  return bad;
+})()`
+
+// launchReview launches the campaign over the API as the admin key and
+// returns the review's id.
+func launchReview(t *testing.T, base string, campaign []byte) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/v1/reviews", bytes.NewReader(campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer key-admin")
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var in struct {
+		ID    string `json:"id"`
+		Items []any  `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil || resp.StatusCode != http.StatusCreated || in.ID == "" {
+		t.Fatalf("launch review: %d %v %+v", resp.StatusCode, err, in)
+	}
+	t.Logf("review %s launched with %d items", in.ID, len(in.Items))
+	return in.ID
+}
+
+// testActuator stands in for a source system: it records the call it
+// would make and its undo, so a proposal can be executed and rolled
+// back without a cloud account.
+type testActuator struct{}
+
+func (testActuator) Execute(_ context.Context, a connectors.Action) (connectors.Step, error) {
+	return connectors.Step{Call: "iam.UpdateAccessKey " + a.Target + " Status=Inactive", Undo: map[string]string{"status": "Active"}}, nil
+}
+
+func (testActuator) Rollback(context.Context, connectors.Action, connectors.Step) error { return nil }
+
 // isRefusal is Chromium's "Failed to load resource" line for a refusal
-// the test provokes on purpose (401 wrong key or no session, 403, 422).
+// the test provokes on purpose (401 wrong key or no session, 403, 422,
+// 503 dry run without actuators).
 func isRefusal(e string) bool {
 	return strings.Contains(e, "Failed to load resource") &&
-		(strings.Contains(e, "401") || strings.Contains(e, "403") || strings.Contains(e, "422"))
+		(strings.Contains(e, "401") || strings.Contains(e, "403") || strings.Contains(e, "422") || strings.Contains(e, "503"))
 }
 
 func jsString(s string) string {
@@ -362,9 +601,10 @@ func waitUp(t *testing.T, base string, done chan int, stderr *bytes.Buffer) {
 	}
 }
 
-// seedProposal opens one proposal by api:requester for the secops group
-// (one approval needed) in the store serve then opens.
-func seedProposal(t *testing.T, store, auditPath string) string {
+// seedProposals opens, in the store serve then opens, one proposal by
+// api:requester for the secops group (one approval needed), and a second
+// one that api:approver approved, that ran and was rolled back.
+func seedProposals(t *testing.T, store, auditPath string) (open, rolledBack string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := approval.OpenStore(ctx, store)
@@ -375,19 +615,35 @@ func seedProposal(t *testing.T, store, auditPath string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer alog.Close()
+	defer st.Close()
 	svc, err := approval.NewService(approval.Options{Store: st, Audit: alog,
 		Groups: approval.StaticGroups(map[string][]string{"secops": {"api:approver"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := svc.Propose(ctx, &approval.Proposal{Justification: "admin idle for 30 days",
-		Actions: []connectors.Action{{Type: "disable_credential", Target: "aws:123456789012:user/ci-deploy"}},
-		Rule:    approval.Rule{Required: 1, Group: "secops"}, OnExpiry: approval.ExpiryCancel,
-		ExpiresAt: time.Now().Add(24 * time.Hour)}, approval.Actor{ID: "api:requester", Where: audit.WhereHTTP})
-	if err != nil {
+	requester := approval.Actor{ID: "api:requester", Where: audit.WhereHTTP}
+	propose := func(target string) *approval.Proposal {
+		p, err := svc.Propose(ctx, &approval.Proposal{Justification: "admin idle for 30 days",
+			Actions: []connectors.Action{{Type: "disable_credential", Target: target}},
+			Rule:    approval.Rule{Required: 1, Group: "secops"}, OnExpiry: approval.ExpiryCancel,
+			ExpiresAt: time.Now().Add(24 * time.Hour)}, requester)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := propose("aws:123456789012:user/ci-deploy")
+	q := propose("aws:123456789012:user/old-batch")
+	approver := approval.Actor{ID: "api:approver", Where: audit.WhereHTTP}
+	if _, err := svc.Approve(ctx, q.ID, approver, "owner confirmed it is unused"); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	alog.Close()
-	return p.ID
+	if _, err := svc.Execute(ctx, q.ID, testActuator{}, approver); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Rollback(ctx, q.ID, testActuator{}, approver); err != nil {
+		t.Fatal(err)
+	}
+	return p.ID, q.ID
 }
