@@ -33,7 +33,6 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
-	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -63,7 +62,7 @@ type Service struct {
 // conversation is one stored conversation.
 type conversation struct {
 	owner   string
-	turns   []server.Turn
+	turns   []Turn
 	bytes   int
 	used    time.Time
 	created time.Time
@@ -117,8 +116,6 @@ func New(o Options) *Service {
 		convs: map[string]*conversation{}}
 }
 
-var _ server.Chatter = (*Service)(nil)
-
 // userError is an error whose message is meant for the asker.
 type userError struct {
 	msg string
@@ -130,7 +127,7 @@ func (e *userError) Unwrap() error       { return e.err }
 func (e *userError) UserMessage() string { return e.msg }
 
 // Chat answers message in conversation (a new one when empty).
-func (s *Service) Chat(ctx context.Context, conversation, actor, message string, onStep func(server.Step)) (*server.Answer, error) {
+func (s *Service) Chat(ctx context.Context, conversation, actor, message string, onStep func(Step)) (*Answer, error) {
 	if conversation == "" {
 		conversation = newID()
 	}
@@ -170,7 +167,7 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 			return nil, err
 		}
 	}
-	out := &server.Answer{ConversationID: conversation, Answer: ans.Text, Plan: ans.Plan, Interpretation: interpretation(ans)}
+	out := &Answer{ConversationID: conversation, Answer: ans.Text, Plan: ans.Plan, Interpretation: interpretation(ans)}
 	if ans.Result != nil {
 		out.Columns, out.Rows, out.Evidence, out.Total = ans.Result.Columns, ans.Result.Rows, ans.Result.Evidence, ans.Result.Total
 	}
@@ -191,7 +188,7 @@ func (s *Service) admit(id, actor string) error {
 		return nil
 	}
 	if c.owner != actor {
-		return server.ErrNotFound
+		return ErrNotFound
 	}
 	if len(c.turns) >= MaxTurns {
 		return &userError{fmt.Sprintf("this conversation has reached %d turns; start a new one", MaxTurns), ErrConversationFull}
@@ -233,8 +230,8 @@ func interpretation(ans *agent.Answer) string {
 	return s
 }
 
-func step(st agent.Step) server.Step {
-	out := server.Step{Tool: st.Tool, Summary: st.Text}
+func step(st agent.Step) Step {
+	out := Step{Tool: st.Tool, Summary: st.Text}
 	if json.Valid([]byte(st.Args)) {
 		out.Args = json.RawMessage(st.Args)
 	}
@@ -274,8 +271,8 @@ func (s *Service) record(ctx context.Context, actor, conv, message string, ans *
 	return nil
 }
 
-func (s *Service) remember(id, owner, message string, a *server.Answer) {
-	turn := server.Turn{Message: message, Answer: a, At: s.now().UTC()}
+func (s *Service) remember(id, owner, message string, a *Answer) {
+	turn := Turn{Message: message, Answer: a, At: s.now().UTC()}
 	size := turnSize(turn)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -325,7 +322,7 @@ func (s *Service) evict(keep string) {
 	}
 }
 
-func turnSize(t server.Turn) int {
+func turnSize(t Turn) int {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return 0
@@ -334,15 +331,15 @@ func turnSize(t server.Turn) int {
 }
 
 // Conversation returns a copy of a conversation's turns, for its owner
-// only: anyone else gets server.ErrNotFound.
-func (s *Service) Conversation(_ context.Context, id, actor string) (*server.Conversation, error) {
+// only: anyone else gets ErrNotFound.
+func (s *Service) Conversation(_ context.Context, id, actor string) (*Conversation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.live(id)
 	if !ok || c.owner != actor {
-		return nil, server.ErrNotFound
+		return nil, ErrNotFound
 	}
-	return &server.Conversation{ID: id, Turns: append([]server.Turn(nil), c.turns...)}, nil
+	return &Conversation{ID: id, Turns: append([]Turn(nil), c.turns...)}, nil
 }
 
 func newID() string {

@@ -12,7 +12,6 @@ import (
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/server"
 )
 
 type static struct{ ix *graph.Index }
@@ -43,8 +42,8 @@ func newService(t *testing.T) (*Service, string) {
 func TestChatFollowUpAndConversation(t *testing.T) {
 	s, logPath := newService(t)
 	ctx := context.Background()
-	var steps []server.Step
-	a, err := s.Chat(ctx, "", "api:test", "admins idle 30 days", func(st server.Step) { steps = append(steps, st) })
+	var steps []Step
+	a, err := s.Chat(ctx, "", "api:test", "admins idle 30 days", func(st Step) { steps = append(steps, st) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +61,7 @@ func TestChatFollowUpAndConversation(t *testing.T) {
 	if err != nil || len(conv.Turns) != 2 {
 		t.Fatalf("conversation: %v %+v", err, conv)
 	}
-	if _, err := s.Conversation(ctx, "nope", "api:test"); !errors.Is(err, server.ErrNotFound) {
+	if _, err := s.Conversation(ctx, "nope", "api:test"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown conversation: %v", err)
 	}
 	if n, err := audit.VerifyFile(logPath); err != nil || n != 2 {
@@ -73,7 +72,7 @@ func TestChatFollowUpAndConversation(t *testing.T) {
 func TestChatUnmappedIsAUserError(t *testing.T) {
 	s, logPath := newService(t)
 	_, err := s.Chat(context.Background(), "", "api:test", "what's the weather in Paris", nil)
-	var ue server.UserError
+	var ue interface{ UserMessage() string } // what server.UserError matches
 	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "Try questions like") {
 		t.Fatalf("want a user error with examples, got %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/steward-oss/steward/audit"
-	"github.com/steward-oss/steward/server"
 )
 
 // TestFinding1SecretQuestionAudited: issue 12 finding 1. A question with a
@@ -34,7 +33,7 @@ func TestFinding2ConversationOwned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Chat(ctx, a.ConversationID, "api:mallory", "and which of those have no owner?", nil); !errors.Is(err, server.ErrNotFound) {
+	if _, err := s.Chat(ctx, a.ConversationID, "api:mallory", "and which of those have no owner?", nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another principal extended the conversation: %v", err)
 	}
 }
@@ -74,7 +73,7 @@ func TestConversationReadOnlyByOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Conversation(ctx, a.ConversationID, "mallory@example.com"); !errors.Is(err, server.ErrNotFound) {
+	if _, err := s.Conversation(ctx, a.ConversationID, "mallory@example.com"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another principal read the conversation: %v", err)
 	}
 	if c, err := s.Conversation(ctx, a.ConversationID, "alice@example.com"); err != nil || len(c.Turns) != 1 {

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
@@ -125,15 +123,11 @@ func runServe(ctx context.Context, e *env, args []string) int {
 			fn()
 		}()
 	}
-	extra := []func(*echo.Group, *echo.Echo){rem.routes}
 	slackRoutes, stopSlack, err := buildSlack(ctx, cfg, ag, inv, alog, rem, now, log, run)
 	if err != nil {
 		return usageErr(e, "serve", err.Error())
 	}
 	defer stopSlack()
-	if slackRoutes != nil {
-		extra = append(extra, slackRoutes)
-	}
 	mets := metrics.New()
 	mets.AuditFailures(alog.Failures)
 	if rem.approvals != nil {
@@ -144,7 +138,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, "serve", err)
 	}
 	srv := server.New(server.Config{Keys: keys, Audit: alog, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Extra: extra, Registry: mets.Registry, Web: console})
+		Workflow: rem.workflow, Reviews: rem.reviews.handlers(), Slack: slackRoutes, Registry: mets.Registry, Web: console})
 
 	run(func() {
 		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)

@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/review"
+	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot"
 )
 
@@ -99,4 +98,10 @@ func (r *serveReviews) slackReviews() slackbot.Reviews {
 	return r.svc
 }
 
-func (r *serveReviews) routes(api *echo.Group, root *echo.Echo) { r.api.Routes(api, root) }
+// handlers are the review routes' handlers: nil without reviews.
+func (r *serveReviews) handlers() *server.ReviewHandlers {
+	if r == nil {
+		return nil
+	}
+	return r.api.Handlers()
+}

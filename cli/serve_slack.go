@@ -7,22 +7,21 @@ import (
 	"os"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot"
 )
 
 // buildSlack starts the Slack app when a bot token is configured: Socket
-// Mode (a goroutine under ctx) or HTTP routes added to the server. It
-// returns the routes to add (nil in socket mode) and a stop function.
+// Mode (a goroutine under ctx) or HTTP handlers the server mounts. It
+// returns the handlers (nil in socket mode) and a stop function.
 // Without a configured bot token Slack is simply off.
 func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *inventory.Inventory, alog *audit.Log,
-	rem *remediationParts, now func() time.Time, log *slog.Logger, run func(func())) (func(*echo.Group, *echo.Echo), func(), error) {
+	rem *remediationParts, now func() time.Time, log *slog.Logger, run func(func())) (*server.SlackHandlers, func(), error) {
 	if cfg.Slack.BotTokenEnv == "" {
 		return nil, func() {}, nil
 	}
@@ -61,7 +60,7 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 		log.Warn("slack: resuming interrupted executions failed", "err", err)
 	}
 	if cfg.Slack.Mode == "http" {
-		return func(_ *echo.Group, root *echo.Echo) { b.Routes(root) }, b.Close, nil
+		return b.Handlers(), b.Close, nil
 	}
 	run(func() {
 		if err := b.RunSocketMode(ctx); err != nil && ctx.Err() == nil {

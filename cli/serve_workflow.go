@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
@@ -17,6 +15,7 @@ import (
 	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/review"
+	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/workflow"
 )
 
@@ -33,7 +32,7 @@ type remediationParts struct {
 	proposer  *workflow.Proposer
 	executor  *actuate.Executor // nil without configured actuators
 	policies  *workflow.PolicyRunner
-	routes    func(api *echo.Group, root *echo.Echo)
+	workflow  *server.WorkflowHandlers
 	reviews   *serveReviews
 	changes   *changes.Tracker // what changed between scheduled syncs (cli/changes.go)
 }
@@ -108,7 +107,7 @@ func buildRemediation(ctx context.Context, cfg *config.Config, inv *inventory.In
 		st.Close()
 		return nil, err
 	}
-	r.routes = func(g *echo.Group, root *echo.Echo) { api.Routes(g, root); r.reviews.routes(g, root) }
+	r.workflow = api.Handlers()
 	return r, nil
 }
 

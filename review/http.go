@@ -38,14 +38,10 @@ func NewAPI(svc *Service, log *slog.Logger) *API {
 	return &API{svc: svc, log: log.With("component", "review-http")}
 }
 
-// Routes adds the routes to the authenticated group; its signature is
-// server.Config.Extra's.
-func (a *API) Routes(api *echo.Group, _ *echo.Echo) {
-	api.GET("/v1/reviews", a.list)
-	api.POST("/v1/reviews", a.launch)
-	api.GET("/v1/reviews/:id", a.get)
-	api.GET("/v1/reviews/:id/report", a.report)
-	api.POST("/v1/reviews/:id/items/:item/decision", a.decide)
+// Handlers are the route handlers for server/routes.go, which holds the
+// paths, methods and roles (server.Config.Reviews).
+func (a *API) Handlers() *server.ReviewHandlers {
+	return &server.ReviewHandlers{List: a.list, Launch: a.launch, Get: a.get, Report: a.report, Decide: a.decide}
 }
 
 func (a *API) list(c echo.Context) error {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/server"
 )
@@ -28,7 +26,7 @@ func TestHTTPRoutes(t *testing.T) {
 	// e-mail may decide, a bare key may read.
 	keys := map[string]string{"alice@example.com": config.HashKey("k-alice"), "reporting": config.HashKey("k-bot"), "tess@example.com": config.HashKey("k-tess")}
 	srv := server.New(server.Config{KeyHashes: keys, Logger: quiet, Graph: staticGraph{fx.ix},
-		Extra: []func(*echo.Group, *echo.Echo){NewAPI(fx.svc, quiet).Routes}})
+		Reviews: NewAPI(fx.svc, quiet).Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	tests := []struct {
@@ -74,9 +72,8 @@ func TestHTTPRoutes(t *testing.T) {
 func TestOpenAPIDocumentsReviewRoutes(t *testing.T) {
 	fx := newFixture(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := echo.New()
-	NewAPI(fx.svc, quiet).Routes(e.Group(""), e)
-	srv := server.New(server.Config{KeyHashes: map[string]string{"k": config.HashKey("k")}, Logger: quiet, Graph: staticGraph{fx.ix}})
+	srv := server.New(server.Config{KeyHashes: map[string]string{"k": config.HashKey("k")}, Logger: quiet, Graph: staticGraph{fx.ix},
+		Reviews: NewAPI(fx.svc, quiet).Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	req, _ := http.NewRequest("GET", hs.URL+"/v1/openapi.json", nil)
@@ -93,14 +90,15 @@ func TestOpenAPIDocumentsReviewRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, r := range e.Routes() {
-		if !strings.HasPrefix(r.Path, "/v1/reviews") {
+	for _, r := range srv.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if !strings.HasPrefix(path, "/v1/reviews") {
 			continue
 		}
 		n++
-		p := strings.NewReplacer(":id", "{id}", ":item", "{item}").Replace(r.Path)
-		if doc.Paths[p][strings.ToLower(r.Method)] == nil {
-			t.Errorf("%s %s is not in openapi.json", r.Method, p)
+		p := strings.NewReplacer(":id", "{id}", ":item", "{item}").Replace(path)
+		if doc.Paths[p][strings.ToLower(method)] == nil {
+			t.Errorf("%s %s is not in openapi.json", method, p)
 		}
 	}
 	if n != 5 {

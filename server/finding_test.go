@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labstack/echo/v4"
-	"github.com/steward-oss/steward/audit"
-	"github.com/steward-oss/steward/graph"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
+	"github.com/steward-oss/steward/graph"
 )
 
 // TestFinding3SlowBodyIsCut: issue 12 finding 3. A client that announces a
@@ -96,15 +99,11 @@ func TestFinding10HeadersAndProblems(t *testing.T) {
 // everything).
 func TestFinding9KeysHaveRoles(t *testing.T) {
 	calls := 0
+	h := func(c echo.Context) error { calls++; return c.NoContent(http.StatusNoContent) }
 	s := New(Config{
-		Keys:   []Key{{Name: "analyst", SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}}, // sha256("foo"), no role: reader
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Extra: []func(*echo.Group, *echo.Echo){func(api *echo.Group, _ *echo.Echo) {
-			h := func(c echo.Context) error { calls++; return c.NoContent(http.StatusNoContent) }
-			api.PUT("/v1/owners/:identity", h)
-			api.PUT("/v1/policies/:name", h)
-			api.GET("/v1/owners", h)
-		}},
+		Keys:     []Key{{Name: "analyst", SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}}, // sha256("foo"), no role: reader
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Workflow: &WorkflowHandlers{PutOwner: h, PutPolicy: h, ListOwners: h},
 	})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
@@ -126,19 +125,17 @@ func TestFinding9KeysHaveRoles(t *testing.T) {
 // routes it names.
 func TestKeysActAsTheirHolder(t *testing.T) {
 	var actors []string
+	h := func(c echo.Context) error {
+		actors = append(actors, Actor(c))
+		return c.NoContent(http.StatusNoContent)
+	}
 	s := New(Config{
 		Keys: []Key{{Name: "sam", SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", Role: RoleAdmin, Email: "Sam@Example.com"},
 			{Name: "rev", SHA256: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", Role: RoleApprover}}, // sha256("bar")
-		Chatter: &fakeChatter{convs: map[string]*Conversation{}},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Extra: []func(*echo.Group, *echo.Echo){func(api *echo.Group, _ *echo.Echo) {
-			h := func(c echo.Context) error {
-				actors = append(actors, Actor(c))
-				return c.NoContent(http.StatusNoContent)
-			}
-			api.PUT("/v1/owners/:identity", h)
-			api.POST("/v1/reviews/:id/items/:item/decision", h)
-		}},
+		Chatter:  &fakeChatter{convs: map[string]*chat.Conversation{}},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Workflow: &WorkflowHandlers{PutOwner: h},
+		Reviews:  &ReviewHandlers{Decide: h},
 	})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()

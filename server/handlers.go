@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -89,7 +90,7 @@ func chatError(err error) error {
 	if errors.As(err, &ue) {
 		return problem(http.StatusUnprocessableEntity, "not_answerable", ue.UserMessage())
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, chat.ErrNotFound) {
 		return problem(http.StatusNotFound, "not_found", "no such conversation")
 	}
 	return err
@@ -107,7 +108,7 @@ func (s *Server) chatStream(c echo.Context, req ChatRequest) error {
 		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
 		w.Flush()
 	}
-	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, func(st Step) { send("step", st) })
+	ans, err := s.cfg.Chatter.Chat(c.Request().Context(), req.ConversationID, actor(c), req.Message, func(st chat.Step) { send("step", st) })
 	s.metrics.question(err)
 	if err != nil {
 		s.metrics.chats.WithLabelValues("error").Inc()

@@ -8,8 +8,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -18,70 +16,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/query"
 )
 
-// Chatter answers messages in conversations (the agent).
+// Chatter answers messages in conversations (*chat.Service is one).
 type Chatter interface {
-	Chat(ctx context.Context, conversation, actor, message string, onStep func(Step)) (*Answer, error)
+	Chat(ctx context.Context, conversation, actor, message string, onStep func(chat.Step)) (*chat.Answer, error)
 	// Conversation returns the conversation when actor owns it, else
-	// ErrNotFound.
-	Conversation(ctx context.Context, id, actor string) (*Conversation, error)
+	// chat.ErrNotFound.
+	Conversation(ctx context.Context, id, actor string) (*chat.Conversation, error)
 }
+
+var _ Chatter = (*chat.Service)(nil)
 
 // IndexSource gives the current graph index.
 type IndexSource interface {
 	Index() *graph.Index
 }
 
-// Step is one thing the agent did while answering (a tool call).
-type Step struct {
-	Tool    string          `json:"tool"`
-	Args    json.RawMessage `json:"args,omitempty"`
-	Summary string          `json:"summary,omitempty"`
-	Error   string          `json:"error,omitempty"`
-}
-
-// Answer is the chat reply: the JSON of POST /v1/chat (fields are only
-// ever added).
-type Answer struct {
-	ConversationID string            `json:"conversation_id"`
-	Answer         string            `json:"answer"`
-	Plan           *query.Plan       `json:"plan,omitempty"`
-	Columns        []string          `json:"columns,omitempty"`
-	Rows           [][]any           `json:"rows,omitempty"`
-	Evidence       [][]query.EdgeRef `json:"evidence,omitempty"`
-	Total          int               `json:"total"`
-	Steps          []Step            `json:"steps,omitempty"`
-	// Interpretation says in words how the question was read: kinds,
-	// conditions with their numbers, scope, row limit (planner.Describe).
-	Interpretation string `json:"interpretation,omitempty"`
-}
-
-// Turn is one exchange of a conversation.
-type Turn struct {
-	Message string    `json:"message"`
-	Answer  *Answer   `json:"answer"`
-	At      time.Time `json:"at"`
-	// Truncated says the answer's rows and evidence were not kept (the
-	// conversation reached its size bound).
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// Conversation is GET /v1/conversations/{id}.
-type Conversation struct {
-	ID    string `json:"id"`
-	Turns []Turn `json:"turns"`
-}
-
 // Auditor appends audit records; *audit.Log is one.
 type Auditor interface {
 	Append(ctx context.Context, r audit.Record) (audit.Record, error)
 }
-
-// ErrNotFound is returned by Chatter.Conversation for unknown ids.
-var ErrNotFound = errors.New("not found")
 
 // Config configures the server.
 type Config struct {
@@ -118,9 +75,11 @@ type Config struct {
 	// cannot be written the request fails. Nil: plan runs are not
 	// audited (embedding, tests).
 	Audit Auditor
-	// Extra lets other packages (Slack, approvals) add routes; it gets
-	// the authenticated API group and the root (for signed webhooks).
-	Extra []func(api *echo.Group, root *echo.Echo)
+	// Workflow, Reviews and Slack serve the route groups of other
+	// packages; routes.go mounts them (nil: the group is not served).
+	Workflow *WorkflowHandlers
+	Reviews  *ReviewHandlers
+	Slack    *SlackHandlers
 	// Web is the browser console (package web); nil serves no console.
 	Web WebConsole
 }

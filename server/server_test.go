@@ -13,33 +13,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
 )
 
-type fakeChatter struct{ convs map[string]*Conversation }
+type fakeChatter struct{ convs map[string]*chat.Conversation }
 
-func (f *fakeChatter) Chat(_ context.Context, conv, actor, msg string, onStep func(Step)) (*Answer, error) {
+func (f *fakeChatter) Chat(_ context.Context, conv, actor, msg string, onStep func(chat.Step)) (*chat.Answer, error) {
 	if conv == "" {
 		conv = "c1"
 	}
 	if onStep != nil {
-		onStep(Step{Tool: "find_identities", Summary: "1 row"})
+		onStep(chat.Step{Tool: "find_identities", Summary: "1 row"})
 	}
-	a := &Answer{ConversationID: conv, Answer: "1 identity (asked by " + actor + ")", Total: 1}
+	a := &chat.Answer{ConversationID: conv, Answer: "1 identity (asked by " + actor + ")", Total: 1}
 	c := f.convs[conv]
 	if c == nil {
-		c = &Conversation{ID: conv}
+		c = &chat.Conversation{ID: conv}
 		f.convs[conv] = c
 	}
-	c.Turns = append(c.Turns, Turn{Message: msg, Answer: a})
+	c.Turns = append(c.Turns, chat.Turn{Message: msg, Answer: a})
 	return a, nil
 }
 
-func (f *fakeChatter) Conversation(_ context.Context, id, _ string) (*Conversation, error) {
+func (f *fakeChatter) Conversation(_ context.Context, id, _ string) (*chat.Conversation, error) {
 	if c, ok := f.convs[id]; ok {
 		return c, nil
 	}
-	return nil, ErrNotFound
+	return nil, chat.ErrNotFound
 }
 
 type staticIndex struct{ ix *graph.Index }
@@ -59,7 +60,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	}
 	s := New(Config{
 		KeyHashes: map[string]string{"analyst": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}, // sha256("foo")
-		Chatter:   &fakeChatter{convs: map[string]*Conversation{}},
+		Chatter:   &fakeChatter{convs: map[string]*chat.Conversation{}},
 		Graph:     staticIndex{graph.Build(sgs)},
 		Now:       func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),

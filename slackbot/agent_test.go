@@ -9,9 +9,9 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/remediation"
-	"github.com/steward-oss/steward/server"
 )
 
 // proposingAsker is an agent that answers by recording a proposal through
@@ -21,7 +21,7 @@ type proposingAsker struct {
 	clock *fakeClock
 }
 
-func (a *proposingAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(server.Step)) (*server.Answer, error) {
+func (a *proposingAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(chat.Step)) (*chat.Answer, error) {
 	rp := &remediation.Proposal{
 		Plan:          json.RawMessage(`{"version":1,"ids":["` + oldETL + `"]}`),
 		Targets:       []remediation.Target{{ID: oldETL, Name: "old-etl", Kind: "service_account", Source: "aws:111111111111"}},
@@ -35,8 +35,8 @@ func (a *proposingAsker) Chat(ctx context.Context, conv, actor, msg string, _ fu
 	if err != nil {
 		return nil, err
 	}
-	return &server.Answer{ConversationID: conv, Answer: "I proposed " + p.ID + " for approval.",
-		Steps: []server.Step{{Tool: "propose_remediation", Summary: "proposal " + p.ID + " recorded"}}}, nil
+	return &chat.Answer{ConversationID: conv, Answer: "I proposed " + p.ID + " for approval.",
+		Steps: []chat.Step{{Tool: "propose_remediation", Summary: "proposal " + p.ID + " recorded"}}}, nil
 }
 
 func TestAgentProposalGetsButtons(t *testing.T) {

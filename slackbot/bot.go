@@ -43,16 +43,16 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/server"
 )
 
 // Asker answers a message in a conversation (the agent). Conversation is
 // the Slack thread ("channel:thread_ts"), so follow-ups in a thread narrow
 // the previous result.
 type Asker interface {
-	Chat(ctx context.Context, conversation, actor, message string, onStep func(server.Step)) (*server.Answer, error)
+	Chat(ctx context.Context, conversation, actor, message string, onStep func(chat.Step)) (*chat.Answer, error)
 }
 
 // Approvals is the approval state machine; *approval.Service is one.
@@ -177,7 +177,7 @@ func (t thread) key() string { return t.Channel + ":" + t.TS }
 type conversation struct {
 	thread   thread
 	question string
-	answer   *server.Answer
+	answer   *chat.Answer
 }
 
 // Defaults.

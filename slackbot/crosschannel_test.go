@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/server"
 )
@@ -29,30 +28,28 @@ func TestNoSelfApprovalAcrossChannels(t *testing.T) {
 	srv := server.New(server.Config{
 		Keys:   []server.Key{{Name: "carol-laptop", SHA256: config.HashKey("k-carol"), Email: "Carol@Example.com"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Extra: []func(*echo.Group, *echo.Echo){func(api *echo.Group, _ *echo.Echo) {
-			// What chat's proposer does with the request's actor.
-			api.POST("/v1/chat", func(c echo.Context) error {
-				p := *template
-				p.ID, p.Decisions = "", nil
-				got, err := h.svc.Propose(c.Request().Context(), &p, approval.Actor{ID: server.Actor(c), Where: audit.WhereHTTP})
-				if err != nil {
-					return err
-				}
-				id = got.ID
-				return c.NoContent(http.StatusNoContent)
-			})
-		}},
+		// What chat's proposer does with the request's actor.
+		Chatter: proposeAs(func(ctx context.Context, actor string) error {
+			p := *template
+			p.ID, p.Decisions = "", nil
+			got, err := h.svc.Propose(ctx, &p, approval.Actor{ID: actor, Where: audit.WhereHTTP})
+			if err != nil {
+				return err
+			}
+			id = got.ID
+			return nil
+		}),
 	})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	req, _ := http.NewRequest("POST", ts.URL+"/v1/chat", strings.NewReader(`{}`))
+	req, _ := http.NewRequest("POST", ts.URL+"/v1/chat", strings.NewReader(`{"message":"disable them"}`))
 	req.Header.Set("Authorization", "Bearer k-carol")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent || id == "" {
+	if resp.StatusCode != http.StatusOK || id == "" {
 		t.Fatalf("propose over HTTP: %d", resp.StatusCode)
 	}
 	p, _ := h.svc.Get(context.Background(), id)
@@ -68,4 +65,19 @@ func TestNoSelfApprovalAcrossChannels(t *testing.T) {
 	if len(eph) == 0 || !strings.Contains(eph[len(eph)-1], "You requested this proposal") {
 		t.Fatalf("ephemeral %v", eph)
 	}
+}
+
+// proposeAs is a chatter that proposes as the asking actor, what chat's
+// proposer does with the request's principal.
+type proposeAs func(ctx context.Context, actor string) error
+
+func (f proposeAs) Chat(ctx context.Context, conv, actor, _ string, _ func(chat.Step)) (*chat.Answer, error) {
+	if err := f(ctx, actor); err != nil {
+		return nil, err
+	}
+	return &chat.Answer{ConversationID: conv, Answer: "proposed"}, nil
+}
+
+func (f proposeAs) Conversation(context.Context, string, string) (*chat.Conversation, error) {
+	return nil, chat.ErrNotFound
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/remediation"
-	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -171,7 +171,7 @@ func (b *Bot) ask(ctx context.Context, th thread, user, text string) {
 
 // postAgentProposals posts the proposals the agent recorded while
 // answering (propose_remediation), so approvers get their buttons.
-func (b *Bot) postAgentProposals(ctx context.Context, th thread, by approval.Actor, ans *server.Answer, since time.Time) {
+func (b *Bot) postAgentProposals(ctx context.Context, th thread, by approval.Actor, ans *chat.Answer, since time.Time) {
 	proposed := false
 	for _, s := range ans.Steps {
 		proposed = proposed || (s.Tool == "propose_remediation" && s.Error == "")

@@ -15,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
@@ -66,13 +65,13 @@ type plannerAsker struct {
 	prev  map[string]*query.Plan
 }
 
-func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(server.Step)) (*server.Answer, error) {
+func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(chat.Step)) (*chat.Answer, error) {
 	a.mu.Lock()
 	prev := a.prev[conv]
 	a.mu.Unlock()
 	p, err := planner.Plan(msg, prev)
 	if err != nil {
-		return &server.Answer{ConversationID: conv, Answer: err.Error()}, err
+		return &chat.Answer{ConversationID: conv, Answer: err.Error()}, err
 	}
 	res, err := query.Execute(ctx, a.ix, p, a.clock.Now())
 	if err != nil {
@@ -84,7 +83,7 @@ func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func
 	}
 	a.prev[conv] = p
 	a.mu.Unlock()
-	return &server.Answer{ConversationID: conv, Answer: "Found " + itoa(res.Total) + " matches.", Plan: p,
+	return &chat.Answer{ConversationID: conv, Answer: "Found " + itoa(res.Total) + " matches.", Plan: p,
 		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total,
 		Interpretation: planner.Describe(p, planner.DescribeOptions{Rows: true})}, nil
 }
@@ -127,7 +126,7 @@ type harness struct {
 	t        *testing.T
 	slack    *slackfake.Server
 	bot      *Bot
-	e        *echo.Echo
+	e        http.Handler
 	svc      *approval.Service
 	soar     *soar
 	clock    *fakeClock
@@ -186,8 +185,8 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.e = echo.New()
-	h.bot.Routes(h.e)
+	// Through the server, as serve mounts them (server/routes.go).
+	h.e = server.New(server.Config{Slack: h.bot.Handlers(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
 	t.Cleanup(func() {
 		h.bot.Close()
 		store.Close()

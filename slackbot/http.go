@@ -13,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/steward-oss/steward/server"
 )
 
 // maxBody bounds a Slack request body; Slack's payloads are far smaller.
@@ -25,13 +27,12 @@ const (
 	PathCommands      = "/slack/commands"
 )
 
-// Routes adds the HTTP-mode endpoints to root (outside the API-key group:
-// Slack authenticates by signature). Each verifies the request, answers
-// at once, and does the work in the background.
-func (b *Bot) Routes(root *echo.Echo) {
-	root.POST(PathEvents, b.events)
-	root.POST(PathInteractivity, b.interactivity)
-	root.POST(PathCommands, b.commands)
+// Handlers are the HTTP-mode endpoints for server/routes.go, which
+// mounts them at PathEvents, PathInteractivity and PathCommands outside
+// the API-key group: Slack authenticates by signature. Each verifies the
+// request, answers at once, and does the work in the background.
+func (b *Bot) Handlers() *server.SlackHandlers {
+	return &server.SlackHandlers{Events: b.events, Interactivity: b.interactivity, Commands: b.commands}
 }
 
 // canonicalSig is the only signature form accepted.

@@ -12,9 +12,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/internal/printable"
 	"github.com/steward-oss/steward/remediation"
-	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -139,7 +139,7 @@ func csvOf(cols []string, rows [][]any) []byte {
 // postAnswer posts an answer in its thread: the text, the rows as a table
 // (or a CSV upload when longer than Config.TableRows or too wide), and a
 // Show plan button.
-func (b *Bot) postAnswer(ctx context.Context, th thread, ans *server.Answer) {
+func (b *Bot) postAnswer(ctx context.Context, th thread, ans *chat.Answer) {
 	text := tools.MaskSecrets(ans.Answer)
 	if text == "" {
 		text = fmt.Sprintf("%d result(s).", ans.Total)

@@ -27,5 +27,5 @@
 // (chat.Options.Proposer), NewPolicyRunner (RunAfterSync after each sync,
 // Expire on a periodic tick), NewOwners (over the same overrides file the
 // index derivation reads, with the inventory as Reloader) and NewAPI,
-// whose Routes go in server.Config.Extra.
+// whose Handlers go in server.Config.Workflow (server/routes.go mounts them).
 package workflow

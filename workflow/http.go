@@ -68,7 +68,8 @@ type API struct {
 	log *slog.Logger
 }
 
-// NewAPI returns the routes; add API.Routes to server.Config.Extra.
+// NewAPI returns the handlers; server.Config.Workflow takes
+// API.Handlers (server/routes.go mounts them).
 func NewAPI(o APIOptions) (*API, error) {
 	if o.Proposals == nil {
 		return nil, errors.New("workflow: new API: proposals is nil")
@@ -79,20 +80,15 @@ func NewAPI(o APIOptions) (*API, error) {
 	return &API{o: o, log: o.Logger.With("component", "workflow-http")}, nil
 }
 
-// Routes adds the routes to the authenticated group. Its signature is
-// server.Config.Extra's.
-func (a *API) Routes(api *echo.Group, _ *echo.Echo) {
-	api.GET("/v1/proposals", a.listProposals)
-	api.GET("/v1/proposals/:id", a.getProposal)
-	api.GET("/v1/proposals/:id/preview", a.preview)
-	api.POST("/v1/proposals/:id/approve", a.decide(true))
-	api.POST("/v1/proposals/:id/reject", a.decide(false))
-	api.GET("/v1/policies", a.listPolicies)
-	api.PUT("/v1/policies/:name", a.putPolicy)
-	api.DELETE("/v1/policies/:name", a.deletePolicy)
-	api.GET("/v1/owners", a.listOwners)
-	api.PUT("/v1/owners/:identity", a.putOwner)
-	api.DELETE("/v1/owners/:identity", a.deleteOwner)
+// Handlers are the route handlers for server/routes.go, which holds the
+// paths, methods and roles.
+func (a *API) Handlers() *server.WorkflowHandlers {
+	return &server.WorkflowHandlers{
+		ListProposals: a.listProposals, GetProposal: a.getProposal, Preview: a.preview,
+		Approve: a.decide(true), Reject: a.decide(false),
+		ListPolicies: a.listPolicies, PutPolicy: a.putPolicy, DeletePolicy: a.deletePolicy,
+		ListOwners: a.listOwners, PutOwner: a.putOwner, DeleteOwner: a.deleteOwner,
+	}
 }
 
 func unavailable(what string) error {

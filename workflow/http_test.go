@@ -17,8 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph/derive/ownership"
@@ -86,7 +84,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 		Graph:     e.graph,
 		Now:       e.clock.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Extra:     []func(*echo.Group, *echo.Echo){api.Routes},
+		Workflow:  api.Handlers(),
 	})
 	f.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(f.ts.Close)

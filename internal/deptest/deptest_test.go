@@ -83,3 +83,34 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 }
+
+// TestLayering: the conversation path runs server -> chat -> agent and
+// never back, so the answer types live in chat and the HTTP API is a
+// client of the conversation service, not the other way round.
+func TestLayering(t *testing.T) {
+	const mod = "github.com/steward-oss/steward/"
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"./chat", []string{mod + "server"}},
+		{"./agent", []string{mod + "chat", mod + "server"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", tt.pkg)
+			cmd.Dir = repoRoot(t)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list %s: %v", tt.pkg, err)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, f := range tt.forbidden {
+					if dep == f {
+						t.Errorf("%s depends on %s", tt.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}

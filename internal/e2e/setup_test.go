@@ -15,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/pgtest"
@@ -75,13 +74,13 @@ type plannerAsker struct {
 	prev  map[string]*query.Plan
 }
 
-func (a *plannerAsker) Chat(ctx context.Context, conv, _, msg string, _ func(server.Step)) (*server.Answer, error) {
+func (a *plannerAsker) Chat(ctx context.Context, conv, _, msg string, _ func(chat.Step)) (*chat.Answer, error) {
 	a.mu.Lock()
 	prev := a.prev[conv]
 	a.mu.Unlock()
 	p, err := planner.Plan(msg, prev)
 	if err != nil {
-		return &server.Answer{ConversationID: conv, Answer: err.Error()}, err
+		return &chat.Answer{ConversationID: conv, Answer: err.Error()}, err
 	}
 	res, err := query.Execute(ctx, a.ix, p, a.clock.Now())
 	if err != nil {
@@ -93,7 +92,7 @@ func (a *plannerAsker) Chat(ctx context.Context, conv, _, msg string, _ func(ser
 	}
 	a.prev[conv] = p
 	a.mu.Unlock()
-	return &server.Answer{ConversationID: conv, Answer: strconv.Itoa(res.Total) + " matches", Plan: p,
+	return &chat.Answer{ConversationID: conv, Answer: strconv.Itoa(res.Total) + " matches", Plan: p,
 		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}, nil
 }
 
@@ -172,7 +171,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	srv := server.New(server.Config{Logger: quietLogger(), Graph: staticIndex{o.index},
-		Extra: []func(*echo.Group, *echo.Echo){func(_ *echo.Group, root *echo.Echo) { s.bot.Routes(root) }}})
+		Slack: s.bot.Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	s.url = hs.URL
 	t.Cleanup(func() {
