@@ -138,7 +138,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, "serve", err)
 	}
 	srv := server.New(server.Config{Keys: keys, Audit: alog, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Workflow: rem.workflow, Reviews: rem.reviews.handlers(), Slack: slackRoutes, Registry: mets.Registry, Web: console})
+		Workflow: rem.workflow, Reviews: rem.reviews.handlers(), Slack: slackRoutes, Registry: mets.Registry, Web: console,
+		History: serveHistory{auditLog: cfg.AuditLog, changesDir: trackedDir(rem.changes)}})
 
 	run(func() {
 		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)

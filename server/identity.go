@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -139,6 +140,33 @@ type Overview struct {
 	Orphaned   int            `json:"orphaned"`
 	Nodes      int            `json:"nodes"`
 	Edges      int            `json:"edges"`
+	// Syncs is the last run of each connector with its error; Trend the
+	// changes between syncs (new admins, owners lost or departed...)
+	// counted by sync. Both are empty when the server keeps no history
+	// (Config.History nil, no sync run yet).
+	Syncs []SyncStatus   `json:"syncs"`
+	Trend []ChangeCounts `json:"trend"`
+}
+
+// SyncStatus is the last sync of one connector.
+type SyncStatus struct {
+	Connector string    `json:"connector"`
+	Sources   []string  `json:"sources,omitempty"`
+	At        time.Time `json:"at"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// ChangeCounts is what one sync changed, counted by change type
+// (findings/changes types: identity_added, new_admin, owner_departed...).
+type ChangeCounts struct {
+	At     time.Time      `json:"at"`
+	Counts map[string]int `json:"counts"`
+}
+
+// History is the sync history the overview shows.
+type History interface {
+	Syncs(ctx context.Context) ([]SyncStatus, error)
+	Trend(ctx context.Context) ([]ChangeCounts, error)
 }
 
 // SourceCount is one source of an Overview.
@@ -153,7 +181,26 @@ type SourceCount struct {
 const overviewIdleDays = 30
 
 func (s *Server) overview(c echo.Context) error {
-	return c.JSON(http.StatusOK, summarize(s.cfg.Graph.Index(), s.cfg.Now()))
+	o := summarize(s.cfg.Graph.Index(), s.cfg.Now())
+	o.Syncs, o.Trend = []SyncStatus{}, []ChangeCounts{}
+	if h := s.cfg.History; h != nil {
+		ctx := c.Request().Context()
+		syncs, err := h.Syncs(ctx)
+		if err != nil {
+			return fmt.Errorf("server: overview syncs: %w", err)
+		}
+		trend, err := h.Trend(ctx)
+		if err != nil {
+			return fmt.Errorf("server: overview trend: %w", err)
+		}
+		if syncs != nil {
+			o.Syncs = syncs
+		}
+		if trend != nil {
+			o.Trend = trend
+		}
+	}
+	return c.JSON(http.StatusOK, o)
 }
 
 func summarize(ix *graph.Index, now time.Time) *Overview {

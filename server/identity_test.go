@@ -1,8 +1,16 @@
 package server
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
+	"time"
+
+	"github.com/steward-oss/steward/graph"
 )
 
 func TestIdentityRoute(t *testing.T) {
@@ -80,5 +88,49 @@ func TestOverviewRoute(t *testing.T) {
 	}
 	if status, _, _ := do(t, ts, "GET", "/v1/overview", "", ""); status != 401 {
 		t.Errorf("without a key: %d", status)
+	}
+}
+
+type fakeHistory struct{}
+
+func (fakeHistory) Syncs(context.Context) ([]SyncStatus, error) {
+	return []SyncStatus{{Connector: "aws-prod", At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Error: "aws: AccessDenied"}}, nil
+}
+
+func (fakeHistory) Trend(context.Context) ([]ChangeCounts, error) {
+	return []ChangeCounts{{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Counts: map[string]int{"owner_departed": 2}}}, nil
+}
+
+func TestOverviewHistory(t *testing.T) {
+	f, err := os.Open("../query/testdata/small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sgs, err := graph.ReadJSONL(f, "small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name          string
+		history       History
+		syncs, trends int
+	}{{"no history", nil, 0, 0}, {"history", fakeHistory{}, 1, 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Config{KeyHashes: map[string]string{"analyst": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},
+				Graph: staticIndex{graph.Build(sgs)}, History: tt.history, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			ts := httptest.NewServer(s.Handler())
+			defer ts.Close()
+			status, body, _ := do(t, ts, "GET", "/v1/overview", "foo", "")
+			if status != 200 {
+				t.Fatalf("status %d", status)
+			}
+			if n := len(body["syncs"].([]any)); n != tt.syncs {
+				t.Errorf("syncs %d, want %d", n, tt.syncs)
+			}
+			if n := len(body["trend"].([]any)); n != tt.trends {
+				t.Errorf("trend %d, want %d", n, tt.trends)
+			}
+		})
 	}
 }

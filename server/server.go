@@ -82,6 +82,9 @@ type Config struct {
 	Slack    *SlackHandlers
 	// Web is the browser console (package web); nil serves no console.
 	Web WebConsole
+	// History gives GET /v1/overview its sync runs and change trend; nil
+	// shows counts only.
+	History History
 }
 
 // WebConsole is the browser console: its own routes (login, assets) and

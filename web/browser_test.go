@@ -22,6 +22,8 @@ import (
 	"github.com/steward-oss/steward/cli"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/findings/changes"
+	"github.com/steward-oss/steward/graph"
 )
 
 // chromium finds the Debian package's browser. Under CI=true a missing
@@ -70,6 +72,19 @@ func TestBrowserConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var syncs [][]*graph.Subgraph
+	for _, f := range []string{"sync1.jsonl", "sync2.jsonl"} {
+		b, err := os.Open(filepath.Join("..", "findings", "changes", "testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sgs, err := graph.ReadJSONL(b, f)
+		b.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		syncs = append(syncs, sgs)
+	}
 	dir := t.TempDir()
 	t.Chdir(dir)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -105,6 +120,7 @@ reviews:
 		t.Fatal(err)
 	}
 	propID, rolledBackID := seedProposals(t, store, auditPath)
+	seedHistory(t, auditPath, syncs)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -356,6 +372,11 @@ reviews:
 	if rowCount("ov-sources") == 0 || rowCount("ov-kinds") == 0 || rowCount("ov-privileges") == 0 || rowCount("ov-owners") == 0 {
 		t.Errorf("overview: %q", text("#page-overview"))
 	}
+	syncText, trendRows := text("#ov-syncs tbody"), rowCount("ov-trend")
+	if !strings.Contains(syncText, "aws-prod") || !strings.Contains(syncText, "AccessDenied") || !strings.Contains(syncText, "github-org") || trendRows != 1 {
+		t.Errorf("overview history: syncs %q, %d trend rows", syncText, trendRows)
+	}
+	t.Logf("overview syncs: %q; trend: %q", syncText, text("#ov-trend tbody"))
 	shot("5-overview.png")
 	t.Logf("overview: %s", text("#ov-totals"))
 	contrast("overview")
@@ -548,6 +569,38 @@ func launchReview(t *testing.T, base string, campaign []byte) string {
 	}
 	t.Logf("review %s launched with %d items", in.ID, len(in.Items))
 	return in.ID
+}
+
+// seedHistory writes what serve's scheduled syncs leave behind: two
+// connector runs in the audit log (one failed), and the change history of
+// two syncs (the changes package's fixtures) in ./steward-changes, where
+// serve --demo looks for it.
+func seedHistory(t *testing.T, auditPath string, syncs [][]*graph.Subgraph) {
+	t.Helper()
+	ctx := context.Background()
+	alog, err := audit.Open(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alog.Close()
+	at := time.Now().UTC().Add(-time.Hour)
+	for _, r := range []audit.Record{
+		{Time: at, Actor: "steward", Action: "sync", Target: "github-org", Where: audit.WhereScheduler, Outcome: "loaded",
+			Details: map[string]string{"type": "github", "sources": "github:acme", "nodes": "12", "edges": "30", "duration": "1.2s"}},
+		{Time: at, Actor: "steward", Action: "sync", Target: "aws-prod", Where: audit.WhereScheduler, Outcome: "failed",
+			Details: map[string]string{"type": "aws", "sources": "", "nodes": "0", "edges": "0", "duration": "300ms",
+				"error": "aws: list users: AccessDenied: not authorized to perform iam:ListUsers"}},
+	} {
+		if _, err := alog.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &changes.Tracker{Dir: "steward-changes"}
+	for i, sgs := range syncs {
+		if _, err := tr.Record(ctx, graph.Build(sgs), at.Add(time.Duration(i-2)*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // testActuator stands in for a source system: it records the call it

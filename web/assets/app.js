@@ -124,6 +124,22 @@
     countRows($("ov-kinds").tBodies[0], o.kinds);
     countRows($("ov-privileges").tBodies[0], o.privileges);
     countRows($("ov-owners").tBodies[0], o.owner_status);
+    const st = $("ov-syncs").tBodies[0];
+    clear(st);
+    for (const y of o.syncs || []) {
+      const tr = addRow(st, [y.connector, (y.sources || []).join(", "), when(y.at), y.error || "ok"]);
+      if (y.error) tr.cells[3].className = "error";
+    }
+    if ((o.syncs || []).length === 0) addRow(st, ["no sync runs recorded", "", "", ""]);
+    const tt = $("ov-trend").tBodies[0];
+    clear(tt);
+    const n = (c, ...ks) => ks.reduce((a, k) => a + (c[k] || 0), 0);
+    for (const p of o.trend || []) {
+      const c = p.counts || {};
+      addRow(tt, [when(p.at), n(c, "owner_lost", "owner_departed"), n(c, "new_admin", "new_escalation_path"), n(c, "identity_added"),
+        n(c, "identity_removed"), n(c, ...Object.keys(c))]);
+    }
+    if ((o.trend || []).length === 0) addRow(tt, ["no change history", "", "", "", "", ""]);
     document.body.dataset.overview = "loaded";
   }
 
