@@ -196,13 +196,12 @@ const refreshInterval = 15 * time.Second
 // sources through the inventory so the index follows.
 func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, observe func(syncer.Result), after func()) {
 	pass := func() {
-		res := syncer.Run(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now)
+		// Fail closed: a connector whose audit record cannot be written
+		// fails its sync and leaves its sources as they were.
+		res := syncer.RunAudited(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now, alog, audit.WhereScheduler)
 		for _, r := range res {
 			observe(r)
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)
-			if _, err := alog.Append(ctx, r.Record(audit.WhereScheduler)); err != nil {
-				log.Warn("sync not audited", "connector", r.Connector, "err", err)
-			}
 		}
 		after()
 	}

@@ -52,12 +52,9 @@ func runSync(ctx context.Context, e *env, args []string) int {
 		return fail(e, "sync", err)
 	}
 	defer st.Close()
-	results := syncer.Run(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now)
-	for _, r := range results {
-		if _, err := alog.Append(ctx, audit.MaskRecord(r.Record(audit.WhereCLI))); err != nil {
-			return fail(e, "sync", err)
-		}
-	}
+	// Each connector's record is written before its sources are replaced:
+	// one that cannot be audited fails and changes nothing.
+	results := syncer.RunAudited(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now, alog, audit.WhereCLI)
 	failed := 0
 	for _, r := range results {
 		if r.Error != "" {

@@ -6,6 +6,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -49,9 +50,25 @@ func (r Result) Record(where string) audit.Record {
 	return rec
 }
 
+// Auditor appends one audit record; *audit.Log is one.
+type Auditor interface {
+	Append(ctx context.Context, rec audit.Record) (audit.Record, error)
+}
+
+var errReplace = errors.New("replace")
+
 // Run runs cs in order. env is passed to each connector; now stamps the
 // results.
 func Run(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time) []Result {
+	return RunAudited(ctx, cs, dst, env, now, nil, "")
+}
+
+// RunAudited is Run that fails closed on its audit log: each connector's
+// record (where names the caller) is written before its sources are
+// replaced, and a connector whose record cannot be written fails without
+// touching the graph. A load nobody can trace afterwards must not happen.
+// A failed replace is recorded as a second, "failed" record.
+func RunAudited(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) []Result {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
@@ -60,14 +77,25 @@ func Run(ctx context.Context, cs []config.Connector, dst Replacer, env connector
 		if ctx.Err() != nil {
 			break
 		}
-		out = append(out, runOne(ctx, c, dst, env, now))
+		out = append(out, runOne(ctx, c, dst, env, now, alog, where))
 	}
 	return out
 }
 
-func runOne(ctx context.Context, c config.Connector, dst Replacer, env connectors.Env, now func() time.Time) Result {
+func runOne(ctx context.Context, c config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) Result {
 	res := Result{Connector: c.Name, Type: c.Type, Started: now()}
 	log := env.Logger.With("component", "syncer", "connector", c.Name)
+	audited := false // the record of this run is written (or failed to be)
+	record := func() error {
+		audited = true
+		if alog == nil {
+			return nil
+		}
+		if _, err := alog.Append(ctx, audit.MaskRecord(res.Record(where))); err != nil {
+			return fmt.Errorf("audit: %w (sync refused, previous graph kept)", err)
+		}
+		return nil
+	}
 	err := func() error {
 		r, err := connectors.New(c.Type, connectors.Options(c.Options), env)
 		if err != nil {
@@ -82,12 +110,22 @@ func runOne(ctx context.Context, c config.Connector, dst Replacer, env connector
 			res.Nodes += len(sg.Nodes)
 			res.Edges += len(sg.Edges)
 		}
+		res.Duration = now().Sub(res.Started)
+		if err := record(); err != nil {
+			return err
+		}
 		if err := dst.Replace(ctx, sgs...); err != nil {
-			return fmt.Errorf("replace: %w", err)
+			return fmt.Errorf("%w: %w", errReplace, err)
 		}
 		return nil
 	}()
 	res.Duration = now().Sub(res.Started)
+	if err != nil && (!audited || errors.Is(err, errReplace)) {
+		res.Error = err.Error() // the failed run is recorded with its error
+		if aerr := record(); aerr != nil {
+			err = fmt.Errorf("%w; %w", err, aerr)
+		}
+	}
 	if err != nil {
 		res.Error = err.Error()
 		log.Warn("sync failed; previous graph kept", "err", err)

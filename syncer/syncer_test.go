@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	_ "github.com/steward-oss/steward/connectors/graphfile"
@@ -61,5 +62,55 @@ func TestRun(t *testing.T) {
 	res = Run(context.Background(), cs[1:2], rec, connectors.Env{}, time.Now)
 	if !strings.Contains(res[0].Error, "disk full") {
 		t.Errorf("store failure not reported: %+v", res[0])
+	}
+}
+
+type brokenAudit struct{}
+
+func (b *brokenAudit) Append(_ context.Context, rec audit.Record) (audit.Record, error) {
+	return audit.Record{}, errors.New("audit log on a full disk")
+}
+
+// Issue 12, fail closed: a scheduled sync whose audit record cannot be
+// written fails and leaves the graph as it was (it used to replace the
+// sources and only warn).
+func TestRunAuditedFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	os.WriteFile(good, []byte(`{"type":"node","id":"x:1","kind":"bot","source":"x","name":"one"}`+"\n"), 0o600)
+	cs := []config.Connector{{Name: "good", Type: "graph", Options: map[string]string{"from": good}}}
+
+	rec := &recorder{}
+	res := RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, &brokenAudit{}, audit.WhereScheduler)
+	if len(rec.got) != 0 {
+		t.Errorf("graph replaced although the sync could not be audited")
+	}
+	if !strings.Contains(res[0].Error, "audit") || !strings.Contains(res[0].Error, "full disk") {
+		t.Errorf("error %q does not say the audit failed", res[0].Error)
+	}
+
+	path := filepath.Join(dir, "audit.log")
+	alog, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alog.Close()
+	res = RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
+	if res[0].Error != "" || len(rec.got) != 1 {
+		t.Fatalf("audited sync: %+v, %d replaced", res[0], len(rec.got))
+	}
+	rec.fail = true
+	res = RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
+	if !strings.Contains(res[0].Error, "disk full") {
+		t.Errorf("replace failure: %+v", res[0])
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"outcome":"loaded"`, `"outcome":"failed"`, `disk full`, `"action":"sync"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("audit log lacks %s:\n%s", want, data)
+		}
 	}
 }
