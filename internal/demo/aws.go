@@ -85,19 +85,34 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 	e.grant(backupPol, bucket("backups"), "s3:PutObject", "arn:aws:s3:::acme-"+acct.env+"-backups/*", graph.PrivWrite, "")
 	e.grant(backupPol, src, "ec2:CreateSnapshot", "*", graph.PrivWrite, "")
 
-	role := func(name string, policies ...string) string {
+	// An IAM role is an identity workloads, services and other accounts
+	// act as: a service account of subtype iam_role, as the AWS connector
+	// reads it from an authorization-details export. The roles are the
+	// account's fixed structure, on top of Size; their owners are drawn
+	// from a stream of their own so that the account's drawn identities
+	// do not depend on them.
+	roleRng := w.rng(src + "/roles")
+	role := func(name, team string, lastUseDaysAgo int, policies ...string) string {
 		id := pfx + "role/" + name
-		e.node(graph.Node{ID: id, Kind: graph.KindRole, Name: name, CreatedAt: created, Attrs: arn("role", name)})
+		n := graph.Node{ID: id, Kind: graph.KindServiceAccount, Subtype: "iam_role", Name: name, CreatedAt: created,
+			Attrs: arn("role", name)}
+		prof := fixed(team, 900, lastUseDaysAgo, false, ownPresent)
+		n.LastUsedAt = prof.lastUse // the export's RoleLastUsed
+		mainRng := e.rng
+		e.rng = roleRng
+		e.own(&n, prof, "owner", "CreateRole")
+		e.rng = mainRng
+		e.node(n)
 		for _, p := range policies {
 			e.edge(p, id, graph.EdgeAttachedTo)
 		}
 		return id
 	}
-	orgRole := role("OrganizationAccountAccessRole", adminPol)
-	tfRole := role("terraform-apply", adminPol)
-	ec2Admin := role("legacy-ec2-admin", adminPol)
+	orgRole := role("OrganizationAccountAccessRole", "platform", 3, adminPol)
+	tfRole := role("terraform-apply", "platform", 1, adminPol)
+	ec2Admin := role("legacy-ec2-admin", "infra", 240, adminPol)
 	adminRoles := []string{orgRole, tfRole, ec2Admin}
-	role("readonly-audit", roPol)
+	role("readonly-audit", "security", 12, roPol)
 
 	group := func(name string, policies ...string) string {
 		id := pfx + "group/" + name
@@ -126,8 +141,8 @@ func (w *world) aws(acct awsAccount, idx, nAcc int) *graph.Subgraph {
 		readPol[i] = policy(a.name + "-read")
 		e.grant(readPol[i], b, "s3:GetObject", bARN+"/*", graph.PrivRead, "")
 		e.grant(readPol[i], b, "s3:ListBucket", bARN, graph.PrivRead, "")
-		deployRole[i] = role("deploy-"+a.name, dp, ciPol)
-		taskRole[i] = role(a.name+"-task", readPol[i])
+		deployRole[i] = role("deploy-"+a.name, a.team, 1, dp, ciPol)
+		taskRole[i] = role(a.name+"-task", a.team, 0, readPol[i])
 	}
 
 	targets := func(j int) []string { return []string{bucket(apps[baseApp(j)].name), src, bucket("logs")} }

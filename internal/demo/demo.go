@@ -27,7 +27,9 @@ type Config struct {
 	// service_account, oauth_app, bot, ai_agent and workload). The count is
 	// exact for Size >= MinSize; smaller values are raised to MinSize and
 	// zero or negative means DefaultSize. Credentials, humans, groups,
-	// roles, policies and resources come on top of it.
+	// roles, policies and resources come on top of it, and so do each AWS
+	// account's IAM roles (service accounts of subtype iam_role, 88 per
+	// account), which are identities but the account's fixed structure.
 	Size int
 }
 

@@ -187,27 +187,30 @@ func TestSize(t *testing.T) {
 		name      string
 		size      int
 		want      int
+		accounts  int // AWS accounts: three up to 60,000 AWS identities, then one per 20,000
 		shortSkip bool
 	}{
-		{"default", 0, DefaultSize, false},
-		{"raised to minimum", 5, MinSize, false},
-		{"1k", 1000, 1000, false},
-		{"12345", 12345, 12345, false},
-		{"100k", 100_000, 100_000, false},
-		{"1M", 1_000_000, 1_000_000, true},
+		{"default", 0, DefaultSize, 3, false},
+		{"raised to minimum", 5, MinSize, 3, false},
+		{"1k", 1000, 1000, 3, false},
+		{"12345", 12345, 12345, 3, false},
+		{"100k", 100_000, 100_000, 3, false},
+		{"1M", 1_000_000, 1_000_000, 9, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.shortSkip && testing.Short() {
 				t.Skip("1M identities under -short")
 			}
-			var identities, creds, humans, nodes int
+			var identities, roles, creds, humans, nodes int
 			err := Stream(Config{Seed: 1, Size: tt.size}, func(sg *graph.Subgraph) error {
 				for i := range sg.Nodes {
 					n := &sg.Nodes[i]
 					nodes++
 					switch {
 					case n.Source == "gitleaks:demo":
+					case isIAMRole(n):
+						roles++
 					case isPrincipalNHI(n):
 						identities++
 					case n.Kind == graph.KindCredential:
@@ -223,6 +226,12 @@ func TestSize(t *testing.T) {
 			}
 			if identities != tt.want {
 				t.Errorf("identities = %d, want %d", identities, tt.want)
+			}
+			// Each account's IAM roles: OrganizationAccountAccessRole,
+			// terraform-apply, legacy-ec2-admin, readonly-audit, and a deploy
+			// and a task role per application.
+			if want := tt.accounts * (4 + 2*len(apps)); roles != want {
+				t.Errorf("IAM roles = %d, want %d", roles, want)
 			}
 			if wantH := max(20, tt.want/10); humans != wantH {
 				t.Errorf("humans = %d, want %d", humans, wantH)

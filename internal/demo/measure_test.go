@@ -49,6 +49,13 @@ func isPrincipalNHI(n *graph.Node) bool {
 	return n.Kind.IsNHI() && n.Kind != graph.KindCredential
 }
 
+// isIAMRole reports an AWS IAM role: an identity, but part of each
+// account's fixed structure, on top of Config.Size and outside the drawn
+// rates.
+func isIAMRole(n *graph.Node) bool {
+	return n.Kind == graph.KindServiceAccount && n.Subtype == "iam_role"
+}
+
 func (m *merged) outOf(id string, k graph.EdgeKind) []*graph.Edge {
 	var r []*graph.Edge
 	for _, e := range m.out[id] {
@@ -195,7 +202,7 @@ func measure(sgs []*graph.Subgraph) measured {
 				}
 				continue
 			}
-			if !isPrincipalNHI(n) {
+			if !isPrincipalNHI(n) || isIAMRole(n) {
 				continue
 			}
 			r.identities++
