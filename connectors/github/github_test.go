@@ -321,12 +321,12 @@ func TestOptions(t *testing.T) {
 }
 
 // TestSharedInstallationSamples runs every installation object GitHub
-// publishes in its webhook examples through the reader, wrapped as a list
-// response, when shared/samples is present.
+// publishes in its webhook examples (copied into testdata/webhooks, see
+// its README) through the reader, wrapped as a list response.
 func TestSharedInstallationSamples(t *testing.T) {
-	files, _ := filepath.Glob("../../../shared/samples/github/octokit-webhooks-installation*.json")
-	if len(files) == 0 {
-		t.Skip("shared/samples/github not present")
+	files, _ := filepath.Glob("testdata/webhooks/octokit-webhooks-installation*.json")
+	if len(files) != 5 {
+		t.Fatalf("testdata/webhooks: %d installation samples, want 5", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
