@@ -7,14 +7,24 @@ import (
 )
 
 // iamAdminRoles can rewrite the IAM policy of the resource they are bound
-// on, so their holder can grant itself roles/owner there: they count as
-// admin of that resource even though they do not list every permission.
+// on, so their holder can grant itself roles/owner there, or act as its
+// service accounts: they count as admin of that resource even though they
+// do not list every permission.
 var iamAdminRoles = map[string]bool{
 	"roles/resourcemanager.organizationAdmin": true,
 	"roles/resourcemanager.folderAdmin":       true,
 	"roles/resourcemanager.folderIamAdmin":    true,
 	"roles/resourcemanager.projectIamAdmin":   true,
 	"roles/iam.securityAdmin":                 true,
+	// Acting as a service account of the resource (mint its tokens, make
+	// keys for it, rewrite who may, run code as it) reaches whatever
+	// that account holds, an owner one included: privilege escalation,
+	// rated admin as the AWS connector rates iam:PassRole on *.
+	"roles/iam.serviceAccountTokenCreator": true,
+	"roles/iam.serviceAccountKeyAdmin":     true,
+	"roles/iam.serviceAccountAdmin":        true,
+	"roles/iam.serviceAccountUser":         true,
+	"roles/iam.workloadIdentityUser":       true,
 }
 
 // impersonationRoles let a member act as or mint tokens for a service
