@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/findings/changes"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/demo"
 )
 
 // chromium finds the Debian package's browser. Under CI=true a missing
@@ -119,14 +121,27 @@ reviews:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	propID, rolledBackID := seedProposals(t, store, auditPath)
+	// The pending proposal targets a real identity of the demo serve
+	// generates (same seed and size), so its identity page lists it.
+	target := ""
+	for _, sg := range demo.Generate(demo.Config{Seed: 1, Size: 2000}) {
+		for _, n := range sg.Nodes {
+			if target == "" && n.Kind == graph.KindServiceAccount && strings.HasPrefix(n.ID, "aws:") {
+				target = n.ID
+			}
+		}
+	}
+	if target == "" {
+		t.Fatal("the demo has no AWS service account")
+	}
+	propID, rolledBackID := seedProposals(t, store, auditPath, target)
 	seedHistory(t, auditPath, syncs)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- cli.Run(ctx, []string{"serve", "--demo", "--owners", "", "--config", cfgPath}, &bytes.Buffer{}, &stderr)
+		done <- cli.Run(ctx, []string{"serve", "--demo", "--seed", "1", "--size", "2000", "--owners", "", "--config", cfgPath}, &bytes.Buffer{}, &stderr)
 	}()
 	defer func() {
 		cancel()
@@ -416,6 +431,14 @@ reviews:
 	t.Logf("review %s: %d items (all pending), item graph of %d nodes", reviewID, items, rNodes)
 	contrast("reviews")
 
+	// ---- The proposal's target: its identity page lists it as open ----
+	do("target identity", chromedp.Navigate(base+"/web/#identity/"+url.PathEscape(target)),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-identity=`+jsString(target)+`]`)))
+	if got := text("#id-proposals tbody"); !strings.Contains(got, propID) || !strings.Contains(got, "proposed") {
+		t.Errorf("identity %s: open proposals %q, want %s", target, got, propID)
+	}
+	t.Logf("identity %s: open proposals %q", target, text("#id-proposals tbody"))
+
 	// ---- Approvals: details, dry run, results and rollback ----
 	do("approvals", chromedp.Click(chromedp.CSS("#nav-approvals")), chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+rolledBackID+`"] .details-button`)))
 	do("details", chromedp.Click(chromedp.CSS(`tr[data-id="`+rolledBackID+`"] .details-button`)),
@@ -657,7 +680,7 @@ func waitUp(t *testing.T, base string, done chan int, stderr *bytes.Buffer) {
 // seedProposals opens, in the store serve then opens, one proposal by
 // api:requester for the secops group (one approval needed), and a second
 // one that api:approver approved, that ran and was rolled back.
-func seedProposals(t *testing.T, store, auditPath string) (open, rolledBack string) {
+func seedProposals(t *testing.T, store, auditPath, target string) (open, rolledBack string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := approval.OpenStore(ctx, store)
@@ -686,7 +709,7 @@ func seedProposals(t *testing.T, store, auditPath string) (open, rolledBack stri
 		}
 		return p
 	}
-	p := propose("aws:123456789012:user/ci-deploy")
+	p := propose(target)
 	q := propose("aws:123456789012:user/old-batch")
 	approver := approval.Actor{ID: "api:approver", Where: audit.WhereHTTP}
 	if _, err := svc.Approve(ctx, q.ID, approver, "owner confirmed it is unused"); err != nil {
