@@ -13,8 +13,10 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/findings/changes"
 	"github.com/steward-oss/steward/graph/store"
 	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/slackbot"
 	"github.com/steward-oss/steward/syncer"
 )
 
@@ -40,6 +42,13 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	if len(cfg.Connectors) == 0 {
 		return usageErr(e, "sync", *cfgPath+": no connectors configured")
 	}
+	tr, err := changeTracker(cfg)
+	if err != nil {
+		return usageErr(e, "sync", err.Error())
+	}
+	if err := syncAlerts(cfg, tr); err != nil {
+		return usageErr(e, "sync", err.Error())
+	}
 	// Each run is recorded: when, what it loaded, or why it failed. The
 	// log is opened first, so a sync that could not be audited never runs.
 	alog, err := openAudit(cfg)
@@ -63,11 +72,7 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	}
 	if failed < len(results) {
 		// What changed since the previous sync, into the change history
-		// (steward changes); Slack alerts come from serve's syncs.
-		tr, err := changeTracker(cfg)
-		if err != nil {
-			return usageErr(e, "sync", err.Error())
-		}
+		// (steward changes), alerted to Slack as serve's syncs are.
 		inv, err := inventory.Open(ctx, st, inventory.Options{Logger: e.log, Derivers: derivers(e, cfg.Ownership.Overrides)})
 		if err != nil {
 			return fail(e, "sync", err)
@@ -91,4 +96,23 @@ func runSync(ctx context.Context, e *env, args []string) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// syncAlerts gives tr a Slack notifier when Slack and changes.alert_channel
+// are configured, so a one-off sync alerts as serve's scheduled syncs do.
+// A configured but empty bot token is an error before anything syncs.
+func syncAlerts(cfg *config.Config, tr *changes.Tracker) error {
+	if cfg.Slack.BotTokenEnv == "" || tr.Channel == "" {
+		return nil
+	}
+	token := os.Getenv(cfg.Slack.BotTokenEnv)
+	if token == "" {
+		return fmt.Errorf("slack: %s is empty (changes.alert_channel needs the bot token)", cfg.Slack.BotTokenEnv)
+	}
+	a, err := slackbot.NewAlerter(token, cfg.Slack.APIURL, nil)
+	if err != nil {
+		return err
+	}
+	tr.Notifier = a
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/findings/escalation"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
@@ -288,7 +289,9 @@ func (t *Tracker) alert(ctx context.Context, diff []Change) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	text := fmt.Sprintf("Steward: %d change(s) since the last sync need attention\n%s", len(lines), strings.Join(lines, "\n"))
+	// Names and credential ids are data from the sources: a connector
+	// that let a raw key id through must not carry it into Slack.
+	text := audit.MaskSecrets(fmt.Sprintf("Steward: %d change(s) since the last sync need attention\n%s", len(lines), strings.Join(lines, "\n")))
 	if err := t.Notifier.Alert(ctx, t.Channel, text); err != nil {
 		return fmt.Errorf("changes: alert %s: %w", t.Channel, err)
 	}
