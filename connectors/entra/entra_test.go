@@ -104,12 +104,12 @@ func TestPrivilege(t *testing.T) {
 		want                   graph.Privilege
 	}{
 		{"Global Administrator", src + "directoryRole/62e90394-69f5-4237-9190-012177145e10", src + "tenant", "Global Administrator", graph.PrivAdmin},
-		{"Application Administrator", src + "directoryRole/9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", src + "tenant", "Application Administrator", graph.PrivWrite},
+		{"Application Administrator", src + "directoryRole/9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", src + "tenant", "Application Administrator", graph.PrivAdmin},
 		{"Global Reader", src + "directoryRole/f2ef992c-3afb-46b9-b7cf-a126ee74c451", src + "tenant", "Global Reader", graph.PrivRead},
 		{"admin unit scope is not the tenant", src + "sp/7f6e5d4c-5555-4e5f-8a9b-0c1d2e3f4b05", src + "scope/administrativeUnits/3c1d5e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f", "User Administrator", graph.PrivWrite},
 		{"RoleManagement.ReadWrite.Directory", src + "sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b02", src + "tenant", "RoleManagement.ReadWrite.Directory", graph.PrivAdmin},
 		{"Directory.Read.All", src + "sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b01", src + "tenant", "Directory.Read.All", graph.PrivRead},
-		{"Application.ReadWrite.All (id from the well-known table)", src + "sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b01", src + "tenant", "Application.ReadWrite.All", graph.PrivWrite},
+		{"Application.ReadWrite.All (id from the well-known table)", src + "sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b01", src + "tenant", "Application.ReadWrite.All", graph.PrivAdmin},
 		{"ARM Owner on a subscription", src + "user/0cbd037f-fe7a-429d-864d-46b7d53fe4d5", sub, "Owner", graph.PrivAdmin},
 		{"ARM Owner on a management group", src + "user/139efc82-0e5b-4998-b30a-ce40b9b942db", src + "arm/providers/microsoft.management/managementgroups/custodian-test", "Owner", graph.PrivAdmin},
 		{"ARM Contributor", src + "sp/cc851160-f3f3-4d8a-860f-7f1dcfe1b2f7", src + "arm/providers/microsoft.management/managementgroups/custodian-test", "Contributor", graph.PrivWrite},

@@ -39,12 +39,14 @@ var directoryRoleNames = map[string]string{
 
 // classifyDirectoryRole: Global Administrator is admin of the tenant.
 // Privileged Role Administrator (assigns any role, including Global
-// Administrator, to itself) and Privileged Authentication Administrator
-// (resets the credentials of Global Administrators) are admin-equivalent.
+// Administrator, to itself), Privileged Authentication Administrator
+// (resets the credentials of Global Administrators), and Application and
+// Cloud Application Administrator (add credentials to any application,
+// one holding Global Administrator included) are admin-equivalent.
 // Reader roles read; every other administrator role writes.
 func classifyDirectoryRole(templateID, name string) graph.Privilege {
 	switch strings.ToLower(templateID) {
-	case roleGlobalAdmin, rolePrivilegedRoleAdmin, rolePrivilegedAuthAdmin:
+	case roleGlobalAdmin, rolePrivilegedRoleAdmin, rolePrivilegedAuthAdmin, roleApplicationAdmin, roleCloudApplicationAdmin:
 		return graph.PrivAdmin
 	case roleGlobalReader, roleDirectoryReaders, roleSecurityReader:
 		return graph.PrivRead
@@ -77,15 +79,15 @@ var graphAppRoles = map[string]string{
 }
 
 // graphAdminPermissions let an application grant itself any directory role
-// (RoleManagement.ReadWrite.Directory) or any app permission, including the
-// former (AppRoleAssignment.ReadWrite.All): admin-equivalent for the tenant.
-// Directory.ReadWrite.All and Application.ReadWrite.All are write: they do
-// not assign roles, though the latter can add credentials to a more
-// privileged application (an escalation path the graph shows via the
-// credentials, not via this grant).
+// (RoleManagement.ReadWrite.Directory), any app permission, including the
+// former (AppRoleAssignment.ReadWrite.All), or act as any application by
+// adding a credential to it (Application.ReadWrite.All): admin-equivalent
+// for the tenant. Directory.ReadWrite.All is write: it does not assign
+// roles or touch application credentials.
 var graphAdminPermissions = map[string]bool{
 	"RoleManagement.ReadWrite.Directory": true,
 	"AppRoleAssignment.ReadWrite.All":    true,
+	"Application.ReadWrite.All":          true,
 }
 
 func classifyAppRole(value string, onGraph bool) graph.Privilege {
