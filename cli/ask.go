@@ -33,7 +33,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	out.register(fs)
 	var lim limitFlags
 	lim.register(fs)
-	auditLog := fs.String("audit-log", "", "append the question and its outcome to this audit log")
+	auditLog := fs.String("audit-log", "", "audit log for the question (default: STEWARD_AUDIT_LOG, the config's audit_log:, else steward-audit.log beside the graph)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, `Usage: steward ask [--demo | --graph PATH] [--now RFC3339] [--format table|json|csv] [--limit N | --all] "QUESTION"`)
 		fs.PrintDefaults()
@@ -76,8 +76,12 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 			out.corrections = append(out.corrections, c.String())
 		}
 	}
-	if *auditLog != "" {
-		if aerr := auditQuestion(ctx, e, *auditLog, question, plan, err); aerr != nil {
+	// Audited before it is answered; a question that cannot be recorded
+	// is not answered (fail closed, as in serve).
+	if path, aerr := questionAuditLog(e, *auditLog, &g); aerr != nil {
+		return fail(e, "ask", aerr)
+	} else if path != "" {
+		if aerr := auditQuestion(ctx, e, path, "question", question, plan, err); aerr != nil {
 			return fail(e, "ask", aerr)
 		}
 	}
@@ -167,14 +171,17 @@ func noGraph(e *env, g *graphFlags) (string, bool) {
 
 // auditQuestion records who asked what from the command line, and the
 // plan it became (or why it did not).
-func auditQuestion(ctx context.Context, e *env, path, question string, plan *query.Plan, perr error) error {
+func auditQuestion(ctx context.Context, e *env, path, action, question string, plan *query.Plan, perr error) error {
 	l, err := openAuditPath(e, path)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	rec := audit.Record{Actor: "cli:" + os.Getenv("USER"), Action: "question", Target: "cli", Where: "cli", Outcome: "planned",
-		Details: map[string]string{"question": question}}
+	rec := audit.Record{Actor: "cli:" + os.Getenv("USER"), Action: action, Target: "cli", Where: "cli", Outcome: "planned",
+		Details: map[string]string{}}
+	if question != "" {
+		rec.Details["question"] = question
+	}
 	if plan != nil {
 		b, _ := json.Marshal(plan)
 		rec.Details["plan"] = string(b)
@@ -195,6 +202,7 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	var lim limitFlags
 	lim.register(fs)
 	planFile := fs.String("plan", "", "query plan JSON file (- for stdin)")
+	auditLog := fs.String("audit-log", "", "audit log for the plan run (default: STEWARD_AUDIT_LOG, the config's audit_log:, else steward-audit.log beside the graph)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
@@ -229,6 +237,14 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 		return fail(e, "query", fmt.Errorf("%s: %w", *planFile, err))
 	}
 	lim.apply(plan)
+	// Every plan run is audited first, as ask's questions are.
+	if path, aerr := questionAuditLog(e, *auditLog, &g); aerr != nil {
+		return fail(e, "query", aerr)
+	} else if path != "" {
+		if aerr := auditQuestion(ctx, e, path, "query", "", plan, nil); aerr != nil {
+			return fail(e, "query", aerr)
+		}
+	}
 	out.interpretation = planner.Describe(plan, planner.DescribeOptions{Rows: true})
 	return runPlan(ctx, e, "query", &g, &out, "", plan)
 }

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/steward-oss/steward/audit"
@@ -33,6 +35,35 @@ func openAudit(cfg *config.Config) (*audit.Log, error) {
 		opts = append(opts, audit.WithKey(key))
 	}
 	return audit.Open(cfg.AuditLog, opts...)
+}
+
+// questionAuditLog is the audit log ask and query write: flagPath
+// (--audit-log), else STEWARD_AUDIT_LOG or the config's audit_log:, else
+// steward-audit.log beside a bolt graph, the rule load follows (with the
+// default paths, the log serve writes too). A question over a real
+// inventory is never unaudited. Only the in-memory demo graph, with no
+// log named anywhere, returns "": its data is synthetic.
+func questionAuditLog(e *env, flagPath string, g *graphFlags) (string, error) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	if e.configPath != "" || e.getenv("STEWARD_AUDIT_LOG") != "" {
+		return e.defaultAuditLog()
+	}
+	if g.demo {
+		return "", nil
+	}
+	graphPath := g.path
+	if graphPath == "" {
+		var err error
+		if graphPath, err = e.defaultGraph(); err != nil {
+			return "", err
+		}
+	}
+	if strings.Contains(graphPath, "://") {
+		return e.defaultAuditLog()
+	}
+	return filepath.Join(filepath.Dir(graphPath), filepath.Base(DefaultAuditLog)), nil
 }
 
 // openAuditPath is openAudit for a log named by a flag, with the key and

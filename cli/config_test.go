@@ -42,7 +42,7 @@ func TestConfigHonouredByEveryCommand(t *testing.T) {
 		{[]string{"ask", "--owners", "", "--now", now, "-o", "csv", "what can ci-deployer access"}, "ecs:UpdateService"},
 		{[]string{"unused", "--owners", "", "--now", now, "ci-deployer"}, "granted"},
 		{[]string{"anomalies", "--owners", "", "--window", "0", "--min-baseline", "0", "--per-subject"}, "new_source_ip"},
-		{[]string{"audit", "verify"}, "1 records, chain intact"},
+		{[]string{"audit", "verify"}, "from-config-audit.log: 4 records, chain intact"}, // ask's record + the three asks above
 		{[]string{"sources"}, "aws:111111111111"},
 		{[]string{"config", "validate"}, "ok"},
 	}
