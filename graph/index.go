@@ -38,6 +38,9 @@ type Index struct {
 	nedges int
 
 	edges []Edge
+	// from and to are each edge's end nodes (-1 when unknown), so walks
+	// follow edges by number instead of looking ids up.
+	from, to []int32
 
 	ids map[string]int32
 	out [][]int32 // node -> edge indices leaving it
@@ -69,6 +72,8 @@ func Build(sgs []*Subgraph) *Index {
 	sort.Strings(ix.Sources)
 	ix.Nodes = make([]Node, 0, nn)
 	ix.edges = make([]Edge, 0, ne)
+	ix.from = make([]int32, 0, ne)
+	ix.to = make([]int32, 0, ne)
 	for _, sg := range sgs {
 		for _, n := range sg.Nodes {
 			if _, dup := ix.ids[n.ID]; dup {
@@ -86,12 +91,16 @@ func Build(sgs []*Subgraph) *Index {
 		for _, e := range sg.Edges {
 			ei := int32(len(ix.edges))
 			ix.edges = append(ix.edges, e)
-			if f, ok := ix.ids[e.From]; ok {
+			f, t := int32(-1), int32(-1)
+			if i, ok := ix.ids[e.From]; ok {
+				f = i
 				ix.out[f] = append(ix.out[f], ei)
 			}
-			if t, ok := ix.ids[e.To]; ok {
+			if i, ok := ix.ids[e.To]; ok {
+				t = i
 				ix.in[t] = append(ix.in[t], ei)
 			}
+			ix.from, ix.to = append(ix.from, f), append(ix.to, t)
 		}
 	}
 	ix.derivePrivilege()
@@ -119,6 +128,22 @@ func (ix *Index) EdgeKind(ei int32) EdgeKind {
 		return EdgeKind(s.str(s.edges[int(ei)*edgeCols+2]))
 	}
 	return ix.edges[ei].Kind
+}
+
+// EdgeFrom is the node Edge(ei).From names, -1 when no node has that id.
+func (ix *Index) EdgeFrom(ei int32) int32 {
+	if s := ix.snap; s != nil {
+		return s.from[ei]
+	}
+	return ix.from[ei]
+}
+
+// EdgeTo is the node Edge(ei).To names, -1 when no node has that id.
+func (ix *Index) EdgeTo(ei int32) int32 {
+	if s := ix.snap; s != nil {
+		return s.to[ei]
+	}
+	return ix.to[ei]
 }
 
 // Lookup returns the position of the node with id.

@@ -31,7 +31,7 @@ import (
 
 // SnapshotVersion changes whenever the layout or a derivation rule
 // changes: an older snapshot is then stale and rebuilt from the record.
-const SnapshotVersion = 1
+const SnapshotVersion = 2
 
 const snapMagic = "STWSNAP\x00"
 
@@ -74,6 +74,8 @@ const (
 	secLeakOff
 	secLeak
 	secSorted
+	secEdgeFrom // version 2: edge ends as node numbers
+	secEdgeTo
 	numSections
 )
 
@@ -109,6 +111,7 @@ type snapData struct {
 	leakOff  []uint32
 	leak     []int32
 	sorted   []uint32
+	from, to []int32
 }
 
 func (s *snapData) str(id uint32) string {
@@ -309,6 +312,11 @@ func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
 	}
 	sort.Slice(sorted, func(a, b int) bool { return ix.Nodes[sorted[a]].ID < ix.Nodes[sorted[b]].ID })
 	secs[secSorted] = u32bytes(sorted)
+	from, to := make([]int32, m), make([]int32, m)
+	for ei := int32(0); ei < int32(m); ei++ {
+		from[ei], to[ei] = ix.EdgeFrom(ei), ix.EdgeTo(ei)
+	}
+	secs[secEdgeFrom], secs[secEdgeTo] = i32bytes(from), i32bytes(to)
 	secs[secMaps] = u32bytes(mapsArea)
 	secs[secStrOff] = u32bytes(w.off)
 	secs[secStrBlob] = w.blob
@@ -429,6 +437,7 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 	s.ownOff, s.own, s.ownStat = u32(secOwnOff), i32(secOwn), u32(secOwnStat)
 	s.lastSec, s.lastNsec, s.lastEdge = i64(secLastSec), u32(secLastNsec), i32(secLastEdge)
 	s.leakOff, s.leak, s.sorted = u32(secLeakOff), i32(secLeak), u32(secSorted)
+	s.from, s.to = i32(secEdgeFrom), i32(secEdgeTo)
 	nodes := u32(secNodes)
 	tsec, tnsec := i64(secNodeSec), u32(secNodeNsec)
 	n := len(nodes) / nodeCols
@@ -508,6 +517,16 @@ func (s *snapData) check(nodes []uint32, n, m, tsec, tnsec int) error {
 	for _, v := range s.sorted {
 		if int(v) >= n {
 			return bad("id order")
+		}
+	}
+	if len(s.from) != m || len(s.to) != m {
+		return bad("edge ends")
+	}
+	for _, c := range [][]int32{s.from, s.to} {
+		for _, v := range c {
+			if v < -1 || int(v) >= n {
+				return bad("edge end")
+			}
 		}
 	}
 	// Every string reference in rows and maps.

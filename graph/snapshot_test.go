@@ -123,6 +123,21 @@ func sameIndex(t *testing.T, want, got *graph.Index) {
 		if got.EdgeKind(ei) != w.Kind {
 			t.Fatalf("edge %d kind %q, want %q", ei, got.EdgeKind(ei), w.Kind)
 		}
+		// The ends by number are the ends by id, on both sides.
+		for _, ix := range []*graph.Index{want, got} {
+			for _, end := range []struct {
+				id  string
+				num int32
+			}{{w.From, ix.EdgeFrom(ei)}, {w.To, ix.EdgeTo(ei)}} {
+				n, ok := ix.Lookup(end.id)
+				if !ok {
+					n = -1
+				}
+				if end.num != n {
+					t.Fatalf("edge %d end %q: node %d, want %d", ei, end.id, end.num, n)
+				}
+			}
+		}
 	}
 	if _, ok := got.Lookup("no such node"); ok {
 		t.Fatal("lookup of a missing id succeeded")
@@ -162,6 +177,8 @@ func TestSnapshotRefusesDamage(t *testing.T) {
 		{"flipped byte in a section", func(b []byte) []byte { b[len(b)-9] ^= 0xff; return b }},
 		{"generation changed", func(b []byte) []byte { b[16]++; return b }},
 		{"other version", func(b []byte) []byte { b[8]++; return b }},
+		// Version 1 had no edge-end columns: it is rebuilt, never misread.
+		{"version 1", func(b []byte) []byte { b[8] = 1; return b }},
 		{"not a snapshot", func(b []byte) []byte { return []byte("{\"nodes\": []}                                       ") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -357,12 +357,10 @@ func (ex *executor) ownerEmails(i int32) string {
 	owners, _ := ex.ix.Owners(i)
 	var out []string
 	for _, ei := range owners {
-		e := ex.ix.Edge(ei)
-		if e.Kind != graph.EdgeOwns {
+		if ex.ix.EdgeKind(ei) != graph.EdgeOwns {
 			continue
 		}
-		h, _ := ex.ix.Lookup(e.From)
-		hn := &ex.ix.Nodes[h]
+		hn := &ex.ix.Nodes[ex.ix.EdgeFrom(ei)]
 		email := hn.Attrs[graph.AttrEmail]
 		if email == "" {
 			email = strings.TrimPrefix(hn.ID, "human:")
@@ -379,12 +377,10 @@ func (ex *executor) team(i int32) string {
 	}
 	owners, _ := ex.ix.Owners(i)
 	for _, ei := range owners {
-		e := ex.ix.Edge(ei)
-		if e.Kind != graph.EdgeOwns {
+		if ex.ix.EdgeKind(ei) != graph.EdgeOwns {
 			continue
 		}
-		h, _ := ex.ix.Lookup(e.From)
-		if t := ex.ix.Nodes[h].Attrs[graph.AttrTeam]; t != "" {
+		if t := ex.ix.Nodes[ex.ix.EdgeFrom(ei)].Attrs[graph.AttrTeam]; t != "" {
 			return t
 		}
 	}
@@ -392,12 +388,20 @@ func (ex *executor) team(i int32) string {
 }
 
 func (ex *executor) account(i int32) string {
-	for _, ei := range ex.ix.Out(i) {
-		if e := ex.ix.Edge(ei); e.Kind == graph.EdgeInAccount {
-			return e.To
-		}
+	if ei := ex.accountEdge(i); ei >= 0 {
+		return ex.ix.Edge(ei).To
 	}
 	return ""
+}
+
+// accountEdge is node i's first in_account edge, -1 when it has none.
+func (ex *executor) accountEdge(i int32) int32 {
+	for _, ei := range ex.ix.Out(i) {
+		if ex.ix.EdgeKind(ei) == graph.EdgeInAccount {
+			return ei
+		}
+	}
+	return -1
 }
 
 func (ex *executor) environment(i int32) string {
@@ -407,7 +411,8 @@ func (ex *executor) environment(i int32) string {
 			return strings.ToLower(v)
 		}
 	}
-	if a, ok := ex.ix.Lookup(ex.account(i)); ok && a != i {
+	if ei := ex.accountEdge(i); ei >= 0 && ex.ix.EdgeTo(ei) >= 0 && ex.ix.EdgeTo(ei) != i {
+		a := ex.ix.EdgeTo(ei)
 		an := &ex.ix.Nodes[a]
 		for _, v := range []string{an.Attrs[graph.AttrEnvironment], an.Tags["environment"], an.Tags["env"]} {
 			if v != "" {

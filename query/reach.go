@@ -18,18 +18,17 @@ type hop struct {
 // is a member of, roles and identities it can assume, and policies
 // attached to it.
 func forward(ix *graph.Index, n int32, fn func(next int32, via int32)) {
+	// Kinds and ends by number: a walk decodes no edge.
 	for _, ei := range ix.Out(n) {
-		e := ix.Edge(ei)
-		if e.Kind == graph.EdgeMemberOf || e.Kind == graph.EdgeCanAssume {
-			if t, ok := ix.Lookup(e.To); ok {
+		if k := ix.EdgeKind(ei); k == graph.EdgeMemberOf || k == graph.EdgeCanAssume {
+			if t := ix.EdgeTo(ei); t >= 0 {
 				fn(t, ei)
 			}
 		}
 	}
 	for _, ei := range ix.In(n) {
-		e := ix.Edge(ei)
-		if e.Kind == graph.EdgeAttachedTo {
-			if f, ok := ix.Lookup(e.From); ok {
+		if ix.EdgeKind(ei) == graph.EdgeAttachedTo {
+			if f := ix.EdgeFrom(ei); f >= 0 {
 				fn(f, ei)
 			}
 		}
@@ -39,17 +38,15 @@ func forward(ix *graph.Index, n int32, fn func(next int32, via int32)) {
 // backward is forward reversed: the nodes that gain n's grants.
 func backward(ix *graph.Index, n int32, fn func(prev int32, via int32)) {
 	for _, ei := range ix.In(n) {
-		e := ix.Edge(ei)
-		if e.Kind == graph.EdgeMemberOf || e.Kind == graph.EdgeCanAssume || e.Kind == graph.EdgeHasCredential {
-			if f, ok := ix.Lookup(e.From); ok && e.Kind != graph.EdgeHasCredential {
+		if k := ix.EdgeKind(ei); k == graph.EdgeMemberOf || k == graph.EdgeCanAssume {
+			if f := ix.EdgeFrom(ei); f >= 0 {
 				fn(f, ei)
 			}
 		}
 	}
 	for _, ei := range ix.Out(n) {
-		e := ix.Edge(ei)
-		if e.Kind == graph.EdgeAttachedTo {
-			if t, ok := ix.Lookup(e.To); ok {
+		if ix.EdgeKind(ei) == graph.EdgeAttachedTo {
+			if t := ix.EdgeTo(ei); t >= 0 {
 				fn(t, ei)
 			}
 		}
@@ -96,8 +93,8 @@ func (ex *executor) reach(ctx context.Context) error {
 	var prefix []int32
 	if ex.ix.Nodes[start].Kind == graph.KindCredential {
 		for _, ei := range ex.ix.In(start) {
-			if e := ex.ix.Edge(ei); e.Kind == graph.EdgeHasCredential {
-				if h, ok := ex.ix.Lookup(e.From); ok {
+			if ex.ix.EdgeKind(ei) == graph.EdgeHasCredential {
+				if h := ex.ix.EdgeFrom(ei); h >= 0 {
 					start, prefix = h, []int32{ei}
 					break
 				}
@@ -107,10 +104,10 @@ func (ex *executor) reach(ctx context.Context) error {
 	ex.columns = []string{"resource", "action", "effect", "privilege", "via", "depth"}
 	return walk(ctx, ex.ix, start, r.MaxDepth, forward, func(h hop) bool {
 		for _, ei := range ex.ix.Out(h.node) {
-			e := ex.ix.Edge(ei)
-			if e.Kind != graph.EdgeGrants {
+			if ex.ix.EdgeKind(ei) != graph.EdgeGrants {
 				continue
 			}
+			e := ex.ix.Edge(ei)
 			res := e.Resource
 			if res == "" {
 				res = e.To
@@ -118,10 +115,10 @@ func (ex *executor) reach(ctx context.Context) error {
 			if r.Action != "" && !actionMatch(e.Action, r.Action) {
 				continue
 			}
-			if r.Resource != "" && !resourceMatch(ex.ix, e, r.Resource) {
+			if r.Resource != "" && !resourceMatch(ex.ix, ei, e, r.Resource) {
 				continue
 			}
-			if !ex.grantInScope(e) {
+			if !ex.grantInScope(ei) {
 				continue
 			}
 			ev := append(append(append([]int32(nil), prefix...), h.path...), ei)
@@ -141,8 +138,9 @@ func (ex *executor) reach(ctx context.Context) error {
 // grantInScope applies the plan's sources and environment filters to a
 // reached grant's target, so "what can X touch in prod" narrows by where
 // the grant lands.
-func (ex *executor) grantInScope(e *graph.Edge) bool {
-	t, ok := ex.ix.Lookup(e.To)
+func (ex *executor) grantInScope(ei int32) bool {
+	t := ex.ix.EdgeTo(ei)
+	ok := t >= 0
 	for _, f := range ex.p.Filters {
 		if f.Field != "environment" {
 			continue
@@ -179,16 +177,16 @@ func (ex *executor) whoCan(ctx context.Context) error {
 		if w.Privilege != "" && graph.GrantPrivilege(e).Rank() < w.Privilege.Rank() {
 			continue
 		}
-		if w.Resource != "" && !resourceMatch(ex.ix, e, w.Resource) {
+		if w.Resource != "" && !resourceMatch(ex.ix, ei, e, w.Resource) {
 			continue
 		}
 		if w.Scope == "account" {
-			if t, ok := ex.ix.Lookup(e.To); !ok || ex.ix.Nodes[t].Kind != graph.KindAccount {
+			if t := ex.ix.EdgeTo(ei); t < 0 || ex.ix.Nodes[t].Kind != graph.KindAccount {
 				continue
 			}
 		}
-		g, ok := ex.ix.Lookup(e.From)
-		if !ok {
+		g := ex.ix.EdgeFrom(ei)
+		if g < 0 {
 			continue
 		}
 		err := walk(ctx, ex.ix, g, w.MaxDepth, backward, func(h hop) bool {
@@ -271,7 +269,7 @@ func actionMatch(grant, asked string) bool {
 
 // resourceMatch reports whether a grant applies to the asked resource: its
 // resource pattern covers it, or it lands on a node whose id or name does.
-func resourceMatch(ix *graph.Index, e *graph.Edge, asked string) bool {
+func resourceMatch(ix *graph.Index, ei int32, e *graph.Edge, asked string) bool {
 	if v, ok := e.Attrs[graph.AttrReadsSecrets]; ok && (strings.EqualFold(asked, "secrets") || strings.EqualFold(asked, "secret")) {
 		return v == "true"
 	}
@@ -285,7 +283,7 @@ func resourceMatch(ix *graph.Index, e *graph.Edge, asked string) bool {
 	if globMatch(asked, e.To) || strings.Contains(strings.ToLower(e.To), low) {
 		return true
 	}
-	if t, ok := ix.Lookup(e.To); ok {
+	if t := ix.EdgeTo(ei); t >= 0 {
 		n := &ix.Nodes[t]
 		if globMatch(asked, n.Name) || strings.Contains(strings.ToLower(n.Name), low) {
 			return true
