@@ -48,10 +48,26 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	// Written sources are kept to build the index snapshot at the end
 	// without reading the store back.
 	var written []*graph.Subgraph
-	// One source at a time keeps memory bounded at 1M identities; each
-	// source replaces atomically.
+	// One source at a time keeps memory bounded at 1M identities. On
+	// bolt every source streams into one fresh file that replaces the
+	// store at the end, all or nothing; elsewhere each source replaces
+	// atomically.
+	var bulk *store.Bulk
+	if st.Streams() {
+		if bulk, err = st.BeginBulk(ctx); err != nil {
+			return fail(e, "demo", err)
+		}
+		defer bulk.Abort()
+		bulk.OnBatch = func(quads int) {
+			p.update("%d nodes, %d edges so far; writing: %s", nodes, edges, rate(quads, start))
+		}
+	}
 	err = demo.Stream(demo.Config{Seed: *seed, Size: *size}, func(sg *graph.Subgraph) error {
-		if err := st.Replace(ctx, sg); err != nil {
+		if bulk != nil {
+			if err := bulk.Add(sg); err != nil {
+				return err
+			}
+		} else if err := st.Replace(ctx, sg); err != nil {
 			return err
 		}
 		if *size <= maxSnapshotDemo {
@@ -62,8 +78,16 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		p.update("%s: %d nodes, %d edges so far", sg.Source, nodes, edges)
 		return nil
 	})
+	if err == nil && bulk != nil {
+		p.update("committing")
+		err = bulk.Commit()
+	}
 	p.done()
 	if err != nil {
+		if ctx.Err() != nil && bulk != nil {
+			fmt.Fprintf(e.stderr, "steward demo: interrupted; %s is unchanged\n", *out)
+			return exitInterrupted
+		}
 		if ctx.Err() != nil {
 			// Each source is replaced whole: those written so far stay,
 			// the one being written when interrupted is as it was.
@@ -74,7 +98,11 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	}
 	if *size <= maxSnapshotDemo {
 		p.update("indexing")
-		writeSnapshot(ctx, e, st, DefaultOwners, written, before, len(written))
+		writes := len(written)
+		if bulk != nil {
+			writes = 1
+		}
+		writeSnapshot(ctx, e, st, DefaultOwners, written, before, writes)
 		p.done()
 	} else {
 		fmt.Fprintf(e.stderr, "index snapshot not written above %d identities (the index is built in memory); the first question builds it\n", maxSnapshotDemo)

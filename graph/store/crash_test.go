@@ -121,13 +121,20 @@ func TestCrashDuringReplace(t *testing.T) {
 // runCrashChild starts the child, waits for its signal and kills it.
 func runCrashChild(t *testing.T, dir, point string) {
 	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringReplace$", "-test.v")
+	cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashPoint+"="+point)
+	killAt(t, cmd, point)
+}
+
+// killAt starts cmd, waits for it to signal "at point" on fd 3 and
+// SIGKILLs it there.
+func killAt(t *testing.T, cmd *exec.Cmd, point string) {
+	t.Helper()
 	sigR, sigW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sigR.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringReplace$", "-test.v")
-	cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashPoint+"="+point)
 	cmd.ExtraFiles = []*os.File{sigW}
 	stdin, err := cmd.StdinPipe() // held open: the child blocks reading it
 	if err != nil {

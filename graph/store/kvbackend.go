@@ -96,6 +96,7 @@ func openBolt(dir string) (*cayleyBackend, error) {
 		}
 		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)
 	}
+	removeStaleBulk(dir)
 	b, err := openKV(&boltKV{db: db})
 	if err != nil {
 		db.Close()
@@ -261,6 +262,31 @@ func (b *cayleyBackend) apply(ctx context.Context, deltas []graph.Delta) error {
 			return errors.Join(err, fmt.Errorf("reopen after failed write: %w", rerr))
 		}
 		b.qs = qs
+	}
+	return err
+}
+
+// applyAdds writes adds, into a kv store, as one transaction of its own.
+func (b *cayleyBackend) applyAdds(ctx context.Context, adds []graph.Delta, opts graph.IgnoreOpts) error {
+	outer, err := b.group.KV.Tx(true)
+	if err != nil {
+		return err
+	}
+	b.group.outer = outer
+	err = createValueBuckets(ctx, outer, adds)
+	if err == nil {
+		err = b.qs.ApplyDeltas(adds, opts)
+	}
+	b.group.outer = nil
+	if err == nil {
+		err = outer.Commit(ctx)
+	} else {
+		outer.Close()
+	}
+	if err != nil {
+		if qs, rerr := b.reopen(); rerr == nil {
+			b.qs = qs
+		}
 	}
 	return err
 }

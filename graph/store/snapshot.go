@@ -194,6 +194,7 @@ func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); retu
 type boltBackend struct {
 	*cayleyBackend
 	fileSnapshot
+	path string // the bolt file
 }
 
 func openBoltSnap(dir string) (backend, error) {
@@ -201,5 +202,5 @@ func openBoltSnap(dir string) (backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &boltBackend{cb, fileSnapshot{filepath.Join(dir, snapshotFile)}}, nil
+	return &boltBackend{cb, fileSnapshot{filepath.Join(dir, snapshotFile)}, filepath.Join(dir, boltFile)}, nil
 }
