@@ -55,6 +55,10 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	var bulk *store.Bulk
 	if st.Streams() {
 		if bulk, err = st.BeginBulk(ctx); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(e.stderr, "steward demo: interrupted; %s is unchanged\n", *out)
+				return exitInterrupted
+			}
 			return fail(e, "demo", err)
 		}
 		defer bulk.Abort()

@@ -94,6 +94,22 @@
 // Because every replacement is one backend transaction, no generation
 // label or pointer flip is needed.
 //
+// # Bulk loads
+//
+// One transaction for a whole large graph holds every dirty bolt page and
+// cayley's buffered index entries in memory until it commits (gigabytes
+// at 100k identities). A full load (`steward load graph`, `steward demo
+// --out`, a source's first load) goes through Bulk instead: on bolt the
+// sources stream into a fresh file beside the live one
+// (indexes.bolt.tmp-*) in transactions of bulkBatch quads without fsync;
+// Commit copies the stored sources that were not replaced, writes the
+// metadata with generation N+1, syncs once and renames the file over
+// indexes.bolt while still holding its lock. rename is atomic, so a kill
+// at any point leaves the old file or the new one; a leftover temporary
+// file is removed by the next Open. The generation moves forward, so an
+// index snapshot of the old file is stale. On memory and PostgreSQL,
+// Bulk collects the subgraphs and commits them as one Replace.
+//
 // Concurrency: within a process a mutex serializes writers and keeps
 // readers off a half-read state (bolt and memory are single-process). Over
 // PostgreSQL, writers on different replicas take a session advisory lock
