@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -32,6 +33,10 @@ type Export struct {
 	// org or token (credential authorizations outside Enterprise Cloud,
 	// PATs without a GitHub App token), so the gap is visible in the graph.
 	Skipped []string
+	// Unrecognised names the JSON files of the directory that are none of
+	// the recorded responses nor a known webhook payload: skipped, and
+	// reported as warnings.
+	Unrecognised []string
 }
 
 // Recorded response files, relative to the export directory. Page N > 1
@@ -45,6 +50,7 @@ const (
 	fileCredAuths     = "credential-authorizations.json" // GET /orgs/{org}/credential-authorizations
 	fileSecrets       = "actions-secrets.json"           // GET /orgs/{org}/actions/secrets
 	fileOutside       = "outside-collaborators.json"     // GET /orgs/{org}/outside_collaborators
+	dirWebhooks       = "webhooks"                       // webhooks/*.json: webhook payloads as delivered
 )
 
 // LoadDir reads a directory of recorded responses. Every file is optional
@@ -81,25 +87,30 @@ func LoadDir(dir string) (*Export, error) {
 	}{
 		{fileOrg, func(p string, d []byte) error { return decode(p, d, &ex.Org) }},
 		{fileInstallations, func(p string, d []byte) error {
-			var page struct {
-				Installations []json.RawMessage `json:"installations"`
-			}
-			if err := decode(p, d, &page); err != nil {
-				return err
-			}
-			return decodeItems(p, "installations", page.Installations, &ex.Installations)
+			// `gh api --paginate` writes the pages' objects back to back.
+			return eachValue(p, d, func(v []byte) error {
+				var page struct {
+					Installations []json.RawMessage `json:"installations"`
+				}
+				if err := decode(p, v, &page); err != nil {
+					return err
+				}
+				return decodeItems(p, "installations", page.Installations, &ex.Installations)
+			})
 		}},
 		{fileRepos, func(p string, d []byte) error { return appendPage(p, d, &ex.Repos) }},
 		{filePATs, func(p string, d []byte) error { return appendPage(p, d, &ex.PATs) }},
 		{fileCredAuths, func(p string, d []byte) error { return appendPage(p, d, &ex.CredAuths) }},
 		{fileSecrets, func(p string, d []byte) error {
-			var page struct {
-				Secrets []json.RawMessage `json:"secrets"`
-			}
-			if err := decode(p, d, &page); err != nil {
-				return err
-			}
-			return decodeItems(p, "secrets", page.Secrets, &ex.Secrets)
+			return eachValue(p, d, func(v []byte) error {
+				var page struct {
+					Secrets []json.RawMessage `json:"secrets"`
+				}
+				if err := decode(p, v, &page); err != nil {
+					return err
+				}
+				return decodeItems(p, "secrets", page.Secrets, &ex.Secrets)
+			})
 		}},
 		{fileOutside, func(p string, d []byte) error { return appendPage(p, d, &ex.Outside) }},
 	}
@@ -130,6 +141,31 @@ func LoadDir(dir string) (*Export, error) {
 			return nil
 		}); err != nil {
 			return nil, err
+		}
+	}
+	n, err := loadWebhooks(filepath.Join(dir, dirWebhooks), ex)
+	if err != nil {
+		return nil, err
+	}
+	found += n
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("github: export dir: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		if m := pageRE.FindStringSubmatch(name); m != nil {
+			name = m[1] + ".json"
+		}
+		known := false
+		for _, s := range steps {
+			known = known || s.name == name
+		}
+		if !known {
+			ex.Unrecognised = append(ex.Unrecognised, filepath.Join(dir, e.Name()))
 		}
 	}
 	if found == 0 {
@@ -178,13 +214,51 @@ func pageFiles(dir, name string) ([]string, error) {
 	return out, nil
 }
 
-// appendPage decodes a page that is a JSON array.
+// appendPage decodes a page that is a JSON array, or several arrays back
+// to back as `gh api --paginate` writes them.
 func appendPage[T any](path string, data []byte, dst *[]T) error {
-	var raws []json.RawMessage
-	if err := decode(path, data, &raws); err != nil {
-		return err
+	return eachValue(path, data, func(v []byte) error {
+		var raws []json.RawMessage
+		if err := decode(path, v, &raws); err != nil {
+			return err
+		}
+		return decodeItems(path, "", raws, dst)
+	})
+}
+
+// eachValue calls fn with each top-level JSON value of data: one for a
+// recorded response, one per page for `gh api --paginate` output.
+func eachValue(path string, data []byte, fn func([]byte) error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		start := dec.InputOffset()
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// Unmarshal of the rest names the syntax error and its place
+			// (a truncated file is "unexpected end of JSON input").
+			rest := data[start:]
+			if uerr := json.Unmarshal(rest, &v); uerr != nil {
+				err = uerr
+			}
+			if n > 0 {
+				return fmt.Errorf("github: %s: JSON value %d: %w", path, n+1, describeJSON(rest, err))
+			}
+			return fmt.Errorf("github: %s: %w", path, describeJSON(rest, err))
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		n++
 	}
-	return decodeItems(path, "", raws, dst)
+	if n == 0 {
+		return fmt.Errorf("github: %s: no JSON value", path)
+	}
+	return nil
 }
 
 // decodeItems decodes list elements one by one so an error names the

@@ -83,6 +83,9 @@ func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, f := range ex.Unrecognised {
+		r.env.Logger.Warn("github: skipped a file that is no recorded response nor known webhook payload", "file", f)
+	}
 	sg, err := Build(r.Org, ex)
 	if err != nil {
 		return nil, err
