@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/connectors/input"
 )
 
 // Exit codes.
@@ -169,10 +170,15 @@ func extractConfig(args []string) ([]string, string, error) {
 // (or STEWARD_CONFIG) with the STEWARD_* overlay, else defaults and the
 // environment.
 func (e *env) config() (*config.Config, error) {
+	load := func() (*config.Config, error) { return config.FromEnv(e.getenv) }
 	if e.configPath != "" {
-		return config.Load(e.configPath, e.getenv)
+		load = func() (*config.Config, error) { return config.Load(e.configPath, e.getenv) }
 	}
-	return config.FromEnv(e.getenv)
+	cfg, err := load()
+	if err == nil { // the input limits every connector of this run uses
+		input.SetDefault(input.Limits{File: cfg.Input.MaxFileBytes, Field: cfg.Input.MaxFieldBytes})
+	}
+	return cfg, err
 }
 
 // defaultGraph is the graph store a command uses when neither --graph nor

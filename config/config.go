@@ -41,8 +41,16 @@ type Config struct {
 	Approvers   map[string][]string `yaml:"approvers"`
 	Reviews     Reviews             `yaml:"reviews"`
 	Changes     Changes             `yaml:"changes"`
+	Input       Input               `yaml:"input"`
 
 	auditKey string // STEWARD_AUDIT_KEY, never from the file
+}
+
+// Input bounds what one file a connector reads may hold (0: the default,
+// 512 MiB per file and 1 MiB per field).
+type Input struct {
+	MaxFileBytes  int64 `yaml:"max_file_bytes"`
+	MaxFieldBytes int64 `yaml:"max_field_bytes"`
 }
 
 // Changes configures change tracking between syncs (findings/changes).
@@ -301,6 +309,14 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Validate checks the configuration; errors name the field.
 func (c *Config) Validate() error {
+	switch {
+	case c.Input.MaxFileBytes < 0:
+		return &FieldError{"input.max_file_bytes", "must not be negative (0 is the default, 512 MiB)"}
+	case c.Input.MaxFieldBytes < 0:
+		return &FieldError{"input.max_field_bytes", "must not be negative (0 is the default, 1 MiB)"}
+	case c.Input.MaxFileBytes > 0 && c.Input.MaxFieldBytes > c.Input.MaxFileBytes:
+		return &FieldError{"input.max_field_bytes", "larger than input.max_file_bytes"}
+	}
 	names := map[string]bool{}
 	for i, cn := range c.Connectors {
 		f := fmt.Sprintf("connectors[%d]", i)

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -110,17 +111,39 @@ const (
 	DefaultFieldLimit = 1 << 20
 )
 
-// Default is the limits every connector uses unless told otherwise.
-var Default = Limits{File: DefaultFileLimit, Field: DefaultFieldLimit}
+// current is the limits every connector uses: the defaults unless the
+// configuration (input.max_file_bytes, input.max_field_bytes) set others.
+// Atomic because serve's syncs read it while a command may set it.
+var current atomic.Pointer[Limits]
+
+// Default returns the limits in force.
+func Default() Limits {
+	if l := current.Load(); l != nil {
+		return *l
+	}
+	return Limits{File: DefaultFileLimit, Field: DefaultFieldLimit}
+}
+
+// SetDefault sets the limits every connector uses; a zero field keeps
+// its default.
+func SetDefault(l Limits) {
+	if l.File <= 0 {
+		l.File = DefaultFileLimit
+	}
+	if l.Field <= 0 {
+		l.Field = DefaultFieldLimit
+	}
+	current.Store(&l)
+}
 
 // ReadFile reads path with Default limits; see Limits.ReadFile.
-func ReadFile(path string, f Format) ([]byte, error) { return Default.ReadFile(path, f) }
+func ReadFile(path string, f Format) ([]byte, error) { return Default().ReadFile(path, f) }
 
 // Check checks data read from name with Default limits; see Limits.Check.
-func Check(name string, data []byte, f Format) ([]byte, error) { return Default.Check(name, data, f) }
+func Check(name string, data []byte, f Format) ([]byte, error) { return Default().Check(name, data, f) }
 
 // ReadAll reads r (a decompressed stream, say) with Default limits.
-func ReadAll(name string, r io.Reader, f Format) ([]byte, error) { return Default.ReadAll(name, r, f) }
+func ReadAll(name string, r io.Reader, f Format) ([]byte, error) { return Default().ReadAll(name, r, f) }
 
 // ReadFile reads path whole and checks it. The size is checked before
 // anything is read, so an oversized file fails at once.
@@ -150,9 +173,9 @@ func (l Limits) ReadAll(name string, r io.Reader, f Format) ([]byte, error) {
 }
 
 func (l Limits) tooLarge(name string, size int64) error {
-	d := fmt.Sprintf("more than the limit of %d bytes", l.File)
+	d := fmt.Sprintf("more than the limit of %d bytes (input.max_file_bytes)", l.File)
 	if size >= 0 {
-		d = fmt.Sprintf("%d bytes, more than the limit of %d", size, l.File)
+		d = fmt.Sprintf("%d bytes, more than the limit of %d (input.max_file_bytes)", size, l.File)
 	}
 	return &Error{File: name, Offset: -1, Err: ErrTooLarge, Detail: d}
 }
@@ -255,7 +278,7 @@ type scanner struct {
 }
 
 func fieldTooLong(start int, n, limit int64) scanner {
-	return scanner{err: ErrFieldTooLong, off: start, detail: fmt.Sprintf("more than the limit of %d bytes", limit)}
+	return scanner{err: ErrFieldTooLong, off: start, detail: fmt.Sprintf("a field of more than the limit of %d bytes (input.max_field_bytes)", limit)}
 }
 
 // scanJSON checks that no string is longer than limit and, with lines
