@@ -111,6 +111,9 @@ func Build(sgs []*Subgraph) *Index {
 	return ix
 }
 
+// end is an edge end from the from/to columns, with whether it is known.
+func (ix *Index) end(n int32) (int32, bool) { return n, n >= 0 }
+
 // NumEdges is the number of edges; edge indices run from 0 to NumEdges-1.
 func (ix *Index) NumEdges() int { return ix.nedges }
 
@@ -276,7 +279,7 @@ func (ix *Index) derivePrivilege() {
 			if e.Kind != EdgeAttachedTo {
 				continue
 			}
-			pi, ok := ix.ids[e.From]
+			pi, ok := ix.end(ix.from[ei])
 			if !ok {
 				continue
 			}
@@ -308,7 +311,7 @@ func (ix *Index) derivePrivilege() {
 					if !traversable(e.Kind) {
 						continue
 					}
-					t, ok := ix.ids[e.To]
+					t, ok := ix.end(ix.to[ei])
 					if !ok || seen[t] {
 						continue
 					}
@@ -342,7 +345,7 @@ func (ix *Index) derivePrivilege() {
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
-			h, ok := ix.ids[e.From]
+			h, ok := ix.end(ix.from[ei])
 			if !ok {
 				continue
 			}
@@ -373,7 +376,7 @@ func (ix *Index) deriveOwners() {
 			}
 			// One owner named by several sources (stored and inferred)
 			// counts once; the first source's edge is the evidence.
-			if h, ok := ix.ids[e.From]; ok && ix.Nodes[h].Kind == KindHuman && !seen[h] {
+			if h, ok := ix.end(ix.from[ei]); ok && ix.Nodes[h].Kind == KindHuman && !seen[h] {
 				seen[h] = true
 				ix.owners[i] = append(ix.owners[i], ei)
 			}
@@ -402,7 +405,7 @@ func (ix *Index) deriveOwners() {
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
-			if h, ok := ix.ids[e.From]; ok && len(ix.owners[h]) > 0 {
+			if h, ok := ix.end(ix.from[ei]); ok && len(ix.owners[h]) > 0 {
 				ix.owners[i] = append([]int32{ei}, ix.owners[h]...)
 				break
 			}
@@ -415,7 +418,7 @@ func (ix *Index) deriveOwners() {
 			if e.Kind != EdgeOwns {
 				continue
 			}
-			h := ix.ids[e.From]
+			h := ix.from[ei] // an owner edge's human is known
 			if ix.Nodes[h].Status == StatusDeparted {
 				if st == OwnerAbsent {
 					st = OwnerDeparted
@@ -452,7 +455,7 @@ func (ix *Index) deriveLastUse() {
 			if e.Kind != EdgeHasCredential {
 				continue
 			}
-			c, ok := ix.ids[e.To]
+			c, ok := ix.end(ix.to[ei])
 			if !ok {
 				continue
 			}
@@ -482,7 +485,7 @@ func (ix *Index) deriveLeaks() {
 		if e.Kind != EdgeLeaked {
 			continue
 		}
-		f, ok := ix.ids[e.From]
+		f, ok := ix.end(ix.from[ei])
 		if !ok {
 			continue
 		}
