@@ -143,7 +143,9 @@ func ReadFile(path string, f Format) ([]byte, error) { return Default().ReadFile
 func Check(name string, data []byte, f Format) ([]byte, error) { return Default().Check(name, data, f) }
 
 // ReadAll reads r (a decompressed stream, say) with Default limits.
-func ReadAll(name string, r io.Reader, f Format) ([]byte, error) { return Default().ReadAll(name, r, f) }
+func ReadAll(name string, r io.Reader, f Format) ([]byte, error) {
+	return Default().ReadAll(name, r, f)
+}
 
 // ReadFile reads path whole and checks it. The size is checked before
 // anything is read, so an oversized file fails at once.
