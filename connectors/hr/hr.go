@@ -43,6 +43,7 @@ var columns = []string{"email", "name", "team", "manager", "status", "end_date"}
 
 func init() {
 	connectors.Register(connectors.Registration{
+		Owners:  true,
 		Name:    "hr",
 		Summary: "HR roster CSV (email,name,team,manager,status,end_date): the accountable people",
 		Options: []connectors.Option{

@@ -38,6 +38,7 @@ func init() {
 	} {
 		s := s
 		connectors.Register(connectors.Registration{
+			Finding: true,
 			Name:    s.name,
 			Summary: s.summary,
 			Options: []connectors.Option{

@@ -13,6 +13,7 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
+		Words:   []string{"vault"},
 		Name:    "vault",
 		Summary: "HashiCorp Vault: auth roles, ACL policies, token accessors",
 		Options: []connectors.Option{
