@@ -376,8 +376,8 @@ reviews:
 	} else {
 		t.Logf("refusal: %q", got)
 	}
-	if n, hidden := rowCount("answer-table"), eval("tools", `document.getElementById("answer-tools").hidden ? 1 : 0`); n != 0 || hidden != 1 || text("#interpretation") != "" {
-		t.Errorf("refusal left the previous answer: %d rows, tools hidden %d, interpretation %q", n, hidden, text("#interpretation"))
+	if n, hidden := rowCount("answer-table"), eval("tools", `getComputedStyle(document.getElementById("answer-tools")).display === "none" ? 1 : 0`); n != 0 || hidden != 1 || text("#interpretation") != "" {
+		t.Errorf("refusal left the previous answer: %d rows, tools not displayed %d, interpretation %q", n, hidden, text("#interpretation"))
 	}
 	shot("3-refusal.png")
 	expected++ // the 422
