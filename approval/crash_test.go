@@ -217,7 +217,7 @@ func TestCrashAndResume(t *testing.T) {
 				if len(resumed) != 0 {
 					t.Fatalf("Resume touched an approved proposal")
 				}
-				if p, err = svc.Execute(ctx, id, exec, sam); err != nil {
+				if _, err = svc.Execute(ctx, id, exec, sam); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -113,10 +113,6 @@ var fillers = wordSet(`a an the any all every some of in on at to for from by wi
 	exist exists existing exact exactly
 	me? total`)
 
-// negations are never filler.
-var negations = wordSet(`not no never without none nobody nothing n't isn't aren't wasn't weren't don't doesn't didn't
-	haven't hasn't hadn't can't cannot won't wouldn't shouldn't couldn't neither nor`)
-
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {

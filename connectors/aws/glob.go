@@ -49,7 +49,7 @@ func globMatch(p, s string, fold bool) bool {
 // nothing.
 func globCovers(outer, inner string, fold bool) bool {
 	var bufA, bufB [64]bool
-	next, cur := bufA[:0], bufB[:0]
+	var next, cur []bool
 	if len(inner)+1 > len(bufA) {
 		next, cur = make([]bool, len(inner)+1), make([]bool, len(inner)+1)
 	} else {

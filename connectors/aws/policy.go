@@ -142,6 +142,7 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 	}
 	for i, s := range d.Statement {
 		if err := s.validate(); err != nil {
+			//lint:ignore ST1005 the message starts with the policy document's field name, spelt as IAM spells it
 			return fmt.Errorf("Statement[%d]: %w", i, err)
 		}
 	}
@@ -151,6 +152,7 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 func (s Statement) validate() error {
 	switch {
 	case !strings.EqualFold(s.Effect, "Allow") && !strings.EqualFold(s.Effect, "Deny"):
+		//lint:ignore ST1005 the message starts with the policy document's field name, spelt as IAM spells it
 		return fmt.Errorf("Effect %q is neither Allow nor Deny", s.Effect)
 	case s.Action == nil && s.NotAction == nil:
 		return fmt.Errorf("neither Action nor NotAction")

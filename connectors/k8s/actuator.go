@@ -12,7 +12,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
@@ -175,7 +175,7 @@ func parseBinding(s string) (bindingRef, error) {
 	if b.name == "" {
 		return bindingRef{}, fmt.Errorf("param %q: empty name in %q", ParamBinding, s)
 	}
-	if errs := path.ValidatePathSegmentName(b.name, false); len(errs) > 0 {
+	if errs := content.IsPathSegmentName(b.name); len(errs) > 0 {
 		return bindingRef{}, fmt.Errorf("param %q: name %q: %s", ParamBinding, b.name, strings.Join(errs, "; "))
 	}
 	return b, nil

@@ -8,6 +8,7 @@ import (
 
 	hkv "github.com/hidal-go/hidalgo/kv"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // boltKV is the key-value layer under cayley's kv quad store, over
@@ -50,7 +51,7 @@ func (t *boltTx) Commit(context.Context) error { return t.tx.Commit() }
 
 // Close rolls back; after a Commit it has nothing to do.
 func (t *boltTx) Close() error {
-	if err := t.tx.Rollback(); err != nil && !errors.Is(err, bolt.ErrTxClosed) {
+	if err := t.tx.Rollback(); err != nil && !errors.Is(err, bolterrors.ErrTxClosed) {
 		return err
 	}
 	return nil

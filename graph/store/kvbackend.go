@@ -17,6 +17,7 @@ import (
 	"github.com/cayleygraph/quad"
 	hkv "github.com/hidal-go/hidalgo/kv"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // cayleyBackend reads through cayley's iterators. It serves the memory
@@ -91,7 +92,7 @@ func openBolt(dir string) (*cayleyBackend, error) {
 	path := filepath.Join(dir, boltFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout, InitialMmapSize: boltMmapSize})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open bolt %s: locked by another process", path)
 		}
 		return nil, fmt.Errorf("store: open bolt %s: %w", path, err)

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lib/pq"
+	_ "github.com/lib/pq" // the "postgres" driver, whose COPY FROM STDIN the loads use
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/oracle"
 )
@@ -94,7 +94,7 @@ func LoadSQL(ctx context.Context, db *sql.DB, g *oracle.Graph) (*SQLBaseline, er
 		return nil, err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("bench_nodes", "id", "kind", "scanner", "created_at", "last_used_at", "eff_rank"))
+	stmt, err := tx.PrepareContext(ctx, `COPY "bench_nodes" ("id", "kind", "scanner", "created_at", "last_used_at", "eff_rank") FROM STDIN`)
 	if err != nil {
 		return nil, fmt.Errorf("bench: copy nodes: %w", err)
 	}
@@ -118,7 +118,7 @@ func LoadSQL(ctx context.Context, db *sql.DB, g *oracle.Graph) (*SQLBaseline, er
 		return nil, fmt.Errorf("bench: copy nodes: %w", err)
 	}
 	stmt.Close()
-	stmt, err = tx.PrepareContext(ctx, pq.CopyIn("bench_edges", "src", "dst", "kind", "rank", "last_seen"))
+	stmt, err = tx.PrepareContext(ctx, `COPY "bench_edges" ("src", "dst", "kind", "rank", "last_seen") FROM STDIN`)
 	if err != nil {
 		return nil, fmt.Errorf("bench: copy edges: %w", err)
 	}
