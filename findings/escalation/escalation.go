@@ -209,6 +209,17 @@ var primitiveGrants = map[string]bool{
 	"roles/resourcemanager.folderIamAdmin":    true,
 	"roles/resourcemanager.projectIamAdmin":   true,
 	"roles/iam.securityAdmin":                 true,
+	// Rated admin by the connectors because they reach what another
+	// principal holds: acting as a service account, adding a credential
+	// to any application.
+	"roles/iam.serviceAccountTokenCreator": true,
+	"roles/iam.serviceAccountKeyAdmin":     true,
+	"roles/iam.serviceAccountAdmin":        true,
+	"roles/iam.serviceAccountUser":         true,
+	"roles/iam.workloadIdentityUser":       true,
+	"Application.ReadWrite.All":            true,
+	"Application Administrator":            true,
+	"Cloud Application Administrator":      true,
 }
 
 // directAdmin: i is admin through its own grants, groups and policies,
