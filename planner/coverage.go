@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
@@ -122,9 +121,8 @@ func wordSet(s string) map[string]bool {
 }
 
 // terms is the planner's vocabulary, checked for coverage. Each entry
-// mirrors a parse rule. It is built on first use, once every connector
-// has registered its words.
-var terms = sync.OnceValue(buildTerms)
+// mirrors a parse rule.
+var terms = buildTerms()
 
 func buildTerms() []term {
 	var ts []term
@@ -246,7 +244,7 @@ func coverage(q string, p *query.Plan, prev *query.Plan, entities []string) []st
 	used := make([]bool, len(toks))
 	c := &coverCtx{q: q, p: p, prev: prev}
 	_, c.holder = credentialRows(q)
-	for _, t := range terms() {
+	for _, t := range terms {
 		if !t.used(c) {
 			continue
 		}
@@ -411,7 +409,7 @@ func toFloat(v any) (float64, bool) {
 
 // vocabulary lists the single words of every term and filler, for typo
 // correction.
-var vocabulary = sync.OnceValue(func() []string {
+var vocabulary = func() []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(w string) {
@@ -420,7 +418,7 @@ var vocabulary = sync.OnceValue(func() []string {
 			out = append(out, w)
 		}
 	}
-	for _, t := range terms() {
+	for _, t := range terms {
 		for _, ph := range t.phrases {
 			ws := strings.Fields(ph)
 			for i, w := range ws {
@@ -446,7 +444,7 @@ var vocabulary = sync.OnceValue(func() []string {
 	}
 	slices.Sort(out)
 	return out
-})
+}()
 
 // Correction is a word the planner read as another ("admnis → admins").
 type Correction struct {
@@ -469,7 +467,7 @@ func correct(w string) (string, bool) {
 	}
 	bestD := max + 1
 	var best []string
-	for _, v := range vocabulary() {
+	for _, v := range vocabulary {
 		if abs(len(v)-len(w)) > max {
 			continue
 		}
