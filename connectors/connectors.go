@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sort"
 	"sync"
 
@@ -52,42 +51,6 @@ type Registration struct {
 	Summary string
 	Options []Option
 	New     func(opts Options, env Env) (Reader, error)
-
-	// Actuator builds this source's actuator (the `type` of an actuators[]
-	// entry in steward.yaml equals Name); nil for a read-only source.
-	Actuator *ActuatorRegistration
-	// Expect returns the approved state of n that the actuator re-checks
-	// before acting (copied into each action's params); nil means the
-	// node's status only.
-	Expect func(n *graph.Node) map[string]string
-	// Words are how people name the source in questions ("amazon",
-	// "iam"), matched whole-word by the offline planner.
-	Words []string
-	// Finding marks a secret scanner: its credential-shaped nodes are
-	// evidence about other credentials, never identities themselves.
-	Finding bool
-	// Owners marks the people feed: its human nodes are the only ones
-	// ownership inference accepts as owners.
-	Owners bool
-}
-
-// ActuatorRegistration is how a source's actuator is built from the
-// actuators section of the configuration.
-type ActuatorRegistration struct {
-	// Options are the keys its options map may hold (a public contract).
-	Options []string
-	// New builds the actuator for source ("aws:123456789012") from opts.
-	// Errors name the option ("options.profile: required") and never
-	// quote a secret.
-	New func(source string, opts Options, env ActuatorEnv) (Actuator, error)
-}
-
-// ActuatorEnv is what building an actuator may need from the process.
-type ActuatorEnv struct {
-	// ReadFile reads secret files; actuators never read environment
-	// variables.
-	ReadFile   func(path string) ([]byte, error)
-	HTTPClient *http.Client
 }
 
 var (
@@ -126,18 +89,6 @@ func Names() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
-	return out
-}
-
-// All returns every registration, sorted by name.
-func All() []Registration {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Registration, 0, len(registry))
-	for _, r := range registry {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 

@@ -146,7 +146,7 @@ func buildTerms() []term {
 			return c.holder && c.hasKind(graph.KindCredential)
 		}})
 	}
-	for _, sw := range sourceWords() {
+	for _, sw := range sourceWords {
 		sw := sw
 		ts = append(ts, term{name: "source", phrases: sw.words, used: func(c *coverCtx) bool { return c.hasSource(sw.src) }})
 	}

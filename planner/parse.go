@@ -4,29 +4,26 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
-	"github.com/steward-oss/steward/connectors"
-	_ "github.com/steward-oss/steward/connectors/all" // each connector names its synonyms
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
 )
 
-// sourceWords maps how people name a source to its connector type, from
-// each connector's registration (connectors.Registration.Words).
-var sourceWords = sync.OnceValue(func() []sourceWord {
-	var out []sourceWord
-	for _, r := range connectors.All() {
-		if len(r.Words) > 0 {
-			out = append(out, sourceWord{r.Words, r.Name})
-		}
-	}
-	return out
-})
-
-type sourceWord struct {
+// sourceWords maps how people name a source to its connector type.
+var sourceWords = []struct {
 	words []string
 	src   string
+}{
+	{[]string{"aws", "amazon", "iam"}, "aws"},
+	{[]string{"gcp", "google cloud", "gke"}, "gcp"},
+	{[]string{"entra", "azure", "azure ad", "aad", "microsoft"}, "entra"},
+	{[]string{"kubernetes", "k8s", "kube", "cluster"}, "k8s"},
+	{[]string{"github", "gh"}, "github"},
+	{[]string{"okta"}, "okta"},
+	{[]string{"ldap", "active directory", "ad", "directory"}, "ldap"},
+	{[]string{"postgres", "postgresql", "database", "db", "databases"}, "postgres"},
+	{[]string{"vault"}, "vault"},
+	{[]string{"conjur", "cyberark"}, "conjur"},
 }
 
 // kindWords map phrases to kinds, most specific first. subtype narrows
@@ -315,7 +312,7 @@ func matchKinds(q string) ([]graph.Kind, string, bool) {
 
 func matchSources(q string) []string {
 	var out []string
-	for _, sw := range sourceWords() {
+	for _, sw := range sourceWords {
 		for _, w := range sw.words {
 			if containsWord(q, w) {
 				out = append(out, sw.src)

@@ -8,11 +8,8 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/steward-oss/steward/connectors"
-	_ "github.com/steward-oss/steward/connectors/all" // scanner sources say so in their registration
 	"github.com/steward-oss/steward/findings/escalation"
 	"github.com/steward-oss/steward/graph"
 )
@@ -22,21 +19,12 @@ import (
 var DefaultKinds = []graph.Kind{graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload}
 
 // scannerSources produce leak findings: credential-shaped records that are
-// evidence about other credentials, never identities themselves. The
-// registrations are complete once init has run, so the set is read once.
-var scannerSources = sync.OnceValue(func() map[string]bool {
-	out := map[string]bool{}
-	for _, r := range connectors.All() {
-		if r.Finding {
-			out[r.Name] = true
-		}
-	}
-	return out
-})
+// evidence about other credentials, never identities themselves.
+var scannerSources = map[string]bool{"gitleaks": true, "trufflehog": true}
 
 // IsFinding reports whether n is a secret-scanner finding rather than a
 // live credential.
-func IsFinding(n *graph.Node) bool { return scannerSources()[graph.SourceType(n.Source)] }
+func IsFinding(n *graph.Node) bool { return scannerSources[graph.SourceType(n.Source)] }
 
 // EdgeRef is one edge of evidence, in the export format's shape.
 type EdgeRef struct {

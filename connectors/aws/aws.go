@@ -39,11 +39,8 @@ const (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Actuator: actuatorRegistration,
-		Expect:   expect,
-		Words:    words,
-		Name:     "aws",
-		Summary:  "AWS IAM users, roles, groups, policies, access keys and role trust",
+		Name:    "aws",
+		Summary: "AWS IAM users, roles, groups, policies, access keys and role trust",
 		Options: []connectors.Option{
 			{Name: OptAuthorizationDetails, Usage: "file of `aws iam get-account-authorization-details` JSON (one object, an array of pages, or pages one after another)"},
 			{Name: OptCredentialReport, Usage: "IAM credential report CSV file"},

@@ -21,7 +21,6 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Words:   []string{"conjur", "cyberark"},
 		Name:    "conjur",
 		Summary: "CyberArk Conjur policy YAML: hosts, layers, groups, variables, permits, grants",
 		Options: []connectors.Option{

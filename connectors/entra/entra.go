@@ -24,7 +24,6 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Words:   []string{"entra", "azure", "azure ad", "aad", "microsoft"},
 		Name:    "entra",
 		Summary: "Microsoft Entra ID apps, service principals, managed identities, directory roles, API permissions and Azure RBAC",
 		Options: []connectors.Option{

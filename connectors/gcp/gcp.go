@@ -22,7 +22,6 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Words:   []string{"gcp", "google cloud", "gke"},
 		Name:    "gcp",
 		Summary: "Google Cloud IAM: service accounts, keys and IAM policies (org, folder, project, service account)",
 		Options: []connectors.Option{

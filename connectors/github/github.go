@@ -22,11 +22,8 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Actuator: actuatorRegistration,
-		Expect:   expect,
-		Words:    words,
-		Name:     "github",
-		Summary:  "GitHub organization: app installations, deploy keys, PATs, Actions secrets, bots",
+		Name:    "github",
+		Summary: "GitHub organization: app installations, deploy keys, PATs, Actions secrets, bots",
 		Options: []connectors.Option{
 			{Name: "org", Usage: "organization login", Required: true},
 			{Name: "from", Usage: "directory of recorded REST responses (see README)"},

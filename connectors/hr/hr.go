@@ -43,7 +43,6 @@ var columns = []string{"email", "name", "team", "manager", "status", "end_date"}
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Owners:  true,
 		Name:    "hr",
 		Summary: "HR roster CSV (email,name,team,manager,status,end_date): the accountable people",
 		Options: []connectors.Option{

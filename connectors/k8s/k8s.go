@@ -21,10 +21,8 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Actuator: actuatorRegistration,
-		Words:    words,
-		Name:     "k8s",
-		Summary:  "Kubernetes RBAC, service accounts, legacy SA token secrets and audit-log activity",
+		Name:    "k8s",
+		Summary: "Kubernetes RBAC, service accounts, legacy SA token secrets and audit-log activity",
 		Options: []connectors.Option{
 			{Name: "from", Usage: "directory of kubectl get -o json|yaml exports"},
 			{Name: "kubeconfig", Usage: "read the cluster live through this kubeconfig file"},

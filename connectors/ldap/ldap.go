@@ -62,11 +62,8 @@ const dialTimeout = 30 * time.Second
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Actuator: actuatorRegistration,
-		Expect:   expect,
-		Words:    words,
-		Name:     "ldap",
-		Summary:  "LDAP / Active Directory (live over ldap(s):// with paging, or an LDIF export): service accounts, gMSA/sMSA, users, nested groups, admin groups",
+		Name:    "ldap",
+		Summary: "LDAP / Active Directory (live over ldap(s):// with paging, or an LDIF export): service accounts, gMSA/sMSA, users, nested groups, admin groups",
 		Options: []connectors.Option{
 			{Name: OptURL, Usage: "server URL, ldaps://dc1.example.com or ldap://host:389 (or give from)"},
 			{Name: OptBindDN, Usage: "DN to bind as for reading (read-only account)"},

@@ -22,7 +22,6 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Words:   []string{"okta"},
 		Name:    "okta",
 		Summary: "Okta org: service apps, API tokens, service users, groups, admin roles",
 		Options: []connectors.Option{

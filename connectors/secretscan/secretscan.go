@@ -38,7 +38,6 @@ func init() {
 	} {
 		s := s
 		connectors.Register(connectors.Registration{
-			Finding: true,
 			Name:    s.name,
 			Summary: s.summary,
 			Options: []connectors.Option{

@@ -13,7 +13,6 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Words:   []string{"vault"},
 		Name:    "vault",
 		Summary: "HashiCorp Vault: auth roles, ACL policies, token accessors",
 		Options: []connectors.Option{

@@ -30,31 +30,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/steward-oss/steward/connectors"
-	_ "github.com/steward-oss/steward/connectors/all" // the people feed says so in its registration
 	"github.com/steward-oss/steward/graph"
 )
 
 // Source is the name of the subgraph Infer returns.
 const Source = "ownership"
 
-// peopleFeeds are the sources whose human nodes count as owners: the
-// connectors registered with Owners (the HR roster), by source name.
-var peopleFeeds = sync.OnceValue(func() map[string]bool {
-	out := map[string]bool{}
-	for _, r := range connectors.All() {
-		if r.Owners {
-			out[r.Name] = true
-		}
-	}
-	return out
-})
-
-// fromPeopleFeed reports whether a node of source src may be an owner.
-func fromPeopleFeed(src string) bool { return peopleFeeds()[src] }
+// hrSource is the only source whose human nodes count as owners.
+const hrSource = "hr"
 
 // hrTeamPrefix is the id prefix of HR team groups (see connectors/hr).
 const hrTeamPrefix = "hr:team/"
@@ -153,7 +138,7 @@ func Infer(sgs []*graph.Subgraph, overrides []Override) (*graph.Subgraph, []Unre
 
 // ownable reports whether n is something that should have an owner.
 func ownable(n *graph.Node) bool {
-	return !fromPeopleFeed(n.Source) && n.Source != Source && (n.Kind.IsIdentity() || n.Kind == graph.KindCredential)
+	return n.Source != hrSource && n.Source != Source && (n.Kind.IsIdentity() || n.Kind == graph.KindCredential)
 }
 
 func build(sgs []*graph.Subgraph, overrides []Override) *index {
@@ -183,7 +168,7 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 			if n.Subtype == "namespace" && n.Name != "" {
 				ix.namespaces[n.Source+"\x00"+n.Name] = n
 			}
-			if !fromPeopleFeed(n.Source) {
+			if n.Source != hrSource {
 				continue
 			}
 			switch {
@@ -198,7 +183,7 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 		}
 	}
 	for _, n := range ix.nodes {
-		if fromPeopleFeed(n.Source) && n.Kind == graph.KindHuman && n.Status != graph.StatusDeparted {
+		if n.Source == hrSource && n.Kind == graph.KindHuman && n.Status != graph.StatusDeparted {
 			t, m := strings.ToLower(n.Attrs[graph.AttrTeam]), strings.ToLower(n.Attrs[graph.AttrManager])
 			if t != "" && m != "" {
 				if ix.teamMgrs[t] == nil {
@@ -215,7 +200,7 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 		for _, e := range sg.Edges {
 			switch e.Kind {
 			case graph.EdgeOwns:
-				if h, ok := ix.nodes[e.From]; ok && h.Kind == graph.KindHuman && fromPeopleFeed(h.Source) {
+				if h, ok := ix.nodes[e.From]; ok && h.Kind == graph.KindHuman && h.Source == hrSource {
 					ix.ownedBy[e.To] = append(ix.ownedBy[e.To], e.From)
 				}
 			case graph.EdgeCreatedBy:
@@ -313,7 +298,7 @@ func (ix *index) ownersOf(id string, depth int, visiting map[string]bool) ([]own
 			}
 			c, ok := ix.nodes[e.To]
 			switch {
-			case ok && c.Kind == graph.KindHuman && fromPeopleFeed(c.Source):
+			case ok && c.Kind == graph.KindHuman && c.Source == hrSource:
 				creators = append(creators, owner{human: c.ID, confidence: 0.7, reason: reason, rule: RuleCreatedBy})
 			case depth < maxChain && !visiting[e.To] && ok:
 				r := ix.humanOf(c)
@@ -476,7 +461,7 @@ func (ix *index) teamManager(team string) resolution {
 // human, the person with the login's e-mail, or an owns edge a connector
 // emitted.
 func (ix *index) humanOf(n *graph.Node) resolution {
-	if n.Kind == graph.KindHuman && fromPeopleFeed(n.Source) {
+	if n.Kind == graph.KindHuman && n.Source == hrSource {
 		return ok(n.ID, "")
 	}
 	if e := n.Attrs[graph.AttrEmail]; e != "" {
