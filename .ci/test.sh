@@ -33,7 +33,7 @@ go test -count=1 -timeout 30m ./...
 
 echo "== go test -race (concurrent packages)"
 race=()
-for d in inventory audit approval agent tools server slackbot chat; do
+for d in graph/inventory audit approval agent tools server slackbot chat; do
 	[ -d "$d" ] && race+=("./$d/...")
 done
 go test -count=1 -race -timeout 30m "${race[@]}"

@@ -16,10 +16,9 @@ import (
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
-	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/metrics"
 	"github.com/steward-oss/steward/server"
-	"github.com/steward-oss/steward/syncer"
 	"github.com/steward-oss/steward/web"
 )
 
@@ -194,11 +193,11 @@ const refreshInterval = 15 * time.Second
 
 // syncLoop runs every connector now and then every interval, replacing
 // sources through the inventory so the index follows.
-func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, observe func(syncer.Result), after func()) {
+func syncLoop(ctx context.Context, every time.Duration, cs []config.Connector, inv *inventory.Inventory, alog *audit.Log, log *slog.Logger, observe func(inventory.SyncResult), after func()) {
 	pass := func() {
 		// Fail closed: a connector whose audit record cannot be written
 		// fails its sync and leaves its sources as they were.
-		res := syncer.RunAudited(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now, alog, audit.WhereScheduler)
+		res := inventory.SyncAudited(ctx, cs, inv, connectors.Env{Logger: log.With("component", "connector"), ReadFile: os.ReadFile}, time.Now, alog, audit.WhereScheduler)
 		for _, r := range res {
 			observe(r)
 			log.Info("sync", "connector", r.Connector, "nodes", r.Nodes, "edges", r.Edges, "duration", r.Duration, "error", r.Error)

@@ -11,7 +11,7 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
-	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot"
 )

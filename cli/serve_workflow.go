@@ -13,7 +13,7 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/findings/changes"
 	"github.com/steward-oss/steward/graph/derive/ownership"
-	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/workflow"

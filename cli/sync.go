@@ -14,10 +14,9 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/findings/changes"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/graph/store"
-	"github.com/steward-oss/steward/inventory"
 	"github.com/steward-oss/steward/slackbot"
-	"github.com/steward-oss/steward/syncer"
 )
 
 func init() {
@@ -63,7 +62,7 @@ func runSync(ctx context.Context, e *env, args []string) int {
 	defer st.Close()
 	// Each connector's record is written before its sources are replaced:
 	// one that cannot be audited fails and changes nothing.
-	results := syncer.RunAudited(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now, alog, audit.WhereCLI)
+	results := inventory.SyncAudited(ctx, cfg.Connectors, st, connectors.Env{Logger: e.log, ReadFile: os.ReadFile}, time.Now, alog, audit.WhereCLI)
 	failed := 0
 	for _, r := range results {
 		if r.Error != "" {

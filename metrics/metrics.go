@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/steward-oss/steward/approval"
-	"github.com/steward-oss/steward/syncer"
+	"github.com/steward-oss/steward/graph/inventory"
 )
 
 // Metrics holds the registry and Steward's series in it.
@@ -53,7 +53,7 @@ func New() *Metrics {
 }
 
 // ObserveSync records one connector run.
-func (m *Metrics) ObserveSync(r syncer.Result) {
+func (m *Metrics) ObserveSync(r inventory.SyncResult) {
 	m.syncDuration.WithLabelValues(r.Connector, r.Type).Observe(r.Duration.Seconds())
 	if r.Error != "" {
 		m.syncErrors.WithLabelValues(r.Connector, r.Type).Inc()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/connectors"
-	"github.com/steward-oss/steward/syncer"
+	"github.com/steward-oss/steward/graph/inventory"
 )
 
 type lister struct {
@@ -24,8 +24,8 @@ func (l lister) List(context.Context, approval.Filter) ([]*approval.Proposal, er
 
 func TestSyncSeries(t *testing.T) {
 	m := New()
-	m.ObserveSync(syncer.Result{Connector: "prod-aws", Type: "aws", Nodes: 10, Edges: 20, Started: time.Unix(1000, 0), Duration: time.Second})
-	m.ObserveSync(syncer.Result{Connector: "prod-aws", Type: "aws", Duration: time.Second, Error: "read: boom"})
+	m.ObserveSync(inventory.SyncResult{Connector: "prod-aws", Type: "aws", Nodes: 10, Edges: 20, Started: time.Unix(1000, 0), Duration: time.Second})
+	m.ObserveSync(inventory.SyncResult{Connector: "prod-aws", Type: "aws", Duration: time.Second, Error: "read: boom"})
 	if v := testutil.ToFloat64(m.syncErrors.WithLabelValues("prod-aws", "aws")); v != 1 {
 		t.Errorf("errors %v", v)
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/steward-oss/steward/graph/store"
 	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/internal/oracle"
-	"github.com/steward-oss/steward/inventory"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )

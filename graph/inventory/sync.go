@@ -1,8 +1,9 @@
-// Package syncer runs every configured connector and replaces each
-// connector's sources in the graph atomically, recording what happened
-// (time, counts, errors). A connector that fails leaves its previous
+package inventory
+
+// This file runs the configured connectors (a sync): each connector's
+// sources are replaced in the graph atomically, and what happened (time,
+// counts, errors) is recorded. A connector that fails leaves its previous
 // subgraph in place and does not stop the others.
-package syncer
 
 import (
 	"context"
@@ -24,8 +25,8 @@ type Replacer interface {
 	Replace(ctx context.Context, sgs ...*graph.Subgraph) error
 }
 
-// Result is the outcome of one connector run.
-type Result struct {
+// SyncResult is the outcome of one connector run.
+type SyncResult struct {
 	Connector string        `json:"connector"`
 	Type      string        `json:"type"`
 	Sources   []string      `json:"sources,omitempty"`
@@ -39,7 +40,7 @@ type Result struct {
 // Record is the audit record of one connector run: when, what it
 // loaded, and the error if it failed (the error text names the file and
 // place, never a secret value).
-func (r Result) Record(where string) audit.Record {
+func (r SyncResult) Record(where string) audit.Record {
 	rec := audit.Record{Time: r.Started, Actor: "steward", Action: "sync", Target: r.Connector, Where: where, Outcome: "loaded",
 		Details: map[string]string{"type": r.Type, "sources": strings.Join(r.Sources, ","), "nodes": strconv.Itoa(r.Nodes),
 			"edges": strconv.Itoa(r.Edges), "duration": r.Duration.String()}}
@@ -57,33 +58,33 @@ type Auditor interface {
 
 var errReplace = errors.New("replace")
 
-// Run runs cs in order. env is passed to each connector; now stamps the
+// Sync runs cs in order. env is passed to each connector; now stamps the
 // results.
-func Run(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time) []Result {
-	return RunAudited(ctx, cs, dst, env, now, nil, "")
+func Sync(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time) []SyncResult {
+	return SyncAudited(ctx, cs, dst, env, now, nil, "")
 }
 
-// RunAudited is Run that fails closed on its audit log: each connector's
+// SyncAudited is Sync that fails closed on its audit log: each connector's
 // record (where names the caller) is written before its sources are
 // replaced, and a connector whose record cannot be written fails without
 // touching the graph. A load nobody can trace afterwards must not happen.
 // A failed replace is recorded as a second, "failed" record.
-func RunAudited(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) []Result {
+func SyncAudited(ctx context.Context, cs []config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) []SyncResult {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
-	out := make([]Result, 0, len(cs))
+	out := make([]SyncResult, 0, len(cs))
 	for _, c := range cs {
 		if ctx.Err() != nil {
 			break
 		}
-		out = append(out, runOne(ctx, c, dst, env, now, alog, where))
+		out = append(out, syncOne(ctx, c, dst, env, now, alog, where))
 	}
 	return out
 }
 
-func runOne(ctx context.Context, c config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) Result {
-	res := Result{Connector: c.Name, Type: c.Type, Started: now()}
+func syncOne(ctx context.Context, c config.Connector, dst Replacer, env connectors.Env, now func() time.Time, alog Auditor, where string) SyncResult {
+	res := SyncResult{Connector: c.Name, Type: c.Type, Started: now()}
 	log := env.Logger.With("component", "syncer", "connector", c.Name)
 	audited := false // the record of this run is written (or failed to be)
 	record := func() error {

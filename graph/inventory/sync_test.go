@@ -1,4 +1,4 @@
-package syncer
+package inventory
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func (r *recorder) Replace(_ context.Context, sgs ...*graph.Subgraph) error {
 	return nil
 }
 
-func TestRun(t *testing.T) {
+func TestSync(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.jsonl")
 	bad := filepath.Join(dir, "bad.jsonl")
@@ -42,7 +42,7 @@ func TestRun(t *testing.T) {
 	}
 	rec := &recorder{}
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	res := Run(context.Background(), cs, rec, connectors.Env{}, func() time.Time { clock = clock.Add(time.Second); return clock })
+	res := Sync(context.Background(), cs, rec, connectors.Env{}, func() time.Time { clock = clock.Add(time.Second); return clock })
 	if len(res) != 3 {
 		t.Fatalf("results %d", len(res))
 	}
@@ -59,7 +59,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("only the good source is stored, got %d", len(rec.got))
 	}
 	rec.fail = true
-	res = Run(context.Background(), cs[1:2], rec, connectors.Env{}, time.Now)
+	res = Sync(context.Background(), cs[1:2], rec, connectors.Env{}, time.Now)
 	if !strings.Contains(res[0].Error, "disk full") {
 		t.Errorf("store failure not reported: %+v", res[0])
 	}
@@ -74,14 +74,14 @@ func (b *brokenAudit) Append(_ context.Context, rec audit.Record) (audit.Record,
 // Issue 12, fail closed: a scheduled sync whose audit record cannot be
 // written fails and leaves the graph as it was (it used to replace the
 // sources and only warn).
-func TestRunAuditedFailsClosed(t *testing.T) {
+func TestSyncAuditedFailsClosed(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.jsonl")
 	os.WriteFile(good, []byte(`{"type":"node","id":"x:1","kind":"bot","source":"x","name":"one"}`+"\n"), 0o600)
 	cs := []config.Connector{{Name: "good", Type: "graph", Options: map[string]string{"from": good}}}
 
 	rec := &recorder{}
-	res := RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, &brokenAudit{}, audit.WhereScheduler)
+	res := SyncAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, &brokenAudit{}, audit.WhereScheduler)
 	if len(rec.got) != 0 {
 		t.Errorf("graph replaced although the sync could not be audited")
 	}
@@ -95,12 +95,12 @@ func TestRunAuditedFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer alog.Close()
-	res = RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
+	res = SyncAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
 	if res[0].Error != "" || len(rec.got) != 1 {
 		t.Fatalf("audited sync: %+v, %d replaced", res[0], len(rec.got))
 	}
 	rec.fail = true
-	res = RunAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
+	res = SyncAudited(context.Background(), cs, rec, connectors.Env{}, time.Now, alog, audit.WhereScheduler)
 	if !strings.Contains(res[0].Error, "disk full") {
 		t.Errorf("replace failure: %+v", res[0])
 	}
