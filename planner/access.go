@@ -159,7 +159,7 @@ func cleanEntity(s string) string {
 
 // typeNouns name what kind of resource follows or precedes a name ("the
 // checkout repo", "bucket acme-prod-logs"); they are not part of it.
-var typeNouns = []string{"repository", "repo", "bucket", "table", "database", "db", "namespace", "project", "secret", "queue", "topic", "dataset"}
+var typeNouns = []string{"repository", "repo", "bucket", "table", "database", "db", "namespace", "project", "secret", "queue", "topic", "dataset", "role"}
 
 func stripTypeNoun(s string) string {
 	for _, n := range typeNouns {

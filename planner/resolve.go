@@ -74,8 +74,51 @@ func Understand(question string, prev *query.Plan, o Options) (*Understanding, e
 			wEnv = questionEnv(normalize(question))
 		}
 		p.WhoCan.Resource = resolveEntity(o.Resolver, name, wEnv)
+	case p.WhoCan != nil && p.WhoCan.Resource != "*":
+		// "the scim-sync repo": the noun the parser cut off says which
+		// kind of node the name is, so the deploy-scim-sync roles that
+		// also contain the name are not asked about.
+		if tr, ok := o.Resolver.(typedResolver); ok {
+			if noun := typeNounOf(normalize(question), p.WhoCan.Resource); noun != "" {
+				if ids := tr.Typed(p.WhoCan.Resource, noun); len(ids) == 1 {
+					p.WhoCan.Resource = ids[0]
+				}
+			}
+		}
 	}
 	return u, nil
+}
+
+// typedResolver is implemented by resolvers that can look a name up among
+// the nodes of one type (a repository, a bucket, a role).
+type typedResolver interface {
+	// Typed returns the ids of the nodes named name (case-insensitive)
+	// whose kind or subtype is what noun (one of typeNouns) names.
+	Typed(name, noun string) []string
+}
+
+// typeNounOf returns the type noun written next to name in q ("scim-sync
+// repo", "bucket acme-logs"), or "".
+func typeNounOf(q, name string) string {
+	for _, n := range typeNouns {
+		if containsWord(q, name+" "+n) || containsWord(q, n+" "+name) {
+			return n
+		}
+	}
+	return ""
+}
+
+// nounTypes is the kind or subtype word a type noun stands for: a node
+// is of that type when its kind equals it or its subtype contains it
+// (repository, s3_bucket, gcs_bucket, iam_role, cluster_role ...).
+var nounTypes = map[string]string{"repo": "repository", "db": "database"}
+
+func ofType(n *graph.Node, noun string) bool {
+	t := noun
+	if c, ok := nounTypes[noun]; ok {
+		t = c
+	}
+	return string(n.Kind) == t || strings.Contains(n.Subtype, t)
 }
 
 // entityNouns say what kind of thing a name is ("the terraform user",
@@ -204,6 +247,10 @@ type indexResolver struct {
 	// sourceEnv is the environment of each source's account, for nodes
 	// (roles, groups) that carry no in_account edge of their own.
 	sourceEnv map[string]string
+	// allByName holds every node by lower-case name, built on first use
+	// by Typed.
+	typedOnce sync.Once
+	allByName map[string][]int32
 }
 
 var _ Resolver = (*indexResolver)(nil)
@@ -312,6 +359,24 @@ func entityWords(question string, p *query.Plan, prev *query.Plan, r Resolver) e
 		}
 	}
 	return nil
+}
+
+// Typed implements typedResolver over every node of the index.
+func (r *indexResolver) Typed(name, noun string) []string {
+	r.typedOnce.Do(func() {
+		r.allByName = map[string][]int32{}
+		for i := range r.ix.Nodes {
+			k := strings.ToLower(r.ix.Nodes[i].Name)
+			r.allByName[k] = append(r.allByName[k], int32(i))
+		}
+	})
+	var out []string
+	for _, i := range r.allByName[strings.ToLower(name)] {
+		if n := &r.ix.Nodes[i]; ofType(n, noun) {
+			out = append(out, n.ID)
+		}
+	}
+	return out
 }
 
 // KnowsResource reports whether name (case-insensitive) is part of a

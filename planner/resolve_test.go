@@ -81,3 +81,37 @@ func TestIndexResolver(t *testing.T) {
 		})
 	}
 }
+
+// TestTypeNoun: a type noun next to a who-can resource restricts it to a
+// node of that type; without one, or when the name is ambiguous or of
+// another type, the resource stays a name (matched as before).
+func TestTypeNoun(t *testing.T) {
+	ix := graph.Build(demo.Generate(demo.Config{Seed: 1, Size: 2000}))
+	o := Options{Resolver: IndexResolver(ix)}
+	tests := []struct {
+		question, want string
+	}{
+		// f104: the deploy-scim-sync roles contain the name but are not the repo.
+		{"who has write access to the scim-sync repo", "github:acme:repo/scim-sync"},
+		{"who can write to the ledger repository", "github:acme:repo/ledger"},
+		{"who can read the acme-prod-scim-sync bucket", "aws:111111111111:s3/acme-prod-scim-sync"},
+		{"who can read bucket acme-prod-scim-sync", "aws:111111111111:s3/acme-prod-scim-sync"},
+		// Two clusters have an argocd namespace: ambiguous, left as written.
+		{"who can write to the argocd namespace", "argocd"},
+		// No bucket is called scim-sync: the name is matched as written.
+		{"who can read the scim-sync bucket", "scim-sync"},
+		// No type noun: unchanged.
+		{"who has write access to scim-sync", "scim-sync"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			p, err := PlanWith(tt.question, nil, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.WhoCan == nil || p.WhoCan.Resource != tt.want {
+				t.Fatalf("plan %s, want who_can.resource %q", js(p), tt.want)
+			}
+		})
+	}
+}
