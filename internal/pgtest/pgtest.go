@@ -17,7 +17,8 @@
 // calls Start starts a new one (slower, still correct). In both cases the
 // server process receives SIGQUIT from the kernel if the test binary dies
 // (Pdeathsig), so a killed `go test` does not leave a postmaster behind
-// (its temporary directory, /tmp/pgtest-*, does stay).
+// (its temporary directory, /tmp/pgtest-*, does stay). Pdeathsig is Linux's,
+// so on other systems Start fails (procattr_other.go) rather than risk that.
 //
 // Skipping. Under `go test -short` Start skips the calling test. When the
 // PostgreSQL server binaries cannot be found the test is skipped too, unless
@@ -399,13 +400,11 @@ func (s *Server) run(ctx context.Context, bindir, data string, cred *syscall.Cre
 	cmd.Dir = s.dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: cred,
-		// If the test binary is killed the kernel tells the postmaster
-		// (SIGQUIT = immediate shutdown), so no server is left behind.
-		Pdeathsig: syscall.SIGQUIT,
-		Setpgid:   true,
+	attr, err := serverProcAttr(cred)
+	if err != nil {
+		return err
 	}
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
