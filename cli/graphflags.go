@@ -13,9 +13,9 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/derive/links"
 	"github.com/steward-oss/steward/graph/derive/ownership"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/graph/store"
 	"github.com/steward-oss/steward/internal/demo"
-	"github.com/steward-oss/steward/graph/inventory"
 )
 
 // DefaultGraph is the bolt file used when neither --demo nor --graph is

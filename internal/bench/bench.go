@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/graph/store"
 	"github.com/steward-oss/steward/internal/demo"
 	"github.com/steward-oss/steward/internal/oracle"
-	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )
