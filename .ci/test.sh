@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: the README's second command, and what .ci/run runs.
 # Installs the PostgreSQL and OpenLDAP server packages the integration
-# tests start (only when missing), then vets and tests every package, with
-# the race detector on the concurrent ones.
+# tests start (only when missing), then vets (also for darwin), runs
+# staticcheck and tests every package, with the race detector on the
+# concurrent ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,20 @@ rm -rf "$tidy"
 
 echo "== go vet"
 go vet ./...
+
+echo "== go vet (GOOS=darwin: Linux-only test helpers carry build tags)"
+GOOS=darwin go vet ./...
+
+echo "== staticcheck"
+staticcheck_version=v0.8.2
+sc=$(command -v staticcheck || true)
+if [ -z "$sc" ] || ! "$sc" -version | grep -qF "(${staticcheck_version#v})"; then
+	scbin=$(mktemp -d)
+	GOBIN="$scbin" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+	sc="$scbin/staticcheck"
+fi
+"$sc" ./...
+[ -z "${scbin:-}" ] || rm -rf "$scbin"
 
 echo "== go test"
 go test -count=1 -timeout 30m ./...
