@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 )
 
 const testSecret = "test-only-webhook-secret-0123456789"
@@ -102,39 +103,32 @@ func TestWebhookExecuteRollbackCheck(t *testing.T) {
 	rcv := &receiver{t: t}
 	w := newWebhook(t, rcv, nil)
 	ctx := context.Background()
-
-	plan, err := w.Plan(ctx, awsKey)
-	if err != nil {
-		t.Fatal(err)
+	seen := 0
+	suite := actuatortest.Suite{Actuator: w, Secrets: []string{testSecret, "not-shown"}, IdempotentRepeat: true,
+		Requests: func() []string { ops := rcv.ops(); n := seen; seen = len(ops); return ops[n:] },
+		IsWrite:  func(op string) bool { return op != OpCheck }}
+	applied := func(testing.TB) bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return rcv.applied[IdempotencyKey(awsKey)]
 	}
-	if len(rcv.ops()) != 0 {
-		t.Fatal("plan contacted the receiver")
-	}
-	if strings.Contains(plan[0].Call, "not-shown") {
-		t.Fatalf("plan shows the URL's query: %q", plan[0].Call)
-	}
-	if applied, _, err := w.Check(ctx, awsKey); err != nil || applied {
-		t.Fatalf("check before execute = %v, %v; want false, nil", applied, err)
-	}
-	step, err := w.Execute(ctx, awsKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(step.Call, plan[0].Call) || step.Undo["ticket"] != "SOAR-1" || step.Undo["idempotency_key"] != IdempotencyKey(awsKey) {
-		t.Fatalf("step = %+v", step)
-	}
-	if applied, _, err := w.Check(ctx, awsKey); err != nil || !applied {
-		t.Fatalf("check after execute = %v, %v; want true, nil", applied, err)
-	}
-	if err := w.Rollback(ctx, awsKey, step); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := strings.Join(rcv.ops(), ","), "check,execute,check,rollback"; got != want {
+	var plan []connectors.Step
+	res := actuatortest.Lifecycle(t, suite, actuatortest.Case{Action: awsKey, Applied: applied,
+		ExecuteWrites: []string{OpExecute}, RollbackWrites: []string{OpRollback},
+		Planned: func(_ testing.TB, p []connectors.Step) { plan = p },
+		Executed: func(t testing.TB, step connectors.Step, _ []string) {
+			if !strings.HasPrefix(step.Call, plan[0].Call) || step.Undo["ticket"] != "SOAR-1" || step.Undo["idempotency_key"] != IdempotencyKey(awsKey) {
+				t.Fatalf("step = %+v", step)
+			}
+		}})
+	// The runner checks before and after Execute, repeats Execute, and
+	// rolls back twice; the receiver deduplicates the repeats.
+	if got, want := strings.Join(rcv.ops(), ","), "check,execute,check,execute,rollback,rollback"; got != want {
 		t.Fatalf("ops = %s, want %s", got, want)
 	}
 	other := awsKey
 	other.Target = "aws:111111111111:key/AKIA…ABCD"
-	if err := w.Rollback(ctx, other, step); err == nil || !strings.Contains(err.Error(), "another action") {
+	if err := w.Rollback(ctx, other, res.Step); err == nil || !strings.Contains(err.Error(), "another action") {
 		t.Fatalf("rollback with a foreign step = %v", err)
 	}
 }

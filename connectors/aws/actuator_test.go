@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 )
 
@@ -320,17 +321,17 @@ func withParams(kv ...string) map[string]string {
 	return m
 }
 
-// noSecrets fails if a full key id or the test secret appears in s.
-func noSecrets(t *testing.T, what, s string) {
-	t.Helper()
-	for _, secret := range []string{deployKey1, deployKey2, etlKey, etlKey2, ciKey, testSecretKey} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s holds the secret or full key id %s", what, awsid.MaskKeyID(secret))
-		}
-	}
-}
+// actSecrets are the full key ids and the secret no step or error may hold.
+var actSecrets = []string{deployKey1, deployKey2, etlKey, etlKey2, ciKey, testSecretKey}
 
-func stepText(s connectors.Step) string { return fmt.Sprint(s.Call, s.Undo) }
+// actuatorSuite is a fresh fake IAM and an actuator on it, as the
+// conformance runner sees them: List calls read, the others write.
+func actuatorSuite(t *testing.T) (actuatortest.Suite, *fakeIAM) {
+	a, f := newTestActuator(t)
+	return actuatortest.Suite{Actuator: a, Secrets: actSecrets,
+		Requests: func() []string { c := f.allCalls(); f.reset(); return c },
+		IsWrite:  func(c string) bool { return !strings.HasPrefix(c, "List") }}, f
+}
 
 func TestActuatorExecuteRollback(t *testing.T) {
 	tests := []struct {
@@ -425,73 +426,36 @@ func TestActuatorExecuteRollback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, f := newTestActuator(t)
-			ctx := context.Background()
+			s, f := actuatorSuite(t)
 			before := f.state()
-
-			plan, err := a.Plan(ctx, tc.act)
-			if err != nil {
-				t.Fatalf("plan: %v", err)
-			}
-			if len(plan) != 1 || len(f.allCalls()) != 0 {
-				t.Fatalf("plan = %+v with calls %v; want one step and no request", plan, f.allCalls())
-			}
-			wantPlan := tc.wantCall
-			if tc.act.Type == ActionDeactivateIdentity {
-				// Plan does not contact IAM, so it cannot name the keys.
-				user := tc.wantCall[len("iam:UpdateAccessKey UserName="):strings.Index(tc.wantCall, " AccessKeyId")]
-				wantPlan = "iam:UpdateAccessKey UserName=" + user + " Status=Inactive for every Active key ListAccessKeys returns"
-			}
-			if plan[0].Call != wantPlan {
-				t.Errorf("plan call = %q, want %q", plan[0].Call, wantPlan)
-			}
-
-			step, err := a.Execute(ctx, tc.act)
-			if err != nil {
-				t.Fatalf("execute: %v", err)
-			}
-			noSecrets(t, "step", stepText(step))
-			if step.Call != tc.wantCall {
-				t.Errorf("step call = %q, want %q", step.Call, tc.wantCall)
-			}
-			if got := f.mutations(); !slices.Equal(got, tc.wantMut) {
-				t.Errorf("mutating requests = %q, want %q (all: %q)", got, tc.wantMut, f.allCalls())
-			}
-			want := initialState()
-			tc.change(&want)
-			if got := f.state(); !reflect.DeepEqual(got, want.clone()) {
-				t.Errorf("state after execute = %+v, want %+v", got, want.clone())
-			}
-
-			t.Run("executing again is refused", func(t *testing.T) {
-				f.reset()
-				if _, err := a.Execute(ctx, tc.act); !errors.Is(err, connectors.ErrTargetChanged) {
-					t.Fatalf("err = %v, want ErrTargetChanged", err)
-				} else {
-					noSecrets(t, "error", err.Error())
-				}
-				if m := f.mutations(); len(m) != 0 {
-					t.Errorf("mutating requests %q after a refusal", m)
-				}
-			})
-
-			f.reset()
-			if err := a.Rollback(ctx, tc.act, step); err != nil {
-				t.Fatalf("rollback: %v", err)
-			}
-			if got := f.mutations(); !slices.Equal(got, tc.rollbackMut) {
-				t.Errorf("rollback requests = %q, want %q", got, tc.rollbackMut)
-			}
-			if got := f.state(); !reflect.DeepEqual(got, before) {
-				t.Errorf("state after rollback = %+v, want the original %+v", got, before)
-			}
-			f.reset()
-			if err := a.Rollback(ctx, tc.act, step); err != nil {
-				t.Fatalf("second rollback: %v", err)
-			}
-			if m := f.mutations(); len(m) != 0 {
-				t.Errorf("second rollback sent %q, want nothing", m)
-			}
+			actuatortest.Lifecycle(t, s, actuatortest.Case{Action: tc.act,
+				ExecuteWrites: tc.wantMut, RollbackWrites: tc.rollbackMut,
+				Planned: func(t testing.TB, plan []connectors.Step) {
+					wantPlan := tc.wantCall
+					if tc.act.Type == ActionDeactivateIdentity {
+						// Plan does not contact IAM, so it cannot name the keys.
+						user := tc.wantCall[len("iam:UpdateAccessKey UserName="):strings.Index(tc.wantCall, " AccessKeyId")]
+						wantPlan = "iam:UpdateAccessKey UserName=" + user + " Status=Inactive for every Active key ListAccessKeys returns"
+					}
+					if len(plan) != 1 || plan[0].Call != wantPlan {
+						t.Errorf("plan = %+v, want one step %q", plan, wantPlan)
+					}
+				},
+				Executed: func(t testing.TB, step connectors.Step, _ []string) {
+					if step.Call != tc.wantCall {
+						t.Errorf("step call = %q, want %q", step.Call, tc.wantCall)
+					}
+					want := initialState()
+					tc.change(&want)
+					if got := f.state(); !reflect.DeepEqual(got, want.clone()) {
+						t.Errorf("state after execute = %+v, want %+v", got, want.clone())
+					}
+				},
+				RolledBack: func(t testing.TB, _ connectors.Step, _ []string) {
+					if got := f.state(); !reflect.DeepEqual(got, before) {
+						t.Errorf("state after rollback = %+v, want the original %+v", got, before)
+					}
+				}})
 		})
 	}
 }
@@ -527,23 +491,15 @@ func TestActuatorTargetChanged(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, f := newTestActuator(t)
-			tc.change(&f.st)
-			want := f.state()
-			_, err := a.Execute(context.Background(), tc.act)
-			if !errors.Is(err, connectors.ErrTargetChanged) {
-				t.Fatalf("err = %v, want ErrTargetChanged", err)
-			}
-			noSecrets(t, "error", err.Error())
-			if m := f.mutations(); len(m) != 0 {
-				t.Errorf("mutating requests %q despite the change", m)
-			}
-			if len(f.allCalls()) == 0 {
-				t.Error("no live re-read")
-			}
-			if got := f.state(); !reflect.DeepEqual(got, want) {
-				t.Errorf("state changed: %+v", got)
-			}
+			s, f := actuatorSuite(t)
+			var want iamState
+			actuatortest.Refuses(t, s, actuatortest.Drift{Action: tc.act,
+				Change: func(testing.TB) { tc.change(&f.st); want = f.state() },
+				Refused: func(t testing.TB, _ error) {
+					if got := f.state(); !reflect.DeepEqual(got, want) {
+						t.Errorf("state changed: %+v", got)
+					}
+				}})
 		})
 	}
 }
@@ -575,28 +531,12 @@ func TestActuatorRejects(t *testing.T) {
 		{"group missing", connectors.Action{Type: ActionRemoveMembership, Target: id("user/etl")}, false, `param "group"`},
 		{"group is a role", connectors.Action{Type: ActionRemoveMembership, Target: id("user/etl"), Params: withParams(ParamGroup, id("role/web-server"))}, false, "is not a group"},
 	}
+	s, _ := actuatorSuite(t)
+	var cases []actuatortest.Reject
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			a, f := newTestActuator(t)
-			_, perr := a.Plan(context.Background(), tc.act)
-			_, eerr := a.Execute(context.Background(), tc.act)
-			rerr := a.Rollback(context.Background(), tc.act, connectors.Step{})
-			for _, err := range []error{perr, eerr, rerr} {
-				if err == nil {
-					t.Fatal("accepted")
-				}
-				if errors.Is(err, connectors.ErrUnsupported) != tc.unsupported {
-					t.Errorf("err = %v; ErrUnsupported = %t, want %t", err, !tc.unsupported, tc.unsupported)
-				}
-				if !strings.Contains(err.Error(), tc.wantErr) {
-					t.Errorf("err = %v, want it to mention %q", err, tc.wantErr)
-				}
-			}
-			if c := f.allCalls(); len(c) != 0 {
-				t.Errorf("requests %q for a rejected action", c)
-			}
-		})
+		cases = append(cases, actuatortest.Reject{Name: tc.name, Action: tc.act, Unsupported: tc.unsupported, Err: tc.wantErr})
 	}
+	actuatortest.Rejects(t, s, cases)
 }
 
 func TestActuatorRollbackRefuses(t *testing.T) {
@@ -639,7 +579,7 @@ func TestActuatorRollbackRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || errors.Is(err, connectors.ErrTargetChanged) != tc.changed {
 				t.Fatalf("err = %v, want %q (ErrTargetChanged %t)", err, tc.wantErr, tc.changed)
 			}
-			noSecrets(t, "error", err.Error())
+			actuatortest.NoSecret(t, actSecrets, "error", err)
 			if m := f.mutations(); len(m) != 0 {
 				t.Errorf("rollback sent %q", m)
 			}
@@ -659,7 +599,7 @@ func TestActuatorDeactivateCompensates(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "re-activated") {
 		t.Fatalf("err = %v, want AccessDenied with the first key re-activated", err)
 	}
-	noSecrets(t, "error", err.Error())
+	actuatortest.NoSecret(t, actSecrets, "error", err)
 	want := []string{"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY01 Status=Inactive",
 		"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY02 Status=Inactive",
 		"UpdateAccessKey UserName=etl AccessKeyId=AKIA…EY01 Status=Active"}
@@ -694,7 +634,7 @@ func TestActuatorErrors(t *testing.T) {
 			if errors.Is(err, connectors.ErrTargetChanged) {
 				t.Errorf("a denied call is not a changed target: %v", err)
 			}
-			noSecrets(t, "error", err.Error())
+			actuatortest.NoSecret(t, actSecrets, "error", err)
 			if got := f.state(); !reflect.DeepEqual(got, before) {
 				t.Errorf("state changed: %+v", got)
 			}
@@ -781,7 +721,7 @@ func TestActuatorRace(t *testing.T) {
 			if !errors.Is(err, connectors.ErrTargetChanged) {
 				t.Fatalf("err = %v, want ErrTargetChanged", err)
 			}
-			noSecrets(t, "error", err.Error())
+			actuatortest.NoSecret(t, actSecrets, "error", err)
 			if got := f.mutations(); !slices.Equal(got, tc.wantMut) {
 				t.Errorf("requests = %q, want %q", got, tc.wantMut)
 			}

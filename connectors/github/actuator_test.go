@@ -17,6 +17,7 @@ import (
 	gh "github.com/google/go-github/v82/github"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 )
 
 const (
@@ -301,20 +302,9 @@ func with(a connectors.Action, k, v string) connectors.Action {
 	return a
 }
 
-// noSecret fails if the token reached an error or step.
-func noSecret(t *testing.T, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		if strings.Contains(s, actToken) || strings.Contains(s, actUserToken) || strings.Contains(s, "FAKE") {
-			t.Errorf("token leaked: %q", s)
-		}
-	}
-}
-
-func stepText(s connectors.Step) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
+// actSecrets are what no step or error may hold: the tokens, and any
+// part of a fake token ("FAKE").
+var actSecrets = []string{actToken, actUserToken, "FAKE"}
 
 func TestActuatorPlan(t *testing.T) {
 	f, srv := newFake(t)
@@ -347,7 +337,7 @@ func TestActuatorPlan(t *testing.T) {
 			if (len(steps[0].Undo) > 0) != tt.undo {
 				t.Errorf("undo %v, want undo=%t", steps[0].Undo, tt.undo)
 			}
-			noSecret(t, stepText(steps[0]))
+			actuatortest.NoSecret(t, actSecrets, "step", steps[0])
 		})
 	}
 	if len(f.requests) != 0 {
@@ -357,51 +347,43 @@ func TestActuatorPlan(t *testing.T) {
 
 func TestActuatorRejects(t *testing.T) {
 	_, srv := newFake(t)
-	a := newTestActuator(t, srv.URL)
-	tests := []struct {
-		name        string
-		act         connectors.Action
-		unsupported bool
-		msg         string
-	}{
-		{"deactivate a deploy key", connectors.Action{Type: "deactivate_identity", Target: actSrc + ":deploy_key/101"}, true, "deactivate_identity"},
-		{"revoke_grant on a deploy key", connectors.Action{Type: ActionRevokeGrant, Target: actSrc + ":deploy_key/101", Params: keyAction().Params}, true, ""},
-		{"disable an app", connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":app/release-drafter"}, true, ""},
-		{"SSO credential", connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":credential/161195"}, true, ""},
-		{"actions secret", connectors.Action{Type: "delete", Target: actSrc + ":actions_secret/DEPLOY_TOKEN"}, true, ""},
-		{"other org", connectors.Action{Type: ActionDisableCredential, Target: "github:other-org:pat/98716", Params: patAction().Params}, false, "not in source"},
-		{"deploy key without fingerprint", with(keyAction(), ParamFingerprint, ""), false, `"fingerprint"`},
-		{"deploy key without repo", with(keyAction(), ParamRepo, ""), false, `"repo"`},
-		{"deploy key bad id", connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":deploy_key/abc", Params: keyAction().Params}, false, "positive integer"},
-		{"bad read_only", with(keyAction(), ParamReadOnly, "yes"), false, "read_only"},
-		{"PAT without grant id", with(patAction(), ParamGrantID, ""), false, "grant_id"},
-		{"app without installation id", with(appAction(), ParamInstallationID, ""), false, "installation_id"},
-		{"app without repository", with(appAction(), ParamRepository, ""), false, `"repository"`},
-		{"app repository not a repo node", with(appAction(), ParamRepository, actSrc+":pat/1"), false, "not a repository node"},
-		{"app bad status", with(appAction(), ParamStatus, "gone"), false, "status"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, perr := a.Plan(context.Background(), tt.act)
-			_, eerr := a.Execute(context.Background(), tt.act)
-			rerr := a.Rollback(context.Background(), tt.act, connectors.Step{})
-			for _, err := range []error{perr, eerr, rerr} {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				if errors.Is(err, connectors.ErrUnsupported) != tt.unsupported {
-					t.Errorf("%v: ErrUnsupported=%t, want %t", err, !tt.unsupported, tt.unsupported)
-				}
-				if !strings.Contains(err.Error(), tt.msg) {
-					t.Errorf("%v lacks %q", err, tt.msg)
-				}
-			}
-		})
-	}
+	s := actuatortest.Suite{Actuator: newTestActuator(t, srv.URL), Secrets: actSecrets}
+	actuatortest.Rejects(t, s, []actuatortest.Reject{
+		{Name: "deactivate a deploy key", Action: connectors.Action{Type: "deactivate_identity", Target: actSrc + ":deploy_key/101"}, Unsupported: true, Err: "deactivate_identity"},
+		{Name: "revoke_grant on a deploy key", Action: connectors.Action{Type: ActionRevokeGrant, Target: actSrc + ":deploy_key/101", Params: keyAction().Params}, Unsupported: true},
+		{Name: "disable an app", Action: connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":app/release-drafter"}, Unsupported: true},
+		{Name: "SSO credential", Action: connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":credential/161195"}, Unsupported: true},
+		{Name: "actions secret", Action: connectors.Action{Type: "delete", Target: actSrc + ":actions_secret/DEPLOY_TOKEN"}, Unsupported: true},
+		{Name: "other org", Action: connectors.Action{Type: ActionDisableCredential, Target: "github:other-org:pat/98716", Params: patAction().Params}, Err: "not in source"},
+		{Name: "deploy key without fingerprint", Action: with(keyAction(), ParamFingerprint, ""), Err: `"fingerprint"`},
+		{Name: "deploy key without repo", Action: with(keyAction(), ParamRepo, ""), Err: `"repo"`},
+		{Name: "deploy key bad id", Action: connectors.Action{Type: ActionDisableCredential, Target: actSrc + ":deploy_key/abc", Params: keyAction().Params}, Err: "positive integer"},
+		{Name: "bad read_only", Action: with(keyAction(), ParamReadOnly, "yes"), Err: "read_only"},
+		{Name: "PAT without grant id", Action: with(patAction(), ParamGrantID, ""), Err: "grant_id"},
+		{Name: "app without installation id", Action: with(appAction(), ParamInstallationID, ""), Err: "installation_id"},
+		{Name: "app without repository", Action: with(appAction(), ParamRepository, ""), Err: `"repository"`},
+		{Name: "app repository not a repo node", Action: with(appAction(), ParamRepository, actSrc+":pat/1"), Err: "not a repository node"},
+		{Name: "app bad status", Action: with(appAction(), ParamStatus, "gone"), Err: "status"},
+	})
+}
+
+// actuatorSuite is a fresh fake org and an actuator on it, as the
+// conformance runner sees them.
+func actuatorSuite(t *testing.T) (actuatortest.Suite, *fakeGitHub) {
+	f, srv := newFake(t)
+	return actuatortest.Suite{Actuator: newTestActuator(t, srv.URL), Secrets: actSecrets,
+		Requests: func() []string {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			r := f.requests
+			f.requests = nil
+			return r
+		},
+		IsWrite: func(r string) bool { return !strings.HasPrefix(r, "GET ") }}, f
 }
 
 func TestActuatorExecute(t *testing.T) {
-	type check func(t *testing.T, f *fakeGitHub)
+	type check func(t testing.TB, f *fakeGitHub)
 	tests := []struct {
 		name    string
 		act     connectors.Action
@@ -411,120 +393,28 @@ func TestActuatorExecute(t *testing.T) {
 		call    string
 		undo    map[string]string
 		after   check
+		// rollback is the write of the first rollback ("" when the
+		// action cannot be undone); rolledBack checks the restored org.
+		rollback   string
+		rolledBack func(t testing.TB, f *fakeGitHub, done connectors.Step)
+		applied    func(f *fakeGitHub) bool
 	}{
 		{name: "delete deploy key", act: keyAction(), write: "DELETE /repos/" + org + "/deploy-infra/keys/101",
 			call: "DELETE /repos/" + org + "/deploy-infra/keys/101",
 			undo: map[string]string{UndoRepo: "deploy-infra", UndoTitle: "terraform-ci", UndoReadOnly: "false",
 				UndoKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEIAjyO4PYdc/gV8svxLPVMUnGxlUHksaB5OpHBJHu8Y", UndoCall: "POST /repos/" + org + "/deploy-infra/keys"},
-			after: func(t *testing.T, f *fakeGitHub) {
+			after: func(t testing.TB, f *fakeGitHub) {
 				if len(f.keys["deploy-infra"]) != 0 {
 					t.Errorf("key still there: %v", f.keys["deploy-infra"])
 				}
 				if len(f.userPaths) != 0 {
 					t.Errorf("deploy key calls used the user token: %v", f.userPaths)
 				}
-			}},
-		{name: "deploy key already deleted", act: keyAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"] = nil }},
-		{name: "deploy key replaced under the same id", act: keyAction(), changed: true,
-			mutate: func(f *fakeGitHub) {
-				f.keys["deploy-infra"][0].Key = gh.Ptr("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9zYWNrZXktZml4dHVyZS1vdGhlci1rZXktMDAwMDAwMDA=")
-			}},
-		{name: "deploy key title changed", act: keyAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"][0].Title = gh.Ptr("renamed") }},
-		{name: "deploy key made read-only", act: keyAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"][0].ReadOnly = gh.Ptr(true) }},
-		{name: "remove repository from installation", act: appAction(), write: "DELETE /user/installations/4242001/repositories/1296269",
-			call: "DELETE /user/installations/4242001/repositories/1296269",
-			undo: map[string]string{UndoInstallationID: "4242001", UndoRepositoryID: "1296269", UndoRepository: "Hello-World", UndoCall: "PUT /user/installations/4242001/repositories/1296269"},
-			after: func(t *testing.T, f *fakeGitHub) {
-				if len(f.instRepos[4242001]) != 1 {
-					t.Errorf("installation has %d repositories, want 1", len(f.instRepos[4242001]))
-				}
-				if !f.userPaths["/user/installations/4242001/repositories/1296269"] {
-					t.Error("DELETE did not use the user token")
-				}
-			}},
-		{name: "repository already removed", act: appAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.instRepos[4242001] = f.instRepos[4242001][1:] }},
-		{name: "installation gone", act: appAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.installs = json.RawMessage(`{"total_count":0,"installations":[]}`) }},
-		{name: "installation suspended since approval", act: appAction(), changed: true,
-			mutate: func(f *fakeGitHub) {
-				f.installs = json.RawMessage(strings.Replace(string(f.installs), `"suspended_at": null`, `"suspended_at": "2025-01-02T03:04:05Z"`, 1))
-			}},
-		{name: "installation id now another app", act: with(appAction(), ParamInstallationID, "957387"), changed: true},
-		{name: "installation on all repositories", act: connectors.Action{Type: ActionRevokeGrant, Target: actSrc + ":app/app-29310",
-			Params: map[string]string{ParamInstallationID: "957387", ParamRepository: actSrc + ":repo/Hello-World"}}, changed: true},
-		{name: "repository deleted", act: with(appAction(), ParamRepository, actSrc+":repo/deleted-repo"), changed: true},
-		{name: "revoke fine-grained PAT", act: patAction(), write: "POST /orgs/" + org + "/personal-access-tokens/25381",
-			call: "POST /orgs/" + org + "/personal-access-tokens/25381 {\"action\":\"revoke\"}",
-			after: func(t *testing.T, f *fakeGitHub) {
-				if len(f.pats) != 1 || f.pats[0].GetTokenID() == 98716 {
-					t.Errorf("token still has access")
-				}
-				if b := f.bodies[len(f.bodies)-1]; strings.TrimSpace(b) != `{"action":"revoke"}` {
-					t.Errorf("body %s", b)
-				}
-			}},
-		{name: "PAT already revoked", act: patAction(), changed: true,
-			mutate: func(f *fakeGitHub) { f.pats = f.pats[1:] }},
-		{name: "PAT grant id differs", act: with(patAction(), ParamGrantID, "25382"), changed: true},
-		{name: "PAT owner differs", act: with(patAction(), ParamOwner, "someone-else"), changed: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
-			a := newTestActuator(t, srv.URL)
-			if tt.mutate != nil {
-				tt.mutate(f)
-			}
-			step, err := a.Execute(context.Background(), tt.act)
-			if tt.changed {
-				if !errors.Is(err, connectors.ErrTargetChanged) {
-					t.Fatalf("err = %v, want ErrTargetChanged", err)
-				}
-				if w := f.writes(); len(w) != 0 {
-					t.Errorf("writes after a changed target: %v", w)
-				}
-				noSecret(t, err.Error())
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if w := f.writes(); len(w) != 1 || w[0] != tt.write {
-				t.Errorf("writes %v, want [%s]", w, tt.write)
-			}
-			if step.Call != tt.call {
-				t.Errorf("call %q, want %q", step.Call, tt.call)
-			}
-			if len(step.Undo) != len(tt.undo) {
-				t.Errorf("undo %v, want %v", step.Undo, tt.undo)
-			}
-			for k, v := range tt.undo {
-				if step.Undo[k] != v {
-					t.Errorf("undo[%s] = %q, want %q", k, step.Undo[k], v)
-				}
-			}
-			if f.wrongToken {
-				t.Error("a request carried no or a wrong token")
-			}
-			noSecret(t, stepText(step))
-			tt.after(t, f)
-		})
-	}
-}
-
-func TestActuatorRollback(t *testing.T) {
-	tests := []struct {
-		name  string
-		act   connectors.Action
-		write string // the write of the first rollback
-		check func(t *testing.T, f *fakeGitHub, done connectors.Step)
-	}{
-		{"deploy key is re-created under a new id", keyAction(), "POST /repos/" + org + "/deploy-infra/keys",
-			func(t *testing.T, f *fakeGitHub, done connectors.Step) {
+			},
+			applied:  func(f *fakeGitHub) bool { return len(f.keys["deploy-infra"]) == 0 },
+			rollback: "POST /repos/" + org + "/deploy-infra/keys",
+			// the deploy key is re-created under a new id
+			rolledBack: func(t testing.TB, f *fakeGitHub, done connectors.Step) {
 				keys := f.keys["deploy-infra"]
 				if len(keys) != 1 {
 					t.Fatalf("%d keys", len(keys))
@@ -545,37 +435,100 @@ func TestActuatorRollback(t *testing.T) {
 					t.Errorf("POST body %s", f.keyPosts[0])
 				}
 			}},
-		{"repository is added back to the installation", appAction(), "PUT /user/installations/4242001/repositories/1296269",
-			func(t *testing.T, f *fakeGitHub, done connectors.Step) {
+		{name: "deploy key already deleted", act: keyAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"] = nil }},
+		{name: "deploy key replaced under the same id", act: keyAction(), changed: true,
+			mutate: func(f *fakeGitHub) {
+				f.keys["deploy-infra"][0].Key = gh.Ptr("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9zYWNrZXktZml4dHVyZS1vdGhlci1rZXktMDAwMDAwMDA=")
+			}},
+		{name: "deploy key title changed", act: keyAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"][0].Title = gh.Ptr("renamed") }},
+		{name: "deploy key made read-only", act: keyAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.keys["deploy-infra"][0].ReadOnly = gh.Ptr(true) }},
+		{name: "remove repository from installation", act: appAction(), write: "DELETE /user/installations/4242001/repositories/1296269",
+			call: "DELETE /user/installations/4242001/repositories/1296269",
+			undo: map[string]string{UndoInstallationID: "4242001", UndoRepositoryID: "1296269", UndoRepository: "Hello-World", UndoCall: "PUT /user/installations/4242001/repositories/1296269"},
+			after: func(t testing.TB, f *fakeGitHub) {
+				if len(f.instRepos[4242001]) != 1 {
+					t.Errorf("installation has %d repositories, want 1", len(f.instRepos[4242001]))
+				}
+				if !f.userPaths["/user/installations/4242001/repositories/1296269"] {
+					t.Error("DELETE did not use the user token")
+				}
+			},
+			applied:  func(f *fakeGitHub) bool { return len(f.instRepos[4242001]) == 1 },
+			rollback: "PUT /user/installations/4242001/repositories/1296269",
+			// the repository is added back to the installation
+			rolledBack: func(t testing.TB, f *fakeGitHub, done connectors.Step) {
 				if len(f.instRepos[4242001]) != 2 {
 					t.Errorf("installation has %d repositories, want 2", len(f.instRepos[4242001]))
 				}
 			}},
+		{name: "repository already removed", act: appAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.instRepos[4242001] = f.instRepos[4242001][1:] }},
+		{name: "installation gone", act: appAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.installs = json.RawMessage(`{"total_count":0,"installations":[]}`) }},
+		{name: "installation suspended since approval", act: appAction(), changed: true,
+			mutate: func(f *fakeGitHub) {
+				f.installs = json.RawMessage(strings.Replace(string(f.installs), `"suspended_at": null`, `"suspended_at": "2025-01-02T03:04:05Z"`, 1))
+			}},
+		{name: "installation id now another app", act: with(appAction(), ParamInstallationID, "957387"), changed: true},
+		{name: "installation on all repositories", act: connectors.Action{Type: ActionRevokeGrant, Target: actSrc + ":app/app-29310",
+			Params: map[string]string{ParamInstallationID: "957387", ParamRepository: actSrc + ":repo/Hello-World"}}, changed: true},
+		{name: "repository deleted", act: with(appAction(), ParamRepository, actSrc+":repo/deleted-repo"), changed: true},
+		{name: "revoke fine-grained PAT", act: patAction(), write: "POST /orgs/" + org + "/personal-access-tokens/25381",
+			call: "POST /orgs/" + org + "/personal-access-tokens/25381 {\"action\":\"revoke\"}",
+			after: func(t testing.TB, f *fakeGitHub) {
+				if len(f.pats) != 1 || f.pats[0].GetTokenID() == 98716 {
+					t.Errorf("token still has access")
+				}
+			},
+			applied: func(f *fakeGitHub) bool { return len(f.pats) == 1 }},
+		{name: "PAT already revoked", act: patAction(), changed: true,
+			mutate: func(f *fakeGitHub) { f.pats = f.pats[1:] }},
+		{name: "PAT grant id differs", act: with(patAction(), ParamGrantID, "25382"), changed: true},
+		{name: "PAT owner differs", act: with(patAction(), ParamOwner, "someone-else"), changed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFake(t)
-			a := newTestActuator(t, srv.URL)
-			done, err := a.Execute(context.Background(), tt.act)
-			if err != nil {
-				t.Fatal(err)
+			s, f := actuatorSuite(t)
+			if tt.changed {
+				actuatortest.Refuses(t, s, actuatortest.Drift{Action: tt.act, Change: func(testing.TB) {
+					if tt.mutate != nil {
+						tt.mutate(f)
+					}
+				}})
+				return
 			}
-			f.reset()
-			if err := a.Rollback(context.Background(), tt.act, done); err != nil {
-				t.Fatal(err)
+			c := actuatortest.Case{Action: tt.act, ExecuteWrites: []string{tt.write}, Irreversible: tt.rollback == "",
+				Applied: func(testing.TB) bool { return tt.applied(f) },
+				Executed: func(t testing.TB, step connectors.Step, reqs []string) {
+					if step.Call != tt.call {
+						t.Errorf("call %q, want %q", step.Call, tt.call)
+					}
+					if len(step.Undo) != len(tt.undo) {
+						t.Errorf("undo %v, want %v", step.Undo, tt.undo)
+					}
+					for k, v := range tt.undo {
+						if step.Undo[k] != v {
+							t.Errorf("undo[%s] = %q, want %q", k, step.Undo[k], v)
+						}
+					}
+					if f.wrongToken {
+						t.Error("a request carried no or a wrong token")
+					}
+					if strings.HasPrefix(tt.write, "POST ") {
+						if b := f.bodies[len(f.bodies)-1]; strings.TrimSpace(b) != `{"action":"revoke"}` {
+							t.Errorf("body %s", b)
+						}
+					}
+					tt.after(t, f)
+				}}
+			if tt.rollback != "" {
+				c.RollbackWrites = []string{tt.rollback}
+				c.RolledBack = func(t testing.TB, done connectors.Step, _ []string) { tt.rolledBack(t, f, done) }
 			}
-			if w := f.writes(); len(w) != 1 || w[0] != tt.write {
-				t.Errorf("rollback writes %v, want [%s]", w, tt.write)
-			}
-			tt.check(t, f, done)
-			f.reset()
-			if err := a.Rollback(context.Background(), tt.act, done); err != nil {
-				t.Fatalf("second rollback: %v", err)
-			}
-			if w := f.writes(); len(w) != 0 {
-				t.Errorf("second rollback wrote %v", w)
-			}
-			tt.check(t, f, done)
+			actuatortest.Lifecycle(t, s, c)
 		})
 	}
 }
@@ -666,6 +619,6 @@ func TestActuatorConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "401") {
 			t.Fatalf("err = %v, want a 401", err)
 		}
-		noSecret(t, err.Error())
+		actuatortest.NoSecret(t, actSecrets, "error", err)
 	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 )
 
 const (
@@ -216,7 +217,7 @@ func (f *fakeAPI) takeCalls() []string {
 }
 
 // binding decodes the stored object at p (nil if absent).
-func (f *fakeAPI) binding(t *testing.T, p string) *rbacv1.RoleBinding {
+func (f *fakeAPI) binding(t testing.TB, p string) *rbacv1.RoleBinding {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -310,7 +311,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 		concurrent bool
 		exec       want
 		// after checks the server after a successful Execute.
-		after func(t *testing.T, f *fakeAPI)
+		after func(t testing.TB, f *fakeAPI)
 		// rollback is the requests of the first Rollback.
 		rollback []string
 	}{
@@ -318,7 +319,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 			name: "revoke rolebinding of its only subject",
 			act:  connectors.Action{Type: ActionRevokeGrant, Target: saAPI, Params: map[string]string{ParamBinding: bAPIReader, ParamUID: uidAPI, "status": "active", "uid": "0d6c7d1e-sa-uid-from-graph"}},
 			exec: want{calls: []string{"GET " + pAPIReader, "DELETE " + pAPIReader}},
-			after: func(t *testing.T, f *fakeAPI) {
+			after: func(t testing.TB, f *fakeAPI) {
 				if f.binding(t, pAPIReader) != nil {
 					t.Error("binding still there")
 				}
@@ -383,7 +384,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 			name: "remove service account from shared binding",
 			act:  connectors.Action{Type: ActionRemoveMembership, Target: saRunner, Params: map[string]string{ParamBinding: bDeployers, ParamResourceVersion: rvDeployers}},
 			exec: want{calls: []string{"GET " + pDeployers, "PUT " + pDeployers}},
-			after: func(t *testing.T, f *fakeAPI) {
+			after: func(t testing.TB, f *fakeAPI) {
 				rb := f.binding(t, pDeployers)
 				want := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "deployer"}, {Kind: "Group", APIGroup: rbacGroup, Name: "system:serviceaccounts:ci"}}
 				if !reflect.DeepEqual(rb.Subjects, want) {
@@ -396,7 +397,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 			name: "remove namespace-less subject named by param on role target",
 			act:  connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers, ParamSubject: "ServiceAccount/payments/deployer"}},
 			exec: want{calls: []string{"GET " + pDeployers, "PUT " + pDeployers}},
-			after: func(t *testing.T, f *fakeAPI) {
+			after: func(t testing.TB, f *fakeAPI) {
 				for _, s := range f.binding(t, pDeployers).Subjects {
 					if s.Name == "deployer" {
 						t.Errorf("deployer still bound: %+v", s)
@@ -425,8 +426,7 @@ func TestActuatorExecuteRollback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, srv := newFakeAPI(t)
-			a := newTestActuator(t, srv)
+			s, f := actuatorSuite(t)
 			p := bindingPath(t, tt.act)
 			orig := f.binding(t, p)
 			if tt.act.Params[ParamDigest] == "from-fixture" {
@@ -444,13 +444,12 @@ func TestActuatorExecuteRollback(t *testing.T) {
 					f.afterGet = nil
 				}
 			}
-
-			step, err := a.Execute(t.Context(), tt.act)
-			noSecret(t, "Execute", []any{step, err})
-			if got := f.takeCalls(); !reflect.DeepEqual(got, tt.exec.calls) {
-				t.Errorf("requests = %q, want %q", got, tt.exec.calls)
-			}
 			if tt.exec.err != nil || tt.exec.errText != "" {
+				step, err := s.Actuator.Execute(t.Context(), tt.act)
+				noSecret(t, "Execute", []any{step, err})
+				if got := f.takeCalls(); !reflect.DeepEqual(got, tt.exec.calls) {
+					t.Errorf("requests = %q, want %q", got, tt.exec.calls)
+				}
 				if err == nil || !strings.Contains(err.Error(), tt.exec.errText) || (tt.exec.err != nil && !errors.Is(err, tt.exec.err)) {
 					t.Fatalf("Execute err = %v, want %v containing %q", err, tt.exec.err, tt.exec.errText)
 				}
@@ -462,47 +461,48 @@ func TestActuatorExecuteRollback(t *testing.T) {
 				}
 				return
 			}
-			if err != nil {
-				t.Fatalf("Execute: %v", err)
-			}
-			if want := tt.exec.calls[len(tt.exec.calls)-1]; step.Call != want {
-				t.Errorf("step call %q, want %q", step.Call, want)
-			}
-			if obj := step.Undo[UndoObject]; strings.Contains(obj, "managedFields") || strings.Contains(obj, "resourceVersion") || strings.Contains(obj, `"uid"`) {
-				t.Errorf("undo object keeps server-set fields: %s", obj)
-			}
-			if tt.after != nil {
-				tt.after(t, f)
-			}
-
-			// Rollback through JSON, as the approval store keeps steps.
-			var saved connectors.Step
-			b, _ := json.Marshal(step)
-			if err := json.Unmarshal(b, &saved); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.Rollback(t.Context(), tt.act, saved); err != nil {
-				t.Fatalf("Rollback: %v", err)
-			}
-			if got := f.takeCalls(); !reflect.DeepEqual(got, tt.rollback) {
-				t.Errorf("rollback requests = %q, want %q", got, tt.rollback)
-			}
-			back := f.binding(t, p)
-			if back == nil {
-				t.Fatal("binding not restored")
-			}
-			if BindingDigest(back.Namespace, back.RoleRef, back.Subjects) != BindingDigest(orig.Namespace, orig.RoleRef, orig.Subjects) ||
-				!reflect.DeepEqual(back.Labels, orig.Labels) || !reflect.DeepEqual(back.Annotations, orig.Annotations) {
-				t.Errorf("restored binding %+v\ndiffers from the original %+v", back, orig)
-			}
-			if err := a.Rollback(t.Context(), tt.act, saved); err != nil {
-				t.Fatalf("second Rollback: %v", err)
-			}
-			if got := f.takeCalls(); !reflect.DeepEqual(got, tt.rollback[:1]) {
-				t.Errorf("second rollback requests = %q, want only %q", got, tt.rollback[:1])
-			}
+			rollbacks := 0
+			actuatortest.Lifecycle(t, s, actuatortest.Case{Action: tt.act,
+				Executed: func(t testing.TB, step connectors.Step, reqs []string) {
+					if !reflect.DeepEqual(reqs, tt.exec.calls) {
+						t.Errorf("requests = %q, want %q", reqs, tt.exec.calls)
+					}
+					if want := tt.exec.calls[len(tt.exec.calls)-1]; step.Call != want {
+						t.Errorf("step call %q, want %q", step.Call, want)
+					}
+					if obj := step.Undo[UndoObject]; strings.Contains(obj, "managedFields") || strings.Contains(obj, "resourceVersion") || strings.Contains(obj, `"uid"`) {
+						t.Errorf("undo object keeps server-set fields: %s", obj)
+					}
+					if tt.after != nil {
+						tt.after(t, f)
+					}
+				},
+				// The first rollback re-reads and restores, the second
+				// only re-reads.
+				RolledBack: func(t testing.TB, _ connectors.Step, reqs []string) {
+					rollbacks++
+					if want := tt.rollback[:len(tt.rollback)/rollbacks]; !reflect.DeepEqual(reqs, want) {
+						t.Errorf("rollback %d requests = %q, want %q", rollbacks, reqs, want)
+					}
+					back := f.binding(t, p)
+					if back == nil {
+						t.Fatal("binding not restored")
+					}
+					if BindingDigest(back.Namespace, back.RoleRef, back.Subjects) != BindingDigest(orig.Namespace, orig.RoleRef, orig.Subjects) ||
+						!reflect.DeepEqual(back.Labels, orig.Labels) || !reflect.DeepEqual(back.Annotations, orig.Annotations) {
+						t.Errorf("restored binding %+v\ndiffers from the original %+v", back, orig)
+					}
+				}})
 		})
 	}
+}
+
+// actuatorSuite is a fresh fake API server and an actuator on it, as the
+// conformance runner sees them.
+func actuatorSuite(t *testing.T) (actuatortest.Suite, *fakeAPI) {
+	f, srv := newFakeAPI(t)
+	return actuatortest.Suite{Actuator: newTestActuator(t, srv), Secrets: []string{kubeToken},
+		Requests: f.takeCalls, IsWrite: func(r string) bool { return !strings.HasPrefix(r, "GET ") }}, f
 }
 
 // bindingPath is the REST path of the action's binding.
@@ -516,8 +516,7 @@ func bindingPath(t *testing.T, act connectors.Action) string {
 }
 
 func TestActuatorRefuses(t *testing.T) {
-	f, srv := newFakeAPI(t)
-	a := newTestActuator(t, srv)
+	s, _ := actuatorSuite(t)
 	tests := []struct {
 		name string
 		act  connectors.Action
@@ -539,29 +538,11 @@ func TestActuatorRefuses(t *testing.T) {
 		{"role target without subject", connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers}}, nil, `param "subject" is required`},
 		{"bad subject", connectors.Action{Type: ActionRemoveMembership, Target: roleDeploy, Params: map[string]string{ParamBinding: bDeployers, ParamSubject: "ServiceAccount/runner"}}, nil, "want ServiceAccount/<namespace>/<name>"},
 	}
+	var cases []actuatortest.Reject
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for what, call := range map[string]func() error{
-				"Plan":     func() error { _, err := a.Plan(t.Context(), tt.act); return err },
-				"Execute":  func() error { _, err := a.Execute(t.Context(), tt.act); return err },
-				"Rollback": func() error { return a.Rollback(t.Context(), tt.act, connectors.Step{}) },
-			} {
-				err := call()
-				if err == nil || !strings.Contains(err.Error(), tt.text) {
-					t.Errorf("%s err = %v, want %q", what, err, tt.text)
-				}
-				if tt.err != nil && !errors.Is(err, tt.err) {
-					t.Errorf("%s err = %v, want %v", what, err, tt.err)
-				}
-				if tt.err == nil && errors.Is(err, connectors.ErrUnsupported) {
-					t.Errorf("%s err = %v is ErrUnsupported", what, err)
-				}
-			}
-			if c := f.takeCalls(); len(c) > 0 {
-				t.Errorf("requests made: %v", c)
-			}
-		})
+		cases = append(cases, actuatortest.Reject{Name: tt.name, Action: tt.act, Unsupported: tt.err != nil, Err: tt.text})
 	}
+	actuatortest.Rejects(t, s, cases)
 }
 
 func TestActuatorRollbackChecksUndo(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 	"github.com/steward-oss/steward/connectors/connectortest"
 	"github.com/steward-oss/steward/graph"
 )
@@ -39,90 +40,60 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name     string
-		action   connectors.Action
-		wantCall string
-		wantUndo map[string]string
-		wantErr  string
-		wantIs   error
-	}{
+	actuatortest.Plans(t, actuatortest.Suite{Actuator: a}, []actuatortest.PlanCase{
 		{
-			name:   "disable",
-			action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "66048"}},
-			wantCall: "dn: cn=svc-sql,ou=service accounts,dc=example,dc=com\nchangetype: modify\n" +
+			Name:   "disable",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "66048"}},
+			Call: "dn: cn=svc-sql,ou=service accounts,dc=example,dc=com\nchangetype: modify\n" +
 				"delete: userAccountControl\nuserAccountControl: 66048\n-\nadd: userAccountControl\nuserAccountControl: 66050\n-\n",
-			wantUndo: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
+			Undo: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
 				"user_account_control_before": "66048", "user_account_control_after": "66050"},
 		},
 		{
-			name:   "remove membership",
-			action: connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins}},
-			wantCall: "dn: cn=sql admins,ou=groups,dc=example,dc=com\nchangetype: modify\n" +
+			Name:   "remove membership",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins}},
+			Call: "dn: cn=sql admins,ou=groups,dc=example,dc=com\nchangetype: modify\n" +
 				"delete: member\nmember: cn=svc-sql,ou=service accounts,dc=example,dc=com\n-\n",
-			wantUndo: map[string]string{"group_dn": "cn=sql admins,ou=groups,dc=example,dc=com",
+			Undo: map[string]string{"group_dn": "cn=sql admins,ou=groups,dc=example,dc=com",
 				"member_dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com"},
 		},
-		{name: "disable without approved state",
-			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL},
-			wantErr: `param "user_account_control"`},
-		{name: "disable an account approved as already disabled",
-			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "514"}},
-			wantErr: "already disabled"},
+		{Name: "disable without approved state",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL},
+			Err:    `param "user_account_control"`},
+		{Name: "disable an account approved as already disabled",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "514"}},
+			Err:    "already disabled"},
 		{
-			name:   "disable with the AD attribute name and a status snapshot",
-			action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "status": "active"}},
-			wantCall: "dn: cn=svc-sql,ou=service accounts,dc=example,dc=com\nchangetype: modify\n" +
+			Name:   "disable with the AD attribute name and a status snapshot",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "status": "active"}},
+			Call: "dn: cn=svc-sql,ou=service accounts,dc=example,dc=com\nchangetype: modify\n" +
 				"delete: userAccountControl\nuserAccountControl: 512\n-\nadd: userAccountControl\nuserAccountControl: 514\n-\n",
-			wantUndo: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
+			Undo: map[string]string{"dn": "cn=svc-sql,ou=service accounts,dc=example,dc=com",
 				"user_account_control_before": "512", "user_account_control_after": "514"},
 		},
-		{name: "snapshot params that disagree",
-			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "user_account_control": "66048"}},
-			wantErr: "disagree"},
-		{name: "snapshot that contradicts itself",
-			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "user_account_control": "514", "status": "active"}},
-			wantErr: "contradict"},
-		{name: "disable approved as disabled",
-			action:  connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "512", "status": "disabled"}},
-			wantErr: "contradict"},
-		{name: "unknown status",
-			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "status": "gone"}},
-			wantErr: `param "status"`},
-		{name: "membership without group",
-			action:  connectors.Action{Type: ActionRemoveMembership, Target: svcSQL},
-			wantErr: `param "group"`},
-		{name: "target of another source",
-			action:  connectors.Action{Type: ActionDeactivate, Target: "ldap:other.org:cn=x,dc=other,dc=org", Params: map[string]string{"user_account_control": "512"}},
-			wantErr: `not in source "ldap:example.com"`},
-		{name: "unsupported action",
-			action:  connectors.Action{Type: "rotate_credential", Target: svcSQL},
-			wantIs:  connectors.ErrUnsupported,
-			wantErr: "rotate_credential"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			steps, err := a.Plan(context.Background(), tt.action)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-					t.Fatalf("err = %v, want errors.Is %v", err, tt.wantIs)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(steps) != 1 || steps[0].Call != tt.wantCall {
-				t.Fatalf("plan = %q\nwant %q", steps, tt.wantCall)
-			}
-			if !sameUndo(steps[0].Undo, tt.wantUndo) {
-				t.Fatalf("undo = %v, want %v", steps[0].Undo, tt.wantUndo)
-			}
-		})
-	}
+		{Name: "snapshot params that disagree",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"userAccountControl": "512", "user_account_control": "66048"}},
+			Err:    "disagree"},
+		{Name: "snapshot that contradicts itself",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "user_account_control": "514", "status": "active"}},
+			Err:    "contradict"},
+		{Name: "disable approved as disabled",
+			Action: connectors.Action{Type: ActionDeactivate, Target: svcSQL, Params: map[string]string{"user_account_control": "512", "status": "disabled"}},
+			Err:    "contradict"},
+		{Name: "unknown status",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{"group": sqlAdmins, "status": "gone"}},
+			Err:    `param "status"`},
+		{Name: "membership without group",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: svcSQL},
+			Err:    `param "group"`},
+		{Name: "target of another source",
+			Action: connectors.Action{Type: ActionDeactivate, Target: "ldap:other.org:cn=x,dc=other,dc=org", Params: map[string]string{"user_account_control": "512"}},
+			Err:    `not in source "ldap:example.com"`},
+		{Name: "unsupported action",
+			Action: connectors.Action{Type: "rotate_credential", Target: svcSQL},
+			Is:     connectors.ErrUnsupported,
+			Err:    "rotate_credential"},
+	})
 }
 
 func TestActuatorLive(t *testing.T) {
@@ -130,36 +101,24 @@ func TestActuatorLive(t *testing.T) {
 	a := actuatorFor(t, d)
 	ctx := context.Background()
 
+	suite := actuatortest.Suite{Actuator: a, Secrets: []string{"actuator-test-password", "reader-test-password"}}
 	t.Run("disable, then roll back", func(t *testing.T) {
 		act := connectors.Action{Type: ActionDeactivate, Target: svcWeb,
 			Params: map[string]string{ParamUserAccountControl: liveNode(t, d, svcWeb).Attrs[AttrUserAccountControl]}}
-		plan, err := a.Plan(ctx, act)
-		if err != nil {
-			t.Fatal(err)
-		}
-		step, err := a.Execute(ctx, act)
-		if err != nil {
-			t.Fatalf("execute: %v", err)
-		}
-		if step.Call != plan[0].Call {
-			t.Errorf("executed %q, planned %q", step.Call, plan[0].Call)
-		}
-		n := liveNode(t, d, svcWeb)
-		if n.Status != graph.StatusDisabled || n.Attrs[AttrUserAccountControl] != "514" {
-			t.Fatalf("after execute: status %s uac %s, want disabled 514", n.Status, n.Attrs[AttrUserAccountControl])
-		}
-		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) {
-			t.Fatalf("second execute = %v, want ErrTargetChanged (a retried action must not act twice)", err)
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		n = liveNode(t, d, svcWeb)
-		if n.Status != graph.StatusActive || n.Attrs[AttrUserAccountControl] != "512" {
-			t.Fatalf("after rollback: status %s uac %s, want active 512", n.Status, n.Attrs[AttrUserAccountControl])
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("second rollback should be a no-op: %v", err)
+		res := actuatortest.Lifecycle(t, suite, actuatortest.Case{Action: act,
+			Applied: func(testing.TB) bool { return liveNode(t, d, svcWeb).Status == graph.StatusDisabled },
+			Executed: func(_ testing.TB, _ connectors.Step, _ []string) {
+				if n := liveNode(t, d, svcWeb); n.Attrs[AttrUserAccountControl] != "514" {
+					t.Fatalf("after execute: status %s uac %s, want disabled 514", n.Status, n.Attrs[AttrUserAccountControl])
+				}
+			},
+			RolledBack: func(testing.TB, connectors.Step, []string) {
+				if n := liveNode(t, d, svcWeb); n.Status != graph.StatusActive || n.Attrs[AttrUserAccountControl] != "512" {
+					t.Fatalf("after rollback: status %s uac %s, want active 512", n.Status, n.Attrs[AttrUserAccountControl])
+				}
+			}})
+		if res.Step.Call != res.Plan[0].Call {
+			t.Errorf("executed %q, planned %q", res.Step.Call, res.Plan[0].Call)
 		}
 	})
 
@@ -192,29 +151,10 @@ func TestActuatorLive(t *testing.T) {
 
 	t.Run("remove membership, then roll back", func(t *testing.T) {
 		act := connectors.Action{Type: ActionRemoveMembership, Target: svcSQL, Params: map[string]string{ParamGroup: sqlAdmins}}
-		if !adminClosure(readLive(t, d))[svcSQL] {
-			t.Fatal("fixture: svc-sql should start as a transitive admin")
-		}
-		step, err := a.Execute(ctx, act)
-		if err != nil {
-			t.Fatalf("execute: %v", err)
-		}
-		sg := readLive(t, d)
-		if adminClosure(sg)[svcSQL] {
-			t.Fatal("svc-sql is still an admin after its membership was removed")
-		}
-		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) {
-			t.Fatalf("second execute = %v, want ErrTargetChanged", err)
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if !adminClosure(readLive(t, d))[svcSQL] {
-			t.Fatal("rollback did not restore the membership")
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("second rollback should be a no-op: %v", err)
-		}
+		// svc-sql starts as a transitive admin; removing the membership
+		// ends that and the rollback restores it.
+		actuatortest.Lifecycle(t, suite, actuatortest.Case{Action: act,
+			Applied: func(testing.TB) bool { return !adminClosure(readLive(t, d))[svcSQL] }})
 	})
 
 	t.Run("refuses to remove a membership that is not there", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/actuatortest"
 	"github.com/steward-oss/steward/connectors/connectortest"
 )
 
@@ -16,83 +17,56 @@ func TestPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	orders := tableID(src, "app", "app", "orders")
-	tests := []struct {
-		name     string
-		action   connectors.Action
-		wantCall string
-		wantUndo string
-		wantErr  string
-		wantIs   error
-	}{
-		{name: "deactivate",
-			action:   connectors.Action{Type: ActionDeactivate, Target: rid("etl"), Params: map[string]string{"can_login": "true"}},
-			wantCall: `ALTER ROLE "etl" NOLOGIN`, wantUndo: `ALTER ROLE "etl" LOGIN`},
-		{name: "quoting of a hostile name",
-			action:   connectors.Action{Type: ActionDeactivate, Target: src + `:role/x"; DROP ROLE postgres; --`, Params: map[string]string{"can_login": "true"}},
-			wantCall: `ALTER ROLE "x""; DROP ROLE postgres; --" NOLOGIN`, wantUndo: `ALTER ROLE "x""; DROP ROLE postgres; --" LOGIN`},
-		{name: "revoke table privilege",
-			action:   connectors.Action{Type: ActionRevokeGrant, Target: rid("app_ro"), Params: map[string]string{"privilege": "select", "resource": orders}},
-			wantCall: `REVOKE SELECT ON TABLE "app"."orders" FROM "app_ro"`, wantUndo: `GRANT SELECT ON TABLE "app"."orders" TO "app_ro"`},
-		{name: "revoke schema privilege from PUBLIC",
-			action:   connectors.Action{Type: ActionRevokeGrant, Target: rid(PublicRole), Params: map[string]string{"privilege": "CREATE", "resource": schemaID(src, "app", "public")}},
-			wantCall: `REVOKE CREATE ON SCHEMA "public" FROM PUBLIC`, wantUndo: `GRANT CREATE ON SCHEMA "public" TO PUBLIC`},
-		{name: "revoke database privilege",
-			action:   connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "CONNECT", "resource": dbID(src, "my/db")}},
-			wantCall: `REVOKE CONNECT ON DATABASE "my/db" FROM "etl"`, wantUndo: `GRANT CONNECT ON DATABASE "my/db" TO "etl"`},
-		{name: "revoke role membership",
-			action:   connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"role": rid("app_rw")}},
-			wantCall: `REVOKE "app_rw" FROM "etl"`, wantUndo: `GRANT "app_rw" TO "etl"`},
-		{name: "remove membership",
-			action:   connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid("app_rw")}},
-			wantCall: `REVOKE "app_rw" FROM "etl"`, wantUndo: `GRANT "app_rw" TO "etl"`},
-		{name: "privilege that is not a keyword",
-			action:  connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "SELECT ON ALL TABLES; --", "resource": orders}},
-			wantErr: "does not apply to a table"},
-		{name: "privilege of another object type",
-			action:  connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "CONNECT", "resource": orders}},
-			wantErr: "does not apply to a table"},
-		{name: "deactivate without approved state",
-			action:  connectors.Action{Type: ActionDeactivate, Target: rid("etl")},
-			wantErr: `param "can_login"`},
-		{name: "deactivate approved as NOLOGIN",
-			action:  connectors.Action{Type: ActionDeactivate, Target: rid("etl"), Params: map[string]string{"can_login": "false"}},
-			wantErr: "nothing to deactivate"},
-		{name: "resource of another source",
-			action:  connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "SELECT", "resource": "postgres:other:table/a/b/c"}},
-			wantErr: `not in source "postgres:test"`},
-		{name: "target is not a role",
-			action:  connectors.Action{Type: ActionDeactivate, Target: orders, Params: map[string]string{"can_login": "true"}},
-			wantErr: "is not a role"},
-		{name: "bad can_login snapshot",
-			action:  connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid("app_rw"), "can_login": "yes"}},
-			wantErr: `param "can_login"`},
-		{name: "PUBLIC membership",
-			action:  connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid(PublicRole)}},
-			wantErr: "implicit"},
-		{name: "unsupported",
-			action:  connectors.Action{Type: "rotate_credential", Target: rid("etl")},
-			wantErr: "rotate_credential", wantIs: connectors.ErrUnsupported},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			steps, err := a.Plan(context.Background(), tt.action)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-					t.Fatalf("err = %v, want errors.Is %v", err, tt.wantIs)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(steps) != 1 || steps[0].Call != tt.wantCall || steps[0].Undo[UndoSQL] != tt.wantUndo {
-				t.Fatalf("plan = %+v\nwant call %q undo %q", steps, tt.wantCall, tt.wantUndo)
-			}
-		})
-	}
+	actuatortest.Plans(t, actuatortest.Suite{Actuator: a}, []actuatortest.PlanCase{
+		{Name: "deactivate",
+			Action: connectors.Action{Type: ActionDeactivate, Target: rid("etl"), Params: map[string]string{"can_login": "true"}},
+			Call:   `ALTER ROLE "etl" NOLOGIN`, Undo: map[string]string{UndoSQL: `ALTER ROLE "etl" LOGIN`}},
+		{Name: "quoting of a hostile name",
+			Action: connectors.Action{Type: ActionDeactivate, Target: src + `:role/x"; DROP ROLE postgres; --`, Params: map[string]string{"can_login": "true"}},
+			Call:   `ALTER ROLE "x""; DROP ROLE postgres; --" NOLOGIN`, Undo: map[string]string{UndoSQL: `ALTER ROLE "x""; DROP ROLE postgres; --" LOGIN`}},
+		{Name: "revoke table privilege",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("app_ro"), Params: map[string]string{"privilege": "select", "resource": orders}},
+			Call:   `REVOKE SELECT ON TABLE "app"."orders" FROM "app_ro"`, Undo: map[string]string{UndoSQL: `GRANT SELECT ON TABLE "app"."orders" TO "app_ro"`, UndoGrantable: "false"}},
+		{Name: "revoke schema privilege from PUBLIC",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid(PublicRole), Params: map[string]string{"privilege": "CREATE", "resource": schemaID(src, "app", "public")}},
+			Call:   `REVOKE CREATE ON SCHEMA "public" FROM PUBLIC`, Undo: map[string]string{UndoSQL: `GRANT CREATE ON SCHEMA "public" TO PUBLIC`, UndoGrantable: "false"}},
+		{Name: "revoke database privilege",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "CONNECT", "resource": dbID(src, "my/db")}},
+			Call:   `REVOKE CONNECT ON DATABASE "my/db" FROM "etl"`, Undo: map[string]string{UndoSQL: `GRANT CONNECT ON DATABASE "my/db" TO "etl"`, UndoGrantable: "false"}},
+		{Name: "revoke role membership",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"role": rid("app_rw")}},
+			Call:   `REVOKE "app_rw" FROM "etl"`, Undo: map[string]string{UndoSQL: `GRANT "app_rw" TO "etl"`, UndoAdminOption: "false"}},
+		{Name: "remove membership",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid("app_rw")}},
+			Call:   `REVOKE "app_rw" FROM "etl"`, Undo: map[string]string{UndoSQL: `GRANT "app_rw" TO "etl"`, UndoAdminOption: "false"}},
+		{Name: "privilege that is not a keyword",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "SELECT ON ALL TABLES; --", "resource": orders}},
+			Err:    "does not apply to a table"},
+		{Name: "privilege of another object type",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "CONNECT", "resource": orders}},
+			Err:    "does not apply to a table"},
+		{Name: "deactivate without approved state",
+			Action: connectors.Action{Type: ActionDeactivate, Target: rid("etl")},
+			Err:    `param "can_login"`},
+		{Name: "deactivate approved as NOLOGIN",
+			Action: connectors.Action{Type: ActionDeactivate, Target: rid("etl"), Params: map[string]string{"can_login": "false"}},
+			Err:    "nothing to deactivate"},
+		{Name: "resource of another source",
+			Action: connectors.Action{Type: ActionRevokeGrant, Target: rid("etl"), Params: map[string]string{"privilege": "SELECT", "resource": "postgres:other:table/a/b/c"}},
+			Err:    `not in source "postgres:test"`},
+		{Name: "target is not a role",
+			Action: connectors.Action{Type: ActionDeactivate, Target: orders, Params: map[string]string{"can_login": "true"}},
+			Err:    "is not a role"},
+		{Name: "bad can_login snapshot",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid("app_rw"), "can_login": "yes"}},
+			Err:    `param "can_login"`},
+		{Name: "PUBLIC membership",
+			Action: connectors.Action{Type: ActionRemoveMembership, Target: rid("etl"), Params: map[string]string{"group": rid(PublicRole)}},
+			Err:    "implicit"},
+		{Name: "unsupported",
+			Action: connectors.Action{Type: "rotate_credential", Target: rid("etl")},
+			Err:    "rotate_credential", Is: connectors.ErrUnsupported},
+	})
 }
 
 // testActuator runs against the fixture of TestPostgres, after its reads.
@@ -125,40 +99,17 @@ func testActuator(t *testing.T, f *fixture) {
 		return hasPriv(t, `SELECT count(*) > 0 FROM pg_auth_members WHERE roleid = $1::regrole AND member = $2::regrole`, group, role)
 	}
 
-	// run executes act, checks changed() flips, a repeat is refused, and
-	// the rollback (twice) restores it.
+	suite := actuatortest.Suite{Actuator: a, Secrets: []string{"fake-actuator-password-9"}}
+	// run carries act through its life: present() is the state it
+	// removes, there before Execute and after each Rollback.
 	run := func(t *testing.T, act connectors.Action, present func(t *testing.T) bool) connectors.Step {
 		t.Helper()
-		if !present(t) {
-			t.Fatal("fixture: the state to remove is not there")
+		res := actuatortest.Lifecycle(t, suite, actuatortest.Case{Action: act,
+			Applied: func(testing.TB) bool { return !present(t) }})
+		if res.Step.Call != res.Plan[0].Call {
+			t.Errorf("executed %q, planned %q", res.Step.Call, res.Plan[0].Call)
 		}
-		plan, err := a.Plan(ctx, act)
-		if err != nil {
-			t.Fatal(err)
-		}
-		step, err := a.Execute(ctx, act)
-		if err != nil {
-			t.Fatalf("execute: %v", err)
-		}
-		if step.Call != plan[0].Call {
-			t.Errorf("executed %q, planned %q", step.Call, plan[0].Call)
-		}
-		if present(t) {
-			t.Fatal("execute did not change the server")
-		}
-		if _, err := a.Execute(ctx, act); !errors.Is(err, connectors.ErrTargetChanged) {
-			t.Fatalf("repeated execute = %v, want ErrTargetChanged", err)
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("rollback: %v", err)
-		}
-		if !present(t) {
-			t.Fatal("rollback did not restore the state")
-		}
-		if err := a.Rollback(ctx, act, step); err != nil {
-			t.Fatalf("second rollback should be a no-op: %v", err)
-		}
-		return step
+		return res.Step
 	}
 
 	t.Run("actuator deactivate and roll back", func(t *testing.T) {
