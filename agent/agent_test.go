@@ -19,6 +19,7 @@ import (
 
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/prompts"
 	"github.com/steward-oss/steward/tools"
@@ -37,16 +38,7 @@ const (
 
 func loadIndex(t *testing.T, path string) *graph.Index {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, path)
 }
 
 type recorder struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/internal/fakeclock"
 )
 
 // The crash tests re-run this test binary as a child that approves a
@@ -111,11 +112,11 @@ func TestHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewService(Options{Store: store, Audit: l, Groups: testGroups, Clock: &fakeClock{t: t0}})
+	svc, err := NewService(Options{Store: store, Audit: l, Groups: testGroups, Clock: fakeclock.New(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{svc: svc, store: store, clock: &fakeClock{t: t0}, log: l}
+	e := &env{svc: svc, store: store, clock: fakeclock.New(t0), log: l}
 	p := e.approved(t)
 	if err := os.WriteFile(filepath.Join(dir, "id"), []byte(p.ID), 0o600); err != nil {
 		t.Fatal(err)
@@ -191,7 +192,7 @@ func TestCrashAndResume(t *testing.T) {
 				t.Fatalf("audit log broken after crash: %v", err)
 			}
 			defer l.Close()
-			svc, err := NewService(Options{Store: store, Audit: l, Groups: testGroups, Clock: &fakeClock{t: t0}})
+			svc, err := NewService(Options{Store: store, Audit: l, Groups: testGroups, Clock: fakeclock.New(t0)})
 			if err != nil {
 				t.Fatal(err)
 			}

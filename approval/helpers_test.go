@@ -12,29 +12,13 @@ import (
 
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var testGroups = StaticGroups{
 	"secops":         {"sam@example.com", "sue@example.com", "req@example.com"},
@@ -54,7 +38,7 @@ var (
 type env struct {
 	svc   *Service
 	store Store
-	clock *fakeClock
+	clock *fakeclock.Clock
 	log   *audit.Log
 }
 
@@ -98,7 +82,7 @@ func newEnv(t *testing.T, store Store) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	clock := &fakeClock{t: t0}
+	clock := fakeclock.New(t0)
 	svc, err := NewService(Options{Store: store, Audit: l, Groups: testGroups, Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/internal/fakeclock"
 )
 
 func auditActions(t *testing.T, l *audit.Log) []string {
@@ -455,7 +456,7 @@ func TestPostgresReplicas(t *testing.T) {
 	dsn := srv.CreateDB(t, "replicas")
 	ctx := context.Background()
 	var svcs []*Service
-	clock := &fakeClock{t: t0}
+	clock := fakeclock.New(t0)
 	l, err := audit.Open(t.TempDir() + "/audit.log")
 	if err != nil {
 		t.Fatal(err)

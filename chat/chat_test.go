@@ -12,23 +12,12 @@ import (
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
-
-type static struct{ ix *graph.Index }
-
-func (s static) Index() *graph.Index { return s.ix }
 
 func newService(t *testing.T) (*Service, string) {
 	t.Helper()
-	f, err := os.Open("../query/testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgs := testgraph.Read(t, "../query/testdata/small.jsonl")
 	logPath := filepath.Join(t.TempDir(), "audit.log")
 	alog, err := audit.Open(logPath)
 	if err != nil {
@@ -36,7 +25,7 @@ func newService(t *testing.T) (*Service, string) {
 	}
 	t.Cleanup(func() { alog.Close() })
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	return New(Options{Agent: agent.New(agent.Options{}), Graph: static{graph.Build(sgs)}, Now: func() time.Time { return now }, Audit: alog}), logPath
+	return New(Options{Agent: agent.New(agent.Options{}), Graph: testgraph.NewSource(graph.Build(sgs)), Now: func() time.Time { return now }, Audit: alog}), logPath
 }
 
 func TestChatFollowUpAndConversation(t *testing.T) {

@@ -2,13 +2,13 @@ package prompts_test
 
 import (
 	"context"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/prompts"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/tools"
@@ -55,15 +55,7 @@ func TestSystemCoversSchema(t *testing.T) {
 // TestExamplesRun runs every few-shot example through its tool, so an
 // example the tools would reject cannot stay in the prompt.
 func TestExamplesRun(t *testing.T) {
-	f, err := os.Open("../query/testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgs := testgraph.Read(t, "../query/testdata/small.jsonl")
 	ex, err := prompts.Examples()
 	if err != nil {
 		t.Fatal(err)

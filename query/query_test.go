@@ -3,7 +3,6 @@ package query_test
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 )
@@ -21,16 +21,7 @@ var now = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 func loadSmall(t *testing.T) *graph.Index {
 	t.Helper()
-	f, err := os.Open("testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, "testdata/small.jsonl")
 }
 
 func TestQuestions(t *testing.T) {

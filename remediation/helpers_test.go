@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +11,10 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
 )
 
 var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var groups = approval.StaticGroups{
 	"secops":         {"sam@example.com", "sue@example.com"},
@@ -40,7 +23,7 @@ var groups = approval.StaticGroups{
 
 type env struct {
 	svc   *approval.Service
-	clock *fakeClock
+	clock *fakeclock.Clock
 	log   *audit.Log
 }
 
@@ -56,7 +39,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	clock := &fakeClock{t: t0}
+	clock := fakeclock.New(t0)
 	svc, err := approval.NewService(approval.Options{Store: store, Audit: l, Groups: groups, Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -15,23 +15,11 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 var t0 = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-
-// fakeClock is moved by tests, never waited on.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
-type staticGraph struct{ ix *graph.Index }
-
-func (g staticGraph) Index() *graph.Index { return g.ix }
 
 // notices records what reviewers were told.
 type notices struct {
@@ -64,7 +52,7 @@ func (n *notices) items(kind string) map[string][]string {
 type fixture struct {
 	svc      *Service
 	approval *approval.Service
-	clock    *fakeClock
+	clock    *fakeclock.Clock
 	notices  *notices
 	auditLog string
 	ix       *graph.Index
@@ -72,22 +60,13 @@ type fixture struct {
 
 func loadOrg(t *testing.T) *graph.Index {
 	t.Helper()
-	f, err := os.Open("testdata/org.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "org.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, "testdata/org.jsonl")
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	fx := &fixture{clock: &fakeClock{t: t0}, notices: &notices{}, auditLog: filepath.Join(dir, "audit.log"), ix: loadOrg(t)}
+	fx := &fixture{clock: fakeclock.New(t0), notices: &notices{}, auditLog: filepath.Join(dir, "audit.log"), ix: loadOrg(t)}
 	log, err := audit.Open(fx.auditLog, audit.WithClock(fx.clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +88,7 @@ func newFixture(t *testing.T) *fixture {
 	if fx.approval, err = approval.NewService(approval.Options{Store: ast, Audit: log, Groups: groups, Clock: fx.clock, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
-	if fx.svc, err = NewService(Options{Store: rst, Audit: log, Approvals: fx.approval, Graph: staticGraph{fx.ix}, Groups: groups,
+	if fx.svc, err = NewService(Options{Store: rst, Audit: log, Approvals: fx.approval, Graph: testgraph.NewSource(fx.ix), Groups: groups,
 		Notifier: fx.notices, Clock: fx.clock, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/server"
 )
 
@@ -25,7 +26,7 @@ func TestHTTPRoutes(t *testing.T) {
 	// Key names stand for who the key acts as; a principal with an
 	// e-mail may decide, a bare key may read.
 	keys := map[string]string{"alice@example.com": config.HashKey("k-alice"), "reporting": config.HashKey("k-bot"), "tess@example.com": config.HashKey("k-tess")}
-	srv := server.New(server.Config{KeyHashes: keys, Logger: quiet, Graph: staticGraph{fx.ix},
+	srv := server.New(server.Config{KeyHashes: keys, Logger: quiet, Graph: testgraph.NewSource(fx.ix),
 		Reviews: NewAPI(fx.svc, quiet).Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
@@ -72,7 +73,7 @@ func TestHTTPRoutes(t *testing.T) {
 func TestOpenAPIDocumentsReviewRoutes(t *testing.T) {
 	fx := newFixture(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(server.Config{KeyHashes: map[string]string{"k": config.HashKey("k")}, Logger: quiet, Graph: staticGraph{fx.ix},
+	srv := server.New(server.Config{KeyHashes: map[string]string{"k": config.HashKey("k")}, Logger: quiet, Graph: testgraph.NewSource(fx.ix),
 		Reviews: NewAPI(fx.svc, quiet).Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()

@@ -2,11 +2,11 @@ package review
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 // graphWithUsage also gives the subgraphs, so snapshots know unused
@@ -51,15 +51,7 @@ func TestRunSchedule(t *testing.T) {
 func TestModifyDownToUsed(t *testing.T) {
 	ctx := context.Background()
 	fx := newFixture(t)
-	f, err := os.Open("testdata/org.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sgs, err := graph.ReadJSONL(f, "org.jsonl")
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgs := testgraph.Read(t, "testdata/org.jsonl")
 	fx.svc.o.Graph = graphWithUsage{fx.ix, sgs}
 	c := campaign(t)
 	c.Name, c.Plan = "readers", []byte(`{"version":1,"ids":["postgres:orders:role/svc_reader"]}`)

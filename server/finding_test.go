@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 // TestFinding3SlowBodyIsCut: issue 12 finding 3. A client that announces a
@@ -246,11 +246,9 @@ func TestPlanRunsAudited(t *testing.T) {
 		status int
 	}{{"audited", &recAudit{}, 200}, {"audit fails", &recAudit{err: errors.New("disk full")}, 500}} {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _ := os.Open("../query/testdata/small.jsonl")
-			defer f.Close()
-			sgs, _ := graph.ReadJSONL(f, "small.jsonl")
+			sgs := testgraph.Read(t, "../query/testdata/small.jsonl")
 			s := New(Config{Keys: []Key{{Name: "a", SHA256: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", Email: "ann@example.com"}},
-				Graph: staticIndex{graph.Build(sgs)}, Audit: tt.a, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Graph: testgraph.NewSource(graph.Build(sgs)), Audit: tt.a, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			ts := httptest.NewServer(s.Handler())
 			defer ts.Close()
 			status, body, _ := do(t, ts, "POST", "/v1/query", "foo", `{"plan":{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}]}}`)

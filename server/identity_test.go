@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 func TestIdentityRoute(t *testing.T) {
@@ -102,15 +102,7 @@ func (fakeHistory) Trend(context.Context) ([]ChangeCounts, error) {
 }
 
 func TestOverviewHistory(t *testing.T) {
-	f, err := os.Open("../query/testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgs := testgraph.Read(t, "../query/testdata/small.jsonl")
 	for _, tt := range []struct {
 		name          string
 		history       History
@@ -118,7 +110,7 @@ func TestOverviewHistory(t *testing.T) {
 	}{{"no history", nil, 0, 0}, {"history", fakeHistory{}, 1, 1}} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := New(Config{KeyHashes: map[string]string{"analyst": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},
-				Graph: staticIndex{graph.Build(sgs)}, History: tt.history, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Graph: testgraph.NewSource(graph.Build(sgs)), History: tt.history, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			ts := httptest.NewServer(s.Handler())
 			defer ts.Close()
 			status, body, _ := do(t, ts, "GET", "/v1/overview", "foo", "")

@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 type fakeChatter struct{ convs map[string]*chat.Conversation }
@@ -43,25 +43,13 @@ func (f *fakeChatter) Conversation(_ context.Context, id, _ string) (*chat.Conve
 	return nil, chat.ErrNotFound
 }
 
-type staticIndex struct{ ix *graph.Index }
-
-func (s staticIndex) Index() *graph.Index { return s.ix }
-
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	f, err := os.Open("../query/testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sgs := testgraph.Read(t, "../query/testdata/small.jsonl")
 	s := New(Config{
 		KeyHashes: map[string]string{"analyst": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"}, // sha256("foo")
 		Chatter:   &fakeChatter{convs: map[string]*chat.Conversation{}},
-		Graph:     staticIndex{graph.Build(sgs)},
+		Graph:     testgraph.NewSource(graph.Build(sgs)),
 		Now:       func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBody:   "2K",

@@ -11,6 +11,7 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/remediation"
 )
 
@@ -18,7 +19,7 @@ import (
 // propose_remediation, as the model may.
 type proposingAsker struct {
 	svc   *approval.Service
-	clock *fakeClock
+	clock *fakeclock.Clock
 }
 
 func (a *proposingAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(chat.Step)) (*chat.Answer, error) {

@@ -2,27 +2,18 @@ package slackbot
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/findings/changes"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 func loadSync(t *testing.T, path string) *graph.Index {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, path)
 }
 
 // TestChangeAlert: two syncs with a known difference (the change tracker's

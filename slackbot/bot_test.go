@@ -135,7 +135,7 @@ func TestRefusedClicksChangeNothing(t *testing.T) {
 	}{
 		{name: "non-approver", user: eve, want: "not an approver", outcome: "refused: " + approval.ErrNotApprover.Error()},
 		{name: "requester", user: alice, want: "You requested this proposal", outcome: "refused: " + approval.ErrSelfApproval.Error()},
-		{name: "expired", user: carol, setup: func(h *harness, _ string) { h.clock.Add(8 * 24 * time.Hour) },
+		{name: "expired", user: carol, setup: func(h *harness, _ string) { h.clock.Advance(8 * 24 * time.Hour) },
 			want: "window has closed", outcome: "refused: " + approval.ErrExpired.Error()},
 		{name: "second click by the same approver", user: carol, setup: func(h *harness, id string) {
 			h.click(carol, ActionApprove, id, "1700000300.000001")

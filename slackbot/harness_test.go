@@ -20,6 +20,8 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/server"
@@ -38,29 +40,12 @@ const (
 
 var emails = map[string]string{alice: "alice@example.com", carol: "carol@example.com", dave: "Dave@Example.com", eve: "eve@example.com"}
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type staticIndex struct{ ix *graph.Index }
-
-func (s staticIndex) Index() *graph.Index { return s.ix }
-
 // plannerAsker answers with the offline planner and the query executor,
 // remembering each conversation's last plan for follow-ups: the agent's
 // offline path in miniature.
 type plannerAsker struct {
 	ix    *graph.Index
-	clock *fakeClock
+	clock *fakeclock.Clock
 	mu    sync.Mutex
 	prev  map[string]*query.Plan
 }
@@ -129,7 +114,7 @@ type harness struct {
 	e        http.Handler
 	svc      *approval.Service
 	soar     *soar
-	clock    *fakeClock
+	clock    *fakeclock.Clock
 	auditLog string
 	log      *audit.Log
 	hookURL  string // the SOAR receiver
@@ -137,21 +122,13 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	t.Helper()
-	f, err := os.Open("testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := graph.Build(sgs)
-	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	ix := testgraph.Load(t, "testdata/small.jsonl")
+	clock := fakeclock.New(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	dir := t.TempDir()
 	h := &harness{t: t, clock: clock, soar: &soar{}, auditLog: filepath.Join(dir, "audit.log")}
 	h.slack = slackfake.New(emails)
 	t.Cleanup(h.slack.Stop)
+	var err error
 	h.log, err = audit.Open(h.auditLog, audit.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +158,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 		mutate(&cfg)
 	}
 	h.bot, err = New(cfg, Deps{Asker: &plannerAsker{ix: ix, clock: clock}, Approvals: h.svc, Executor: exec, Audit: h.log,
-		Index: staticIndex{ix}, Clock: clock, Logger: slog.New(slog.NewTextHandler(testLogOut(), nil))})
+		Index: testgraph.NewSource(ix), Clock: clock, Logger: slog.New(slog.NewTextHandler(testLogOut(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/tools"
 )
@@ -32,16 +32,7 @@ const (
 
 func loadSmall(t *testing.T) *graph.Index {
 	t.Helper()
-	f, err := os.Open("../query/testdata/small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "small.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, "../query/testdata/small.jsonl")
 }
 
 // recorder is a Proposer that only remembers what it was asked.

@@ -7,33 +7,21 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/config"
+	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/web"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newServer is the API with the console, one key "analyst" = "k-analyst".
-func newServer(t *testing.T, tlsOn bool, o web.Options) (*httptest.Server, *clock) {
+func newServer(t *testing.T, tlsOn bool, o web.Options) (*httptest.Server, *fakeclock.Clock) {
 	t.Helper()
 	keys := map[string]string{"analyst": config.HashKey("k-analyst")}
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	o.Now = clk.now
+	clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	o.Now = clk.Now
 	con, err := web.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -227,14 +215,14 @@ func TestSessionBounds(t *testing.T) {
 		if resp, _ := cs[i].login("k-analyst"); resp.StatusCode != 200 {
 			t.Fatal(resp.StatusCode)
 		}
-		clk.add(time.Minute)
+		clk.Advance(time.Minute)
 	}
 	for i, want := range []int{401, 200, 200} {
 		if resp, _ := cs[i].do("GET", "/web/session", "", nil); resp.StatusCode != want {
 			t.Errorf("session %d: %d, want %d", i, resp.StatusCode, want)
 		}
 	}
-	clk.add(time.Hour)
+	clk.Advance(time.Hour)
 	if resp, _ := cs[2].do("GET", "/web/session", "", nil); resp.StatusCode != 401 {
 		t.Errorf("expired session: %d", resp.StatusCode)
 	}

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 // t0 is the fixture's reference time.
@@ -20,39 +21,9 @@ var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type staticIndex struct{ ix *graph.Index }
-
-func (s staticIndex) Index() *graph.Index { return s.ix }
-
 func loadIndex(t *testing.T) *graph.Index {
 	t.Helper()
-	f, err := os.Open("testdata/graph.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "graph.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return graph.Build(sgs)
+	return testgraph.Load(t, "testdata/graph.jsonl")
 }
 
 var groups = approval.StaticGroups{"secops": {"sam@example.com", "sue@example.com"}}
@@ -61,10 +32,10 @@ var groups = approval.StaticGroups{"secops": {"sam@example.com", "sue@example.co
 // in a temporary directory, with a fake clock.
 type env struct {
 	svc      *approval.Service
-	clock    *fakeClock
+	clock    *fakeclock.Clock
 	log      *audit.Log
 	auditLog string
-	graph    staticIndex
+	graph    testgraph.Source
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,12 +52,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	clock := &fakeClock{t: t0}
+	clock := fakeclock.New(t0)
 	svc, err := approval.NewService(approval.Options{Store: store, Audit: l, Groups: groups, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, clock: clock, log: l, auditLog: path, graph: staticIndex{loadIndex(t)}}
+	return &env{svc: svc, clock: clock, log: l, auditLog: path, graph: testgraph.NewSource(loadIndex(t))}
 }
 
 func (e *env) proposer(t *testing.T, group string) *Proposer {

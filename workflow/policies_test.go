@@ -13,6 +13,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -36,7 +37,7 @@ func TestFinder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &Finder{Graph: staticIndex{ix}}
+			f := &Finder{Graph: testgraph.NewSource(ix)}
 			got, err := f.Find(context.Background(), json.RawMessage(tt.plan), t0)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -68,7 +69,7 @@ func TestFinder(t *testing.T) {
 		for i := range query.MaxLimit + 1 {
 			sg.AddNode(graph.Node{ID: fmt.Sprintf("aws:222222222222:user/u%05d", i), Kind: graph.KindServiceAccount, Name: fmt.Sprintf("u%05d", i)})
 		}
-		f := &Finder{Graph: staticIndex{graph.Build([]*graph.Subgraph{sg})}}
+		f := &Finder{Graph: testgraph.NewSource(graph.Build([]*graph.Subgraph{sg}))}
 		_, err := f.Find(context.Background(), json.RawMessage(`{"version":1}`), t0)
 		if err == nil || !strings.Contains(err.Error(), "matches 10001 targets") {
 			t.Fatalf("err = %v", err)

@@ -114,7 +114,7 @@ func TestProposerThroughTool(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			tenv := &tools.Env{Index: e.graph.ix, Now: t0, Proposer: e.proposer(t, tt.group), Actor: tt.actor}
+			tenv := &tools.Env{Index: e.graph.Index(), Now: t0, Proposer: e.proposer(t, tt.group), Actor: tt.actor}
 			out, err := tools.Default().Call(ctx, tenv, "propose_remediation", json.RawMessage(tt.args))
 			if tt.err != "" {
 				var te *tools.Error

@@ -2,12 +2,11 @@ package workflow
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/remediation"
 )
 
@@ -16,22 +15,13 @@ import (
 // sync: app-svc, which can pass an admin role to a new Lambda), each with
 // its path as the target's evidence.
 func TestFindingTrigger(t *testing.T) {
-	f, err := os.Open("../findings/changes/testdata/sync2.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sgs, err := graph.ReadJSONL(f, "sync2.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := graph.Build(sgs)
+	ix := testgraph.Load(t, "../findings/changes/testdata/sync2.jsonl")
 	const doc = "name: escalation-paths\ntrigger: {finding: ESC}\nstages:\n  - action: notify_owner\n"
 	pol, err := remediation.ParsePolicy("esc.yaml", []byte(doc), ValidatePlan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := (&Finder{Graph: staticIndex{ix}}).Find(context.Background(), pol.Plan, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	got, err := (&Finder{Graph: testgraph.NewSource(ix)}).Find(context.Background(), pol.Plan, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	_ "github.com/steward-oss/steward/connectors/ldap"
 	_ "github.com/steward-oss/steward/connectors/postgres"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/ldaptest"
 	"github.com/steward-oss/steward/internal/pgtest"
 	"github.com/steward-oss/steward/slackbot"
@@ -191,7 +192,7 @@ const (
 
 func TestRemediationEndToEnd(t *testing.T) {
 	src := startSources(t)
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := fakeclock.New(time.Now().UTC())
 	st := newStack(t, stackOptions{index: src.index, actuators: src.actuators, clock: clock})
 	ctx := context.Background()
 	const thread = "1700000100.000001"
@@ -359,7 +360,7 @@ func TestRemediationEndToEnd(t *testing.T) {
 		if len(ps) != 1 {
 			t.Fatalf("%d open proposals", len(ps))
 		}
-		clock.Add(73 * time.Hour)
+		clock.Advance(73 * time.Hour)
 		if code := st.send(st.clickRequest(carol, slackbot.ActionApprove, ps[0].ID, thread2)); code != http.StatusOK {
 			t.Fatal(code)
 		}

@@ -19,6 +19,8 @@ import (
 	_ "github.com/steward-oss/steward/connectors/hr"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/derive/ownership"
+	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/slackbot"
 	"github.com/steward-oss/steward/slackbot/slackfake"
@@ -92,10 +94,10 @@ func TestAccessReviewEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rstore.Close() })
-	clock := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	var rsvc *review.Service
 	st := newStack(t, stackOptions{index: ix, actuators: src.actuators, clock: clock, reviews: func(s *stack) slackbot.Reviews {
-		rsvc, err = review.NewService(review.Options{Store: rstore, Audit: s.log, Approvals: s.svc, Graph: staticIndex{ix},
+		rsvc, err = review.NewService(review.Options{Store: rstore, Audit: s.log, Approvals: s.svc, Graph: testgraph.NewSource(ix),
 			Groups: groups, Notifier: botNotifier{s}, Clock: clock, Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -254,7 +256,7 @@ func TestAccessReviewEndToEnd(t *testing.T) {
 
 	// Ivan ignores svc-etl: after 5 days it escalates to secops, whose
 	// members get it; the revoke's outcome is followed.
-	clock.Add(5*24*time.Hour + time.Hour)
+	clock.Advance(5*24*time.Hour + time.Hour)
 	rep, err := rsvc.Tick(ctx)
 	if err != nil || rep.Escalated != 1 || rep.Outcomes != 1 {
 		t.Fatalf("tick %+v %v", rep, err)
@@ -263,12 +265,12 @@ func TestAccessReviewEndToEnd(t *testing.T) {
 	if !slices.Equal(esc[carol], []string{ldapTarget}) || !slices.Equal(esc[dave], []string{ldapTarget}) {
 		t.Fatalf("escalation messages %v", esc)
 	}
-	clock.Add(7 * 24 * time.Hour)
+	clock.Advance(7 * 24 * time.Hour)
 	if rep, err := rsvc.Tick(ctx); err != nil || rep.Reminded != 2 {
 		t.Fatalf("reminder tick %+v %v", rep, err)
 	}
 	// The deadline: the default decision (keep), and the campaign closes.
-	clock.Add(2 * 24 * time.Hour)
+	clock.Advance(2 * 24 * time.Hour)
 	if rep, err := rsvc.Tick(ctx); err != nil || rep.Defaulted != 1 || rep.Closed != 1 {
 		t.Fatalf("deadline tick %+v %v", rep, err)
 	}

@@ -21,7 +21,9 @@ import (
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/pgtest"
+	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/server"
@@ -44,25 +46,6 @@ var emails = map[string]string{alice: "alice@example.com", carol: "carol@example
 	frank: "frank@example.com", heidi: "heidi@example.com", grace: "grace@example.com", ivan: "ivan@example.com"}
 
 var groups = approval.StaticGroups{"secops": {"carol@example.com", "dave@example.com"}}
-
-// fakeClock is the clock of approvals and the bot: expiry is tested by
-// moving it, never by waiting.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type staticIndex struct{ ix *graph.Index }
-
-func (s staticIndex) Index() *graph.Index { return s.ix }
 
 // plannerAsker is the agent's offline path: the planner maps the
 // question (narrowing the thread's previous plan on follow-ups) and the
@@ -103,7 +86,7 @@ func (a *plannerAsker) Chat(ctx context.Context, conv, _, msg string, _ func(cha
 type stack struct {
 	t        *testing.T
 	dir      string
-	clock    *fakeClock
+	clock    *fakeclock.Clock
 	slack    *slackfake.Server
 	log      *audit.Log
 	store    approval.Store
@@ -117,7 +100,7 @@ type stackOptions struct {
 	dir       string // holds approvals.db and audit.log; default a temp dir
 	index     *graph.Index
 	actuators []config.Actuator
-	clock     *fakeClock
+	clock     *fakeclock.Clock
 	// wrap lets a test stand between the bot and the approval service.
 	wrap func(slackbot.Approvals) slackbot.Approvals
 	// reviews, when set, builds the access-review service over the
@@ -133,7 +116,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		o.dir = t.TempDir()
 	}
 	if o.clock == nil {
-		o.clock = &fakeClock{t: time.Now().UTC()}
+		o.clock = fakeclock.New(time.Now().UTC())
 	}
 	if o.index == nil {
 		o.index = graph.Build(nil)
@@ -166,11 +149,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.bot, err = slackbot.New(slackbot.Config{BotToken: "xoxb-e2e-not-real", SigningSecret: signingSecret, APIURL: s.slack.APIURL(),
 		ApproverGroup: "secops", Required: 1, Expiry: 72 * time.Hour, Channel: channel},
 		slackbot.Deps{Asker: &plannerAsker{ix: o.index, clock: o.clock}, Approvals: approvals, Executor: exec, Audit: s.log,
-			Index: staticIndex{o.index}, Clock: o.clock, Logger: quietLogger(), Reviews: reviews})
+			Index: testgraph.NewSource(o.index), Clock: o.clock, Logger: quietLogger(), Reviews: reviews})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Logger: quietLogger(), Graph: staticIndex{o.index},
+	srv := server.New(server.Config{Logger: quietLogger(), Graph: testgraph.NewSource(o.index),
 		Slack: s.bot.Handlers()})
 	hs := httptest.NewServer(srv.Handler())
 	s.url = hs.URL
