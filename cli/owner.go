@@ -104,12 +104,12 @@ func checkOwnerTarget(ctx context.Context, e *env, g *graphFlags, identity, emai
 	if err != nil {
 		return "", fmt.Errorf("unknown identity: %w", err)
 	}
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	if n.Kind == graph.KindHuman || n.Kind == graph.KindResource || n.Kind == graph.KindAccount || n.Kind == graph.KindPolicy {
 		return "", fmt.Errorf("%s is a %s, not an identity or credential", n.ID, n.Kind)
 	}
 	h, ok := ix.Lookup(graph.HumanID(strings.TrimSpace(email)))
-	if !ok || ix.Nodes[h].Kind != graph.KindHuman {
+	if !ok || ix.NodeKind(h) != graph.KindHuman {
 		return "", fmt.Errorf("%s is not a person in the graph (load the HR roster, or check the spelling)", email)
 	}
 	return n.ID, nil

@@ -48,7 +48,7 @@ func runUnused(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "unused", err)
 	}
-	rep, err := nhiusage.UnusedPermissions(inv.All(), ix.Nodes[i].ID, w, g.nowAt)
+	rep, err := nhiusage.UnusedPermissions(inv.All(), ix.NodeID(i), w, g.nowAt)
 	if err != nil {
 		return fail(e, "unused", err)
 	}

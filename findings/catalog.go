@@ -90,7 +90,7 @@ func escalations(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]F
 	for _, p := range escalation.Of(ix).All() {
 		detail := p.Class
 		if p.Target >= 0 {
-			detail += " via " + ix.Nodes[p.Target].ID
+			detail += " via " + ix.NodeID(p.Target)
 		}
 		if p.Conditional {
 			detail += " (conditional)"
@@ -121,13 +121,13 @@ func sodRun(rules *sod.Rules) func(context.Context, *graph.Index, time.Time, *Ch
 // envOf is the environment a node is in: its own attribute, or its
 // account's.
 func envOf(ix *graph.Index, n int32) string {
-	if env := ix.Nodes[n].Attrs[graph.AttrEnvironment]; env != "" {
+	if env := ix.NodeAttr(n, graph.AttrEnvironment); env != "" {
 		return env
 	}
 	for _, e := range ix.Out(n) {
 		if ed := ix.Edge(e); ed.Kind == graph.EdgeInAccount {
 			if a, ok := ix.Lookup(ed.To); ok {
-				return ix.Nodes[a].Attrs[graph.AttrEnvironment]
+				return ix.NodeAttr(a, graph.AttrEnvironment)
 			}
 		}
 	}
@@ -136,9 +136,8 @@ func envOf(ix *graph.Index, n int32) string {
 
 func envIsolation(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Finding, error) {
 	var out []Finding
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !n.Kind.IsNHI() || n.Kind == graph.KindCredential || n.Status == graph.StatusDisabled || query.IsFinding(n) {
+	for i := range int32(ix.NumNodes()) {
+		if k := ix.NodeKind(i); !k.IsNHI() || k == graph.KindCredential || ix.NodeStatus(i) == graph.StatusDisabled || query.IsFindingSource(ix.NodeSource(i)) {
 			continue
 		}
 		var prod, other int32 = -1, -1
@@ -212,9 +211,8 @@ func client(ua string) string {
 
 func reuse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Finding, error) {
 	var out []Finding
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !n.Kind.IsNHI() || n.Status == graph.StatusDisabled || query.IsFinding(n) {
+	for i := range int32(ix.NumNodes()) {
+		if !ix.NodeKind(i).IsNHI() || ix.NodeStatus(i) == graph.StatusDisabled || query.IsFindingSource(ix.NodeSource(i)) {
 			continue
 		}
 		seen := map[string]int32{}
@@ -247,14 +245,13 @@ func reuse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Finding
 
 func humanUse(_ context.Context, ix *graph.Index, _ time.Time, c *Check) ([]Finding, error) {
 	var out []Finding
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if n.Kind != graph.KindServiceAccount || n.Status == graph.StatusDisabled {
+	for _, i := range ix.NodesOfKind(graph.KindServiceAccount) {
+		if ix.NodeStatus(i) == graph.StatusDisabled {
 			continue
 		}
 		var detail []string
 		var ev []int32
-		if n.Attrs["console_password"] == "true" {
+		if ix.NodeAttr(i, "console_password") == "true" {
 			detail = append(detail, "console password")
 		}
 		ids := []int32{int32(i)}

@@ -127,7 +127,7 @@ func (c *Checker) Run(ctx context.Context, ix *graph.Index, now time.Time, check
 }
 
 func newFinding(ix *graph.Index, c *Check, i int32, detail string, ev []int32) Finding {
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	refs := make([]query.EdgeRef, 0, len(ev))
 	for _, e := range ev {
 		refs = append(refs, query.Ref(ix.Edge(e)))
@@ -148,7 +148,7 @@ func planCheck(ctx context.Context, ix *graph.Index, now time.Time, c *Check) ([
 	out := make([]Finding, 0, len(res.IDs))
 	for k, id := range res.IDs {
 		i, _ := ix.Lookup(id)
-		n := &ix.Nodes[i]
+		n := ix.Node(i)
 		f := Finding{Check: c.ID, Title: c.Title, Severity: c.Severity, OWASP: c.OWASP, Identity: id,
 			Name: n.Name, Kind: n.Kind, Source: n.Source, Evidence: res.Evidence[k]}
 		if f.Evidence == nil {

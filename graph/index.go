@@ -28,7 +28,8 @@ const maxPrivDepth = 12
 // Derived facts are computed once in Build, each with the edges that
 // justify it, so every answer carries its evidence.
 type Index struct {
-	Nodes []Node
+	nodes  []Node // built nodes; see NumNodes and Node for reads
+	byKind map[Kind][]int32
 	// Sources lists the subgraph sources the index was built from.
 	Sources []string
 
@@ -70,7 +71,7 @@ func Build(sgs []*Subgraph) *Index {
 		ix.Sources = append(ix.Sources, sg.Source)
 	}
 	sort.Strings(ix.Sources)
-	ix.Nodes = make([]Node, 0, nn)
+	ix.nodes = make([]Node, 0, nn)
 	ix.edges = make([]Edge, 0, ne)
 	ix.from = make([]int32, 0, ne)
 	ix.to = make([]int32, 0, ne)
@@ -81,12 +82,12 @@ func Build(sgs []*Subgraph) *Index {
 				// second source's edges still attach to it.
 				continue
 			}
-			ix.ids[n.ID] = int32(len(ix.Nodes))
-			ix.Nodes = append(ix.Nodes, n)
+			ix.ids[n.ID] = int32(len(ix.nodes))
+			ix.nodes = append(ix.nodes, n)
 		}
 	}
-	ix.out = make([][]int32, len(ix.Nodes))
-	ix.in = make([][]int32, len(ix.Nodes))
+	ix.out = make([][]int32, len(ix.nodes))
+	ix.in = make([][]int32, len(ix.nodes))
 	for _, sg := range sgs {
 		for _, e := range sg.Edges {
 			ei := int32(len(ix.edges))
@@ -107,6 +108,7 @@ func Build(sgs []*Subgraph) *Index {
 	ix.deriveOwners()
 	ix.deriveLastUse()
 	ix.deriveLeaks()
+	ix.byKind = kindLists(len(ix.nodes), func(i int32) Kind { return ix.nodes[i].Kind })
 	ix.nedges = len(ix.edges)
 	return ix
 }
@@ -152,7 +154,7 @@ func (ix *Index) EdgeTo(ei int32) int32 {
 // Lookup returns the position of the node with id.
 func (ix *Index) Lookup(id string) (int32, bool) {
 	if ix.snap != nil {
-		return ix.snap.lookup(ix.Nodes, id)
+		return ix.snap.lookup(id)
 	}
 	i, ok := ix.ids[id]
 	return i, ok
@@ -249,7 +251,7 @@ func ClassifyAction(action, resource string) Privilege {
 func traversable(k EdgeKind) bool { return k == EdgeMemberOf || k == EdgeCanAssume }
 
 func (ix *Index) derivePrivilege() {
-	n := len(ix.Nodes)
+	n := len(ix.nodes)
 	ix.priv = make([]Privilege, n)
 	ix.privPath = make([][]int32, n)
 	// best direct grant per node: its own grants and those of policies
@@ -259,7 +261,7 @@ func (ix *Index) derivePrivilege() {
 		path []int32
 	}
 	best := make([]direct, n)
-	for i := range ix.Nodes {
+	for i := range ix.nodes {
 		best[i].p = PrivNone
 		for _, ei := range ix.out[i] {
 			e := &ix.edges[ei]
@@ -272,7 +274,7 @@ func (ix *Index) derivePrivilege() {
 		}
 	}
 	attached := make([]direct, n)
-	for i := range ix.Nodes {
+	for i := range ix.nodes {
 		attached[i] = best[i]
 		for _, ei := range ix.in[i] {
 			e := &ix.edges[ei]
@@ -294,8 +296,8 @@ func (ix *Index) derivePrivilege() {
 		path []int32
 	}
 	seen := make(map[int32]bool)
-	for i := range ix.Nodes {
-		k := ix.Nodes[i].Kind
+	for i := range ix.nodes {
+		k := ix.nodes[i].Kind
 		if !(k.IsIdentity() || k == KindGroup || k == KindRole) {
 			continue
 		}
@@ -328,15 +330,15 @@ func (ix *Index) derivePrivilege() {
 		}
 		// A connector that evaluated denies and boundaries for this very
 		// principal knows better than a walk over shared policies.
-		if eff := Privilege(ix.Nodes[i].Attrs[AttrEffectivePrivilege]); eff != "" && eff.Rank() >= 0 && eff.Rank() < bp.Rank() {
+		if eff := Privilege(ix.nodes[i].Attrs[AttrEffectivePrivilege]); eff != "" && eff.Rank() >= 0 && eff.Rank() < bp.Rank() {
 			bp = eff
 		}
 		ix.priv[i], ix.privPath[i] = bp, bpath
 	}
 	// A credential can do what its own grants allow (a GitHub deploy key
 	// or PAT is granted directly) and what the identity holding it can.
-	for i := range ix.Nodes {
-		if ix.Nodes[i].Kind != KindCredential {
+	for i := range ix.nodes {
+		if ix.nodes[i].Kind != KindCredential {
 			continue
 		}
 		ix.priv[i], ix.privPath[i] = attached[i].p, attached[i].path
@@ -363,11 +365,11 @@ func (ix *Index) derivePrivilege() {
 }
 
 func (ix *Index) deriveOwners() {
-	n := len(ix.Nodes)
+	n := len(ix.nodes)
 	ix.owners = make([][]int32, n)
 	ix.ownerStat = make([]OwnerStatus, n)
 	seen := map[int32]bool{}
-	for i := range ix.Nodes {
+	for i := range ix.nodes {
 		clear(seen)
 		for _, ei := range ix.in[i] {
 			e := &ix.edges[ei]
@@ -376,7 +378,7 @@ func (ix *Index) deriveOwners() {
 			}
 			// One owner named by several sources (stored and inferred)
 			// counts once; the first source's edge is the evidence.
-			if h, ok := ix.end(ix.from[ei]); ok && ix.Nodes[h].Kind == KindHuman && !seen[h] {
+			if h, ok := ix.end(ix.from[ei]); ok && ix.nodes[h].Kind == KindHuman && !seen[h] {
 				seen[h] = true
 				ix.owners[i] = append(ix.owners[i], ei)
 			}
@@ -396,8 +398,8 @@ func (ix *Index) deriveOwners() {
 		}
 	}
 	// A credential without an owner of its own answers to its holder's.
-	for i := range ix.Nodes {
-		if ix.Nodes[i].Kind != KindCredential || len(ix.owners[i]) > 0 {
+	for i := range ix.nodes {
+		if ix.nodes[i].Kind != KindCredential || len(ix.owners[i]) > 0 {
 			continue
 		}
 		for _, ei := range ix.in[i] {
@@ -411,7 +413,7 @@ func (ix *Index) deriveOwners() {
 			}
 		}
 	}
-	for i := range ix.Nodes {
+	for i := range ix.nodes {
 		st := OwnerAbsent
 		for _, ei := range ix.owners[i] {
 			e := &ix.edges[ei]
@@ -419,7 +421,7 @@ func (ix *Index) deriveOwners() {
 				continue
 			}
 			h := ix.from[ei] // an owner edge's human is known
-			if ix.Nodes[h].Status == StatusDeparted {
+			if ix.nodes[h].Status == StatusDeparted {
 				if st == OwnerAbsent {
 					st = OwnerDeparted
 				}
@@ -432,11 +434,11 @@ func (ix *Index) deriveOwners() {
 }
 
 func (ix *Index) deriveLastUse() {
-	n := len(ix.Nodes)
+	n := len(ix.nodes)
 	ix.lastUsed = make([]time.Time, n)
 	ix.lastEdge = make([]int32, n)
-	for i := range ix.Nodes {
-		ix.lastUsed[i] = ix.Nodes[i].LastUsedAt
+	for i := range ix.nodes {
+		ix.lastUsed[i] = ix.nodes[i].LastUsedAt
 		ix.lastEdge[i] = -1
 		for _, ei := range ix.out[i] {
 			e := &ix.edges[ei]
@@ -446,8 +448,8 @@ func (ix *Index) deriveLastUse() {
 		}
 	}
 	// An identity is in use when any of its credentials is.
-	for i := range ix.Nodes {
-		if !ix.Nodes[i].Kind.IsIdentity() {
+	for i := range ix.nodes {
+		if !ix.nodes[i].Kind.IsIdentity() {
 			continue
 		}
 		for _, ei := range ix.out[i] {
@@ -472,10 +474,10 @@ func (ix *Index) deriveLastUse() {
 }
 
 func (ix *Index) deriveLeaks() {
-	ix.leaks = make([][]int32, len(ix.Nodes))
+	ix.leaks = make([][]int32, len(ix.nodes))
 	byPrint := map[string][]int32{}
-	for i := range ix.Nodes {
-		nd := &ix.Nodes[i]
+	for i := range ix.nodes {
+		nd := &ix.nodes[i]
 		if nd.Kind == KindCredential && nd.Attrs[AttrFingerprint] != "" {
 			byPrint[nd.Attrs[AttrFingerprint]] = append(byPrint[nd.Attrs[AttrFingerprint]], int32(i))
 		}
@@ -489,7 +491,7 @@ func (ix *Index) deriveLeaks() {
 		if !ok {
 			continue
 		}
-		fp := ix.Nodes[f].Attrs[AttrFingerprint]
+		fp := ix.nodes[f].Attrs[AttrFingerprint]
 		targets := []int32{f}
 		if fp != "" {
 			targets = byPrint[fp]

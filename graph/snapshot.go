@@ -31,7 +31,7 @@ import (
 
 // SnapshotVersion changes whenever the layout or a derivation rule
 // changes: an older snapshot is then stale and rebuilt from the record.
-const SnapshotVersion = 2
+const SnapshotVersion = 3
 
 const snapMagic = "STWSNAP\x00"
 
@@ -76,6 +76,8 @@ const (
 	secSorted
 	secEdgeFrom // version 2: edge ends as node numbers
 	secEdgeTo
+	secKindIdx // version 3: (kind string, end) pairs over secByKind
+	secByKind  // node numbers grouped by kind, in node order within a kind
 	numSections
 )
 
@@ -112,6 +114,42 @@ type snapData struct {
 	leak     []int32
 	sorted   []uint32
 	from, to []int32
+
+	// Nodes, read in place.
+	nnodes int
+	nodes  []uint32 // nnodes*nodeCols string ids and map offsets
+	tsec   []int64  // nnodes*nodeTime
+	tnsec  []uint32
+	byKind map[Kind][]int32
+}
+
+func (s *snapData) nodeStr(i int32, col int) string {
+	return s.str(s.nodes[int(i)*nodeCols+col])
+}
+
+// mapGet looks key up in the map at off without decoding it.
+func (s *snapData) mapGet(off uint32, key string) (string, bool) {
+	if off == nilMap {
+		return "", false
+	}
+	n := s.maps[off]
+	for i := uint32(0); i < n; i++ {
+		if s.str(s.maps[off+1+2*i]) == key {
+			return s.str(s.maps[off+2+2*i]), true
+		}
+	}
+	return "", false
+}
+
+// node decodes node i.
+func (s *snapData) node(i int32) Node {
+	r := s.nodes[int(i)*nodeCols : int(i+1)*nodeCols]
+	t := s.tsec[int(i)*nodeTime : int(i+1)*nodeTime]
+	tn := s.tnsec[int(i)*nodeTime : int(i+1)*nodeTime]
+	return Node{ID: s.str(r[0]), Kind: Kind(s.str(r[1])), Source: s.str(r[2]), Name: s.str(r[3]),
+		Subtype: s.str(r[4]), Status: s.str(r[5]), Tags: s.strMap(r[6]), Attrs: s.strMap(r[7]),
+		CreatedAt: snapTime(t[0], tn[0]), LastUsedAt: snapTime(t[1], tn[1]),
+		RotatedAt: snapTime(t[2], tn[2]), ExpiresAt: snapTime(t[3], tn[3])}
 }
 
 func (s *snapData) str(id uint32) string {
@@ -231,7 +269,7 @@ func csrOf(n int, get func(i int32) []int32) ([]uint32, []int32) {
 
 // WriteSnapshot writes the index as a snapshot tagged with tag.
 func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
-	n, m := len(ix.Nodes), ix.NumEdges()
+	n, m := ix.NumNodes(), ix.NumEdges()
 	if uint64(n) >= uint64(nilMap) || uint64(m) >= uint64(nilMap) {
 		return fmt.Errorf("graph: snapshot: %d nodes, %d edges: too many", n, m)
 	}
@@ -247,8 +285,8 @@ func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
 	nodes := make([]uint32, 0, n*nodeCols)
 	nsec := make([]int64, 0, n*nodeTime)
 	nnsec := make([]uint32, 0, n*nodeTime)
-	for i := range ix.Nodes {
-		nd := &ix.Nodes[i]
+	for i := int32(0); i < int32(n); i++ {
+		nd := ix.Node(i)
 		nodes = append(nodes, w.intern(nd.ID), w.intern(string(nd.Kind)), w.intern(nd.Source), w.intern(nd.Name),
 			w.intern(nd.Subtype), w.intern(nd.Status), w.strMap(&mapsArea, nd.Tags), w.strMap(&mapsArea, nd.Attrs))
 		for _, t := range [nodeTime]time.Time{nd.CreatedAt, nd.LastUsedAt, nd.RotatedAt, nd.ExpiresAt} {
@@ -310,13 +348,24 @@ func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
 	for i := range sorted {
 		sorted[i] = uint32(i)
 	}
-	sort.Slice(sorted, func(a, b int) bool { return ix.Nodes[sorted[a]].ID < ix.Nodes[sorted[b]].ID })
+	sort.Slice(sorted, func(a, b int) bool { return ix.NodeID(int32(sorted[a])) < ix.NodeID(int32(sorted[b])) })
 	secs[secSorted] = u32bytes(sorted)
 	from, to := make([]int32, m), make([]int32, m)
 	for ei := int32(0); ei < int32(m); ei++ {
 		from[ei], to[ei] = ix.EdgeFrom(ei), ix.EdgeTo(ei)
 	}
 	secs[secEdgeFrom], secs[secEdgeTo] = i32bytes(from), i32bytes(to)
+	var kidx []uint32
+	var byKind []int32
+	kinds := ix.byKind
+	if ix.snap != nil {
+		kinds = ix.snap.byKind
+	}
+	for _, k := range sortedKinds(kinds) {
+		byKind = append(byKind, kinds[k]...)
+		kidx = append(kidx, w.intern(string(k)), uint32(len(byKind)))
+	}
+	secs[secKindIdx], secs[secByKind] = u32bytes(kidx), i32bytes(byKind)
 	secs[secMaps] = u32bytes(mapsArea)
 	secs[secStrOff] = u32bytes(w.off)
 	secs[secStrBlob] = w.blob
@@ -388,8 +437,8 @@ func ReadSnapshotTag(data []byte) (SnapshotTag, error) {
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
 
 // OpenSnapshot opens the snapshot in data (typically a read-only memory
-// map, which must stay mapped for as long as the index is used). Nodes
-// are materialized; edges, adjacency and derived facts are read in place.
+// map, which must stay mapped for as long as the index is used). Nodes,
+// edges, adjacency and derived facts are all read in place.
 func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 	tag, err := ReadSnapshotTag(data)
 	if err != nil {
@@ -438,11 +487,14 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 	s.lastSec, s.lastNsec, s.lastEdge = i64(secLastSec), u32(secLastNsec), i32(secLastEdge)
 	s.leakOff, s.leak, s.sorted = u32(secLeakOff), i32(secLeak), u32(secSorted)
 	s.from, s.to = i32(secEdgeFrom), i32(secEdgeTo)
-	nodes := u32(secNodes)
-	tsec, tnsec := i64(secNodeSec), u32(secNodeNsec)
-	n := len(nodes) / nodeCols
+	s.nodes, s.tsec, s.tnsec = u32(secNodes), i64(secNodeSec), u32(secNodeNsec)
+	n := len(s.nodes) / nodeCols
 	m := len(s.edges) / edgeCols
-	if err := s.check(nodes, n, m, len(tsec), len(tnsec)); err != nil {
+	s.nnodes = n
+	if err := s.check(s.nodes, n, m, len(s.tsec), len(s.tnsec)); err != nil {
+		return nil, tag, err
+	}
+	if err := s.openKinds(u32(secKindIdx), i32(secByKind)); err != nil {
 		return nil, tag, err
 	}
 	ix := &Index{snap: s, nedges: m}
@@ -451,16 +503,6 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 			return nil, tag, fmt.Errorf("%w: bad source string", ErrSnapshot)
 		}
 		ix.Sources = append(ix.Sources, s.str(id))
-	}
-	ix.Nodes = make([]Node, n)
-	for i := range ix.Nodes {
-		r := nodes[i*nodeCols : (i+1)*nodeCols]
-		t := tsec[i*nodeTime : (i+1)*nodeTime]
-		tn := tnsec[i*nodeTime : (i+1)*nodeTime]
-		ix.Nodes[i] = Node{ID: s.str(r[0]), Kind: Kind(s.str(r[1])), Source: s.str(r[2]), Name: s.str(r[3]),
-			Subtype: s.str(r[4]), Status: s.str(r[5]), Tags: s.strMap(r[6]), Attrs: s.strMap(r[7]),
-			CreatedAt: snapTime(t[0], tn[0]), LastUsedAt: snapTime(t[1], tn[1]),
-			RotatedAt: snapTime(t[2], tn[2]), ExpiresAt: snapTime(t[3], tn[3])}
 	}
 	return ix, tag, nil
 }
@@ -597,10 +639,44 @@ func (s *snapData) edge(ei int32) *Edge {
 		LastSeen: snapTime(s.edgeSec[ei], s.edgeNsec[ei]), Attrs: s.strMap(r[8])}
 }
 
-func (s *snapData) lookup(nodes []Node, id string) (int32, bool) {
-	k := sort.Search(len(s.sorted), func(i int) bool { return nodes[s.sorted[i]].ID >= id })
-	if k < len(s.sorted) && nodes[s.sorted[k]].ID == id {
+func (s *snapData) lookup(id string) (int32, bool) {
+	k := sort.Search(len(s.sorted), func(i int) bool { return s.nodeStr(int32(s.sorted[i]), 0) >= id })
+	if k < len(s.sorted) && s.nodeStr(int32(s.sorted[k]), 0) == id {
 		return int32(s.sorted[k]), true
 	}
 	return 0, false
+}
+
+// openKinds reads the per-kind node lists, checking every reference.
+func (s *snapData) openKinds(idx []uint32, nodes []int32) error {
+	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrSnapshot, what) }
+	if len(idx)%2 != 0 || len(nodes) != s.nnodes {
+		return bad("kind lists")
+	}
+	nstr := uint32(len(s.strOff) - 1)
+	s.byKind = make(map[Kind][]int32, len(idx)/2)
+	start := uint32(0)
+	for p := 0; p < len(idx); p += 2 {
+		k, end := idx[p], idx[p+1]
+		if k >= nstr || end < start || int(end) > len(nodes) {
+			return bad("kind index")
+		}
+		kind := Kind(s.str(k))
+		list := nodes[start:end:end]
+		for _, v := range list {
+			if v < 0 || int(v) >= s.nnodes || s.nodeStr(v, 1) != string(kind) {
+				return bad("kind list entry")
+			}
+		}
+		s.byKind[kind] = list
+		start = end
+	}
+	if int(start) != len(nodes) {
+		return bad("kind lists")
+	}
+	return nil
+}
+
+func sortedKinds(m map[Kind][]int32) []Kind {
+	return slices.Sorted(maps.Keys(m))
 }

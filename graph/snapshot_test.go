@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,14 +76,16 @@ func sameIndex(t *testing.T, want, got *graph.Index) {
 	if !reflect.DeepEqual(want.Sources, got.Sources) && (len(want.Sources)+len(got.Sources) > 0) {
 		t.Fatalf("sources %v, want %v", got.Sources, want.Sources)
 	}
-	if len(want.Nodes) != len(got.Nodes) || want.NumEdges() != got.NumEdges() {
-		t.Fatalf("%d nodes %d edges, want %d, %d", len(got.Nodes), got.NumEdges(), len(want.Nodes), want.NumEdges())
+	if want.NumNodes() != got.NumNodes() || want.NumEdges() != got.NumEdges() {
+		t.Fatalf("%d nodes %d edges, want %d, %d", got.NumNodes(), got.NumEdges(), want.NumNodes(), want.NumEdges())
 	}
-	for i := range want.Nodes {
-		w, g := want.Nodes[i], got.Nodes[i]
+	for i := range int32(want.NumNodes()) {
+		w, g := want.Node(i), got.Node(i)
 		if !sameNode(w, g) {
 			t.Fatalf("node %d: %+v, want %+v", i, g, w)
 		}
+		sameColumns(t, want, int32(i), w)
+		sameColumns(t, got, int32(i), w)
 		j, ok := got.Lookup(w.ID)
 		if wj, _ := want.Lookup(w.ID); !ok || j != wj {
 			t.Fatalf("lookup %q: %d %v, want %d", w.ID, j, ok, wj)
@@ -109,6 +112,11 @@ func sameIndex(t *testing.T, want, got *graph.Index) {
 			t.Fatalf("node %q last used %v %d, want %v %d", w.ID, gt, ge, wt, we)
 		}
 		eq("leaks", nilIfEmpty(want.Leaks(n)), nilIfEmpty(got.Leaks(n)))
+	}
+	for _, k := range graph.Kinds {
+		if w, g := want.NodesOfKind(k), got.NodesOfKind(k); !reflect.DeepEqual(nilIfEmpty(w), nilIfEmpty(g)) {
+			t.Fatalf("NodesOfKind(%q) = %v, want %v", k, g, w)
+		}
 	}
 	for ei := int32(0); ei < int32(want.NumEdges()); ei++ {
 		w, g := want.Edge(ei), got.Edge(ei)
@@ -155,6 +163,46 @@ func sameNode(a, b graph.Node) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// sameColumns checks that ix's column accessors for node i read what the
+// whole node w holds.
+func sameColumns(t *testing.T, ix *graph.Index, i int32, w graph.Node) {
+	t.Helper()
+	got := graph.Node{ID: ix.NodeID(i), Kind: ix.NodeKind(i), Source: ix.NodeSource(i), Name: ix.NodeName(i),
+		Subtype: ix.NodeSubtype(i), Status: ix.NodeStatus(i)}
+	want := graph.Node{ID: w.ID, Kind: w.Kind, Source: w.Source, Name: w.Name, Subtype: w.Subtype, Status: w.Status}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("node %d columns %+v, want %+v", i, got, want)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want time.Time
+	}{{"created", ix.NodeCreatedAt(i), w.CreatedAt}, {"last used", ix.NodeLastUsedAt(i), w.LastUsedAt},
+		{"rotated", ix.NodeRotatedAt(i), w.RotatedAt}, {"expires", ix.NodeExpiresAt(i), w.ExpiresAt}} {
+		if !c.got.Equal(c.want) {
+			t.Fatalf("node %q %s %v, want %v", w.ID, c.name, c.got, c.want)
+		}
+	}
+	for k, v := range w.Attrs {
+		if g, ok := ix.NodeLookupAttr(i, k); !ok || g != v || ix.NodeAttr(i, k) != v {
+			t.Fatalf("node %q attr %q = %q %v, want %q", w.ID, k, g, ok, v)
+		}
+	}
+	for k, v := range w.Tags {
+		if g, ok := ix.NodeTag(i, k); !ok || g != v {
+			t.Fatalf("node %q tag %q = %q %v, want %q", w.ID, k, g, ok, v)
+		}
+	}
+	if g, ok := ix.NodeLookupAttr(i, "no such attribute"); ok || g != "" {
+		t.Fatalf("node %q: unset attribute reads %q %v", w.ID, g, ok)
+	}
+	if g, ok := ix.NodeTag(i, "no such tag"); ok || g != "" {
+		t.Fatalf("node %q: unset tag reads %q %v", w.ID, g, ok)
+	}
+	if !slices.Contains(ix.NodesOfKind(w.Kind), i) {
+		t.Fatalf("node %q missing from NodesOfKind(%q)", w.ID, w.Kind)
+	}
+}
+
 func nilIfEmpty(s []int32) []int32 {
 	if len(s) == 0 {
 		return nil
@@ -179,6 +227,8 @@ func TestSnapshotRefusesDamage(t *testing.T) {
 		{"other version", func(b []byte) []byte { b[8]++; return b }},
 		// Version 1 had no edge-end columns: it is rebuilt, never misread.
 		{"version 1", func(b []byte) []byte { b[8] = 1; return b }},
+		// Version 2 decoded every node on open and had no kind lists.
+		{"version 2", func(b []byte) []byte { b[8] = 2; return b }},
 		{"not a snapshot", func(b []byte) []byte { return []byte("{\"nodes\": []}                                       ") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

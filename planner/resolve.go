@@ -213,19 +213,21 @@ func IndexResolver(ix *graph.Index) Resolver {
 func (r *indexResolver) build() {
 	r.byName, r.byID, r.sourceEnv = map[string][]int32{}, map[string][]int32{}, map[string]string{}
 	ix := r.ix
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if n.Kind == graph.KindAccount {
-			env := strings.ToLower(n.Attrs[graph.AttrEnvironment])
-			if old, seen := r.sourceEnv[n.Source]; seen && old != env {
+	for i := range int32(ix.NumNodes()) {
+		kind := ix.NodeKind(i)
+		if kind == graph.KindAccount {
+			src := ix.NodeSource(i)
+			env := strings.ToLower(ix.NodeAttr(i, graph.AttrEnvironment))
+			if old, seen := r.sourceEnv[src]; seen && old != env {
 				env = "" // accounts of one source disagree: unknown
 			}
-			r.sourceEnv[n.Source] = env
+			r.sourceEnv[src] = env
 		}
-		if n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup {
-			k := strings.ToLower(n.Name)
+		if kind.IsIdentity() || kind == graph.KindCredential || kind == graph.KindRole || kind == graph.KindGroup {
+			k := strings.ToLower(ix.NodeName(i))
 			r.byName[k] = append(r.byName[k], int32(i))
-			if l := strings.ToLower(n.ID); l != n.ID {
+			if id := ix.NodeID(i); strings.ToLower(id) != id {
+				l := strings.ToLower(id)
 				r.byID[l] = append(r.byID[l], int32(i))
 			}
 		}
@@ -271,14 +273,14 @@ func (r *indexResolver) Candidates(name string) []Candidate {
 }
 
 func (r *indexResolver) candidate(i int32) Candidate {
-	n := &r.ix.Nodes[i]
+	n := r.ix.Node(i)
 	c := Candidate{ID: n.ID, Environment: strings.ToLower(n.Attrs[graph.AttrEnvironment])}
 	for _, ei := range r.ix.Out(i) {
 		if e := r.ix.Edge(ei); e.Kind == graph.EdgeInAccount {
 			c.Account = e.To
 			if c.Environment == "" {
 				if a, ok := r.ix.Lookup(e.To); ok {
-					c.Environment = strings.ToLower(r.ix.Nodes[a].Attrs[graph.AttrEnvironment])
+					c.Environment = strings.ToLower(r.ix.NodeAttr(a, graph.AttrEnvironment))
 				}
 			}
 			break
@@ -392,9 +394,9 @@ func (r *indexResolver) KnowsResource(name string) bool {
 				r.resources = append(r.resources, s)
 			}
 		}
-		for i := range r.ix.Nodes {
-			add(r.ix.Nodes[i].ID)
-			add(r.ix.Nodes[i].Name)
+		for i := range int32(r.ix.NumNodes()) {
+			add(r.ix.NodeID(i))
+			add(r.ix.NodeName(i))
 		}
 		for i := range int32(r.ix.NumEdges()) {
 			for _, s := range strings.Split(r.ix.Edge(i).Resource, ",") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,7 +25,11 @@ var scannerSources = map[string]bool{"gitleaks": true, "trufflehog": true}
 
 // IsFinding reports whether n is a secret-scanner finding rather than a
 // live credential.
-func IsFinding(n *graph.Node) bool { return scannerSources[graph.SourceType(n.Source)] }
+func IsFinding(n *graph.Node) bool { return IsFindingSource(n.Source) }
+
+// IsFindingSource reports whether nodes of source are secret-scanner
+// findings (IsFinding without the node).
+func IsFindingSource(source string) bool { return scannerSources[graph.SourceType(source)] }
 
 // EdgeRef is one edge of evidence, in the export format's shape.
 type EdgeRef struct {
@@ -108,14 +113,14 @@ type executor struct {
 }
 
 func (ex *executor) inScope(i int32) bool {
-	n := &ex.ix.Nodes[i]
+	kind, src := ex.ix.NodeKind(i), ex.ix.NodeSource(i)
 	kinds := ex.p.Kinds
 	if len(kinds) == 0 {
 		kinds = DefaultKinds
 	}
 	ok := false
 	for _, k := range kinds {
-		if n.Kind == k {
+		if kind == k {
 			ok = true
 			break
 		}
@@ -126,7 +131,7 @@ func (ex *executor) inScope(i int32) bool {
 	if len(ex.p.Sources) > 0 {
 		ok = false
 		for _, s := range ex.p.Sources {
-			if n.Source == s || graph.SourceType(n.Source) == s {
+			if src == s || graph.SourceType(src) == s {
 				ok = true
 				break
 			}
@@ -134,7 +139,7 @@ func (ex *executor) inScope(i int32) bool {
 		if !ok {
 			return false
 		}
-	} else if IsFinding(n) {
+	} else if IsFindingSource(src) {
 		return false
 	}
 	for _, f := range ex.p.Filters {
@@ -155,10 +160,30 @@ func (ex *executor) candidates() []int32 {
 		}
 		return out
 	}
-	out := make([]int32, len(ex.ix.Nodes))
-	for i := range out {
-		out[i] = int32(i)
+	// Only the nodes of the kinds in scope, in node order: a question
+	// over identities never visits credentials and resources.
+	kinds := ex.p.Kinds
+	if len(kinds) == 0 {
+		kinds = DefaultKinds
 	}
+	var lists [][]int32
+	total := 0
+	seen := map[graph.Kind]bool{}
+	for _, k := range kinds {
+		if l := ex.ix.NodesOfKind(k); len(l) > 0 && !seen[k] {
+			seen[k] = true
+			lists = append(lists, l)
+			total += len(l)
+		}
+	}
+	if len(lists) == 1 {
+		return lists[0]
+	}
+	out := make([]int32, 0, total)
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -258,23 +283,25 @@ func (ex *executor) findColumns() []string {
 
 // value returns the value of field for node i, and whether it has one.
 func (ex *executor) value(i int32, field string) (any, bool) {
-	n := &ex.ix.Nodes[i]
+	ix := ex.ix
 	days := func(t time.Time) float64 { return ex.now.Sub(t).Hours() / 24 }
 	switch field {
 	case "id":
-		return n.ID, true
+		return ix.NodeID(i), true
 	case "name":
-		return n.Name, true
+		return ix.NodeName(i), true
 	case "kind":
-		return string(n.Kind), true
+		return string(ix.NodeKind(i)), true
 	case "subtype":
-		return n.Subtype, n.Subtype != ""
+		s := ix.NodeSubtype(i)
+		return s, s != ""
 	case "source":
-		return n.Source, true
+		return ix.NodeSource(i), true
 	case "source_type":
-		return graph.SourceType(n.Source), true
+		return graph.SourceType(ix.NodeSource(i)), true
 	case "status":
-		return n.Status, n.Status != ""
+		s := ix.NodeStatus(i)
+		return s, s != ""
 	case "privilege":
 		p, _ := ex.ix.Privilege(i)
 		return string(p), true
@@ -295,8 +322,8 @@ func (ex *executor) value(i int32, field string) (any, bool) {
 		return s, s != ""
 	case "idle_days":
 		last, _ := ex.ix.LastUsed(i)
-		if n.CreatedAt.After(last) {
-			last = n.CreatedAt
+		if c := ix.NodeCreatedAt(i); c.After(last) {
+			last = c
 		}
 		if last.IsZero() {
 			return math.MaxFloat64, true // never used, creation unknown: no evidence of any use
@@ -306,22 +333,24 @@ func (ex *executor) value(i int32, field string) (any, bool) {
 		last, _ := ex.ix.LastUsed(i)
 		return days(last), !last.IsZero()
 	case "age_days":
-		return days(n.CreatedAt), !n.CreatedAt.IsZero()
+		c := ix.NodeCreatedAt(i)
+		return days(c), !c.IsZero()
 	case "rotated_days":
-		t := n.RotatedAt
+		t := ix.NodeRotatedAt(i)
 		if t.IsZero() {
-			t = n.CreatedAt
+			t = ix.NodeCreatedAt(i)
 		}
 		return days(t), !t.IsZero()
 	case "expires_in_days":
-		return -days(n.ExpiresAt), !n.ExpiresAt.IsZero()
+		t := ix.NodeExpiresAt(i)
+		return -days(t), !t.IsZero()
 	case "never_used":
 		last, _ := ex.ix.LastUsed(i)
 		return last.IsZero(), true
 	case "leaked":
-		return len(ex.ix.Leaks(i)) > 0 && !IsFinding(n), true
+		return len(ex.ix.Leaks(i)) > 0 && !IsFindingSource(ix.NodeSource(i)), true
 	case "nhi":
-		return n.Kind.IsNHI(), true
+		return ix.NodeKind(i).IsNHI(), true
 	case "admin_via_escalation":
 		ok, _ := escalation.Of(ex.ix).Admin(i)
 		return ok, true
@@ -329,19 +358,20 @@ func (ex *executor) value(i int32, field string) (any, bool) {
 		last, _ := ex.ix.LastUsed(i)
 		return ts(last), !last.IsZero()
 	case "created_at":
-		return ts(n.CreatedAt), !n.CreatedAt.IsZero()
+		t := ix.NodeCreatedAt(i)
+		return ts(t), !t.IsZero()
 	case "rotated_at":
-		return ts(n.RotatedAt), !n.RotatedAt.IsZero()
+		t := ix.NodeRotatedAt(i)
+		return ts(t), !t.IsZero()
 	case "expires_at":
-		return ts(n.ExpiresAt), !n.ExpiresAt.IsZero()
+		t := ix.NodeExpiresAt(i)
+		return ts(t), !t.IsZero()
 	}
 	if k, ok := strings.CutPrefix(field, "tag:"); ok {
-		v, ok := n.Tags[k]
-		return v, ok
+		return ix.NodeTag(i, k)
 	}
 	if k, ok := strings.CutPrefix(field, "attr:"); ok {
-		v, ok := n.Attrs[k]
-		return v, ok
+		return ix.NodeLookupAttr(i, k)
 	}
 	return nil, false
 }
@@ -360,10 +390,10 @@ func (ex *executor) ownerEmails(i int32) string {
 		if ex.ix.EdgeKind(ei) != graph.EdgeOwns {
 			continue
 		}
-		hn := &ex.ix.Nodes[ex.ix.EdgeFrom(ei)]
-		email := hn.Attrs[graph.AttrEmail]
+		h := ex.ix.EdgeFrom(ei)
+		email := ex.ix.NodeAttr(h, graph.AttrEmail)
 		if email == "" {
-			email = strings.TrimPrefix(hn.ID, "human:")
+			email = strings.TrimPrefix(ex.ix.NodeID(h), "human:")
 		}
 		out = append(out, email)
 	}
@@ -371,8 +401,7 @@ func (ex *executor) ownerEmails(i int32) string {
 }
 
 func (ex *executor) team(i int32) string {
-	n := &ex.ix.Nodes[i]
-	if t := n.Tags["team"]; t != "" {
+	if t, _ := ex.ix.NodeTag(i, "team"); t != "" {
 		return t
 	}
 	owners, _ := ex.ix.Owners(i)
@@ -380,7 +409,7 @@ func (ex *executor) team(i int32) string {
 		if ex.ix.EdgeKind(ei) != graph.EdgeOwns {
 			continue
 		}
-		if t := ex.ix.Nodes[ex.ix.EdgeFrom(ei)].Attrs[graph.AttrTeam]; t != "" {
+		if t := ex.ix.NodeAttr(ex.ix.EdgeFrom(ei), graph.AttrTeam); t != "" {
 			return t
 		}
 	}
@@ -405,19 +434,23 @@ func (ex *executor) accountEdge(i int32) int32 {
 }
 
 func (ex *executor) environment(i int32) string {
-	n := &ex.ix.Nodes[i]
-	for _, v := range []string{n.Attrs[graph.AttrEnvironment], n.Tags["environment"], n.Tags["env"]} {
-		if v != "" {
-			return strings.ToLower(v)
-		}
+	if v := ex.nodeEnvironment(i); v != "" {
+		return v
 	}
 	if ei := ex.accountEdge(i); ei >= 0 && ex.ix.EdgeTo(ei) >= 0 && ex.ix.EdgeTo(ei) != i {
-		a := ex.ix.EdgeTo(ei)
-		an := &ex.ix.Nodes[a]
-		for _, v := range []string{an.Attrs[graph.AttrEnvironment], an.Tags["environment"], an.Tags["env"]} {
-			if v != "" {
-				return strings.ToLower(v)
-			}
+		return ex.nodeEnvironment(ex.ix.EdgeTo(ei))
+	}
+	return ""
+}
+
+// nodeEnvironment is the environment node i names itself, lower-case.
+func (ex *executor) nodeEnvironment(i int32) string {
+	if v := ex.ix.NodeAttr(i, graph.AttrEnvironment); v != "" {
+		return strings.ToLower(v)
+	}
+	for _, k := range []string{"environment", "env"} {
+		if v, _ := ex.ix.NodeTag(i, k); v != "" {
+			return strings.ToLower(v)
 		}
 	}
 	return ""
@@ -523,12 +556,11 @@ func Resolve(ix *graph.Index, name string) (int32, error) {
 	}
 	low := strings.ToLower(name)
 	var exact []int32
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !(n.Kind.IsIdentity() || n.Kind == graph.KindCredential || n.Kind == graph.KindRole || n.Kind == graph.KindGroup) {
+	for i := range int32(ix.NumNodes()) {
+		if k := ix.NodeKind(i); !(k.IsIdentity() || k == graph.KindCredential || k == graph.KindRole || k == graph.KindGroup) {
 			continue
 		}
-		if strings.ToLower(n.Name) == low {
+		if strings.ToLower(ix.NodeName(i)) == low {
 			exact = append(exact, int32(i))
 		}
 	}
@@ -538,7 +570,7 @@ func Resolve(ix *graph.Index, name string) (int32, error) {
 	if len(exact) > 1 {
 		var ids []string
 		for _, i := range exact {
-			ids = append(ids, ix.Nodes[i].ID)
+			ids = append(ids, ix.NodeID(i))
 		}
 		sort.Strings(ids)
 		if len(ids) > 5 {
@@ -557,19 +589,19 @@ func Suggest(ix *graph.Index, name string, k int) []string {
 	}
 	low := strings.ToLower(name)
 	best := map[string]int{}
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !(n.Kind.IsIdentity() || n.Kind == graph.KindRole || n.Kind == graph.KindGroup) {
+	for i := range int32(ix.NumNodes()) {
+		if k := ix.NodeKind(i); !(k.IsIdentity() || k == graph.KindRole || k == graph.KindGroup) {
 			continue
 		}
-		nl := strings.ToLower(n.Name)
+		name := ix.NodeName(i)
+		nl := strings.ToLower(name)
 		d := Levenshtein(low, nl)
 		if strings.Contains(nl, low) || strings.Contains(low, nl) {
 			d = min(d, 1+abs(len(nl)-len(low))/4)
 		}
 		if d <= max(2, len(low)/3) {
-			if old, ok := best[n.Name]; !ok || d < old {
-				best[n.Name] = d
+			if old, ok := best[name]; !ok || d < old {
+				best[name] = d
 			}
 		}
 	}
@@ -715,7 +747,7 @@ func (ex *executor) finish() *Result {
 			res.Evidence[oi] = append(res.Evidence[oi], Ref(ex.ix.Edge(ei)))
 		}
 		if !ex.grouped && r.node >= 0 {
-			res.IDs = append(res.IDs, ex.ix.Nodes[r.node].ID)
+			res.IDs = append(res.IDs, ex.ix.NodeID(r.node))
 		}
 	}
 	return res

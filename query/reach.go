@@ -91,7 +91,7 @@ func (ex *executor) reach(ctx context.Context) error {
 	}
 	// A credential reaches what its holder reaches.
 	var prefix []int32
-	if ex.ix.Nodes[start].Kind == graph.KindCredential {
+	if ex.ix.NodeKind(start) == graph.KindCredential {
 		for _, ei := range ex.ix.In(start) {
 			if ex.ix.EdgeKind(ei) == graph.EdgeHasCredential {
 				if h := ex.ix.EdgeFrom(ei); h >= 0 {
@@ -122,13 +122,13 @@ func (ex *executor) reach(ctx context.Context) error {
 				continue
 			}
 			ev := append(append(append([]int32(nil), prefix...), h.path...), ei)
-			via := ex.ix.Nodes[h.node].Name
+			via := ex.ix.NodeName(h.node)
 			if via == "" {
-				via = ex.ix.Nodes[h.node].ID
+				via = ex.ix.NodeID(h.node)
 			}
 			ex.rows = append(ex.rows, row{node: h.node, evidence: ev, vals: map[string]any{
 				"resource": res, "action": e.Action, "effect": e.Effect, "privilege": string(graph.GrantPrivilege(e)),
-				"via": via, "depth": float64(len(h.path)), "id": ex.ix.Nodes[h.node].ID,
+				"via": via, "depth": float64(len(h.path)), "id": ex.ix.NodeID(h.node),
 			}})
 		}
 		return true
@@ -181,7 +181,7 @@ func (ex *executor) whoCan(ctx context.Context) error {
 			continue
 		}
 		if w.Scope == "account" {
-			if t := ex.ix.EdgeTo(ei); t < 0 || ex.ix.Nodes[t].Kind != graph.KindAccount {
+			if t := ex.ix.EdgeTo(ei); t < 0 || ex.ix.NodeKind(t) != graph.KindAccount {
 				continue
 			}
 		}
@@ -232,7 +232,7 @@ func (ex *executor) whoCanAssume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tn := &ex.ix.Nodes[target]
+	tn := ex.ix.Node(target)
 	return walk(ctx, ex.ix, target, ex.p.WhoCan.MaxDepth, backward, func(h hop) bool {
 		if h.node == target || !ex.inScope(h.node) {
 			return true
@@ -284,7 +284,7 @@ func resourceMatch(ix *graph.Index, ei int32, e *graph.Edge, asked string) bool 
 		return true
 	}
 	if t := ix.EdgeTo(ei); t >= 0 {
-		n := &ix.Nodes[t]
+		n := ix.Node(t)
 		if globMatch(asked, n.Name) || strings.Contains(strings.ToLower(n.Name), low) {
 			return true
 		}

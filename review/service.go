@@ -526,12 +526,12 @@ func (s *Service) modifyActions(snap *Snapshot) ([]connectors.Action, error) {
 				continue
 			}
 			i, ok := ix.Lookup(g.From)
-			if !ok || ix.Nodes[i].Kind != graph.KindPolicy || ix.Nodes[i].Attrs[graph.AttrARN] == "" {
+			if !ok || ix.NodeKind(i) != graph.KindPolicy || ix.NodeAttr(i, graph.AttrARN) == "" {
 				continue
 			}
 			seen[g.From] = true
 			out = append(out, connectors.Action{Type: remediation.ActionRevokeGrant, Target: snap.ID,
-				Params: map[string]string{"policy_arn": ix.Nodes[i].Attrs[graph.AttrARN]}})
+				Params: map[string]string{"policy_arn": ix.NodeAttr(i, graph.AttrARN)}})
 		}
 	}
 	if len(out) == 0 {

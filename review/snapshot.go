@@ -46,7 +46,7 @@ func snapshot(ix *graph.Index, sgs []*graph.Subgraph, t remediation.Target, idle
 	if !ok {
 		return Snapshot{}, fmt.Errorf("review: snapshot: %s is not in the graph", t.ID)
 	}
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	priv, _ := ix.Privilege(i)
 	s := Snapshot{ID: n.ID, Name: t.Name, Kind: n.Kind, Source: n.Source, Privilege: string(priv),
 		Owner: t.OwnerEmail, Evidence: t.Why, Expect: t.Expect, CredentialAgeDays: -1}
@@ -91,7 +91,7 @@ func snapshot(ix *graph.Index, sgs []*graph.Subgraph, t remediation.Target, idle
 // fingerprint hashes the facts of node i a reviewer judged: status,
 // privilege, grants, owners, credentials' status and leaks.
 func fingerprint(ix *graph.Index, i int32) string {
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	priv, _ := ix.Privilege(i)
 	parts := []string{"status=" + n.Status, "privilege=" + string(priv)}
 	for _, g := range grants(ix, i) {
@@ -107,7 +107,7 @@ func fingerprint(ix *graph.Index, i int32) string {
 		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeHasCredential {
 			if j, ok := ix.Lookup(e.To); ok {
-				parts = append(parts, "credential="+e.To+"|"+ix.Nodes[j].Status)
+				parts = append(parts, "credential="+e.To+"|"+ix.NodeStatus(j))
 			}
 		}
 	}
@@ -127,7 +127,7 @@ func changes(ix *graph.Index, s *Snapshot) string {
 		return ""
 	}
 	var how []string
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	if priv, _ := ix.Privilege(i); string(priv) != s.Privilege {
 		how = append(how, fmt.Sprintf("privilege %s -> %s", s.Privilege, priv))
 	}
@@ -194,8 +194,8 @@ func credentialAge(ix *graph.Index, i int32, now time.Time) int {
 		}
 		return int(now.Sub(t).Hours() / 24)
 	}
-	if n := &ix.Nodes[i]; n.Kind == graph.KindCredential {
-		return age(n)
+	if n := ix.Node(i); n.Kind == graph.KindCredential {
+		return age(&n)
 	}
 	best := -1
 	for _, ei := range ix.Out(i) {
@@ -203,8 +203,9 @@ func credentialAge(ix *graph.Index, i int32, now time.Time) int {
 		if e.Kind != graph.EdgeHasCredential {
 			continue
 		}
-		if j, ok := ix.Lookup(e.To); ok && ix.Nodes[j].Status != graph.StatusDisabled {
-			if a := age(&ix.Nodes[j]); a > best {
+		if j, ok := ix.Lookup(e.To); ok && ix.NodeStatus(j) != graph.StatusDisabled {
+			nj := ix.Node(j)
+			if a := age(&nj); a > best {
 				best = a
 			}
 		}
@@ -218,7 +219,7 @@ func humanEmail(ix *graph.Index, id string) (string, bool) {
 	if !ok {
 		return norm(strings.TrimPrefix(id, "human:")), false
 	}
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	email := n.Attrs[graph.AttrEmail]
 	if email == "" {
 		email = strings.TrimPrefix(n.ID, "human:")
@@ -233,6 +234,6 @@ func person(ix *graph.Index, email string) (known, departed bool, manager string
 	if !ok {
 		return false, false, ""
 	}
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	return true, n.Status == graph.StatusDeparted, norm(n.Attrs[graph.AttrManager])
 }

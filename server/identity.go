@@ -71,7 +71,7 @@ func refs(ix *graph.Index, eis []int32) []query.EdgeRef {
 }
 
 func describeIdentity(ix *graph.Index, i int32) *Identity {
-	v := &Identity{Node: ix.Nodes[i], Owners: []IdentityOwner{}, Credentials: []graph.Node{}, Grants: []query.EdgeRef{},
+	v := &Identity{Node: ix.Node(i), Owners: []IdentityOwner{}, Credentials: []graph.Node{}, Grants: []query.EdgeRef{},
 		Usage: []query.EdgeRef{}, Leaks: []query.EdgeRef{}}
 	var path []int32
 	v.Privilege, path = ix.Privilege(i)
@@ -82,7 +82,7 @@ func describeIdentity(ix *graph.Index, i int32) *Identity {
 		e := ix.Edge(ei)
 		o := IdentityOwner{Edge: query.Ref(e)}
 		if h, ok := ix.Lookup(e.From); ok {
-			o.Human = ix.Nodes[h]
+			o.Human = ix.Node(h)
 		}
 		v.Owners = append(v.Owners, o)
 	}
@@ -102,7 +102,7 @@ func describeIdentity(ix *graph.Index, i int32) *Identity {
 			if !ok {
 				continue
 			}
-			v.Credentials = append(v.Credentials, ix.Nodes[ci])
+			v.Credentials = append(v.Credentials, ix.Node(ci))
 			for _, cei := range ix.Out(ci) {
 				if ce := ix.Edge(cei); ce.Kind == graph.EdgeUsed {
 					used = append(used, ce)
@@ -205,26 +205,26 @@ func (s *Server) overview(c echo.Context) error {
 
 func summarize(ix *graph.Index, now time.Time) *Overview {
 	o := &Overview{Kinds: map[string]int{}, Privileges: map[string]int{}, Owners: map[string]int{},
-		IdleDays: overviewIdleDays, Nodes: len(ix.Nodes), Edges: ix.NumEdges(), Sources: []SourceCount{}}
+		IdleDays: overviewIdleDays, Nodes: ix.NumNodes(), Edges: ix.NumEdges(), Sources: []SourceCount{}}
 	bySource := map[string]*SourceCount{}
 	for _, src := range ix.Sources {
 		bySource[src] = &SourceCount{Source: src}
 	}
 	cut := now.AddDate(0, 0, -overviewIdleDays)
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		sc := bySource[n.Source]
+	for i := range int32(ix.NumNodes()) {
+		src, kind := ix.NodeSource(i), ix.NodeKind(i)
+		sc := bySource[src]
 		if sc == nil {
-			sc = &SourceCount{Source: n.Source}
-			bySource[n.Source] = sc
+			sc = &SourceCount{Source: src}
+			bySource[src] = sc
 		}
 		sc.Nodes++
-		if !n.Kind.IsNHI() {
+		if !kind.IsNHI() {
 			continue
 		}
 		sc.Identities++
 		o.Identities++
-		o.Kinds[string(n.Kind)]++
+		o.Kinds[string(kind)]++
 		p, _ := ix.Privilege(int32(i))
 		o.Privileges[string(p)]++
 		_, st := ix.Owners(int32(i))
@@ -234,7 +234,7 @@ func summarize(ix *graph.Index, now time.Time) *Overview {
 		}
 		last, _ := ix.LastUsed(int32(i))
 		if last.IsZero() {
-			last = n.CreatedAt
+			last = ix.NodeCreatedAt(i)
 		}
 		if !last.IsZero() && last.Before(cut) {
 			o.Idle++

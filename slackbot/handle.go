@@ -268,8 +268,8 @@ func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (
 		if !ok {
 			return nil, fmt.Sprintf("%s is no longer in the graph; ask again.", tools.MaskSecrets(id))
 		}
-		n := &ix.Nodes[i]
-		t := remediation.Target{ID: n.ID, Name: n.Name, Kind: n.Kind, Source: n.Source, Expect: actuate.Expect(n)}
+		n := ix.Node(i)
+		t := remediation.Target{ID: n.ID, Name: n.Name, Kind: n.Kind, Source: n.Source, Expect: actuate.Expect(&n)}
 		if owners, _ := ix.Owners(i); len(owners) > 0 {
 			for _, ei := range owners {
 				// A departed owner is no longer someone who may approve.
@@ -277,7 +277,7 @@ func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (
 				if e.Kind != graph.EdgeOwns {
 					continue
 				}
-				if j, ok := ix.Lookup(e.From); ok && ix.Nodes[j].Status == graph.StatusDeparted {
+				if j, ok := ix.Lookup(e.From); ok && ix.NodeStatus(j) == graph.StatusDeparted {
 					continue
 				}
 				t.OwnerEmail = strings.TrimPrefix(e.From, "human:")

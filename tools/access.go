@@ -50,7 +50,7 @@ func explainAccess() Tool {
 			if err != nil {
 				return nil, err
 			}
-			n := &env.Index.Nodes[i]
+			n := env.Index.Node(i)
 			p := &query.Plan{Version: query.Version, Filters: a.Filters, Reach: &query.Reach{From: n.ID, MaxDepth: a.MaxDepth, Action: a.Action, Resource: a.Resource}}
 			if err := p.Validate(); err != nil {
 				return nil, renameField(err, "reach.", "")
@@ -80,10 +80,10 @@ func explainAccess() Tool {
 }
 
 func explainText(ix *graph.Index, i int32, res *query.Result, want graph.Privilege) string {
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	priv, path := ix.Privilege(i)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s) holds %s", displayName(n), n.Kind, priv)
+	fmt.Fprintf(&b, "%s (%s) holds %s", displayName(&n), n.Kind, priv)
 	if len(path) > 0 {
 		refs := make([]query.EdgeRef, len(path))
 		for k, ei := range path {
@@ -106,7 +106,8 @@ func explainText(ix *graph.Index, i int32, res *query.Result, want graph.Privile
 func PathText(ix *graph.Index, path []query.EdgeRef) string {
 	name := func(id string) string {
 		if j, ok := ix.Lookup(id); ok {
-			return displayName(&ix.Nodes[j])
+			nd := ix.Node(j)
+			return displayName(&nd)
 		}
 		return id
 	}

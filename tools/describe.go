@@ -127,7 +127,7 @@ func describeIdentity() Tool {
 			if err != nil {
 				return nil, err
 			}
-			n := &env.Index.Nodes[i]
+			n := env.Index.Node(i)
 			p := &query.Plan{Version: query.Version, IDs: []string{n.ID}, Kinds: []graph.Kind{n.Kind}}
 			res, err := execute(ctx, env, p)
 			if err != nil {
@@ -171,7 +171,7 @@ func orDash(s string) string {
 
 func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	ix := env.Index
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	days := func(t time.Time) *int {
 		if t.IsZero() {
 			return nil
@@ -179,7 +179,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 		d := int(math.Floor(env.Now.Sub(t).Hours() / 24))
 		return &d
 	}
-	d := &Identity{ID: MaskSecrets(n.ID), Name: displayName(n), Kind: n.Kind, Subtype: n.Subtype, Source: n.Source, Status: n.Status,
+	d := &Identity{ID: MaskSecrets(n.ID), Name: displayName(&n), Kind: n.Kind, Subtype: n.Subtype, Source: n.Source, Status: n.Status,
 		CreatedAt: ts(n.CreatedAt), ExpiresAt: ts(n.ExpiresAt), Owners: []Owner{}}
 	if len(n.Tags) > 0 {
 		d.Tags = map[string]string{}
@@ -218,7 +218,8 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 		e := ix.Edge(ei)
 		if e.Kind == graph.EdgeHasCredential {
 			if h, ok := ix.Lookup(e.From); ok {
-				via = displayName(&ix.Nodes[h])
+				hn := ix.Node(h)
+				via = displayName(&hn)
 			}
 			continue
 		}
@@ -226,7 +227,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 		if !ok {
 			continue
 		}
-		hn := &ix.Nodes[h]
+		hn := ix.Node(h)
 		email := hn.Attrs[graph.AttrEmail]
 		if email == "" {
 			email = strings.TrimPrefix(hn.ID, "human:")
@@ -237,7 +238,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 	for _, ei := range ix.In(i) {
 		if e := ix.Edge(ei); e.Kind == graph.EdgeHasCredential {
 			if h, ok := ix.Lookup(e.From); ok {
-				d.Holder = ix.Nodes[h].ID
+				d.Holder = ix.NodeID(h)
 			}
 		}
 	}
@@ -258,7 +259,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 		if !ok {
 			continue
 		}
-		tn := &ix.Nodes[t]
+		tn := ix.Node(t)
 		switch e.Kind {
 		case graph.EdgeMemberOf:
 			d.MemberOf = append(d.MemberOf, tn.ID)
@@ -266,7 +267,7 @@ func describe(ctx context.Context, env *Env, i int32) (*Identity, error) {
 			d.CanAssume = append(d.CanAssume, tn.ID)
 		case graph.EdgeHasCredential:
 			cl, _ := ix.LastUsed(t)
-			c := Credential{ID: MaskSecrets(tn.ID), Name: displayName(tn), Subtype: tn.Subtype, Status: tn.Status, AgeDays: days(tn.CreatedAt),
+			c := Credential{ID: MaskSecrets(tn.ID), Name: displayName(&tn), Subtype: tn.Subtype, Status: tn.Status, AgeDays: days(tn.CreatedAt),
 				CreatedAt: ts(tn.CreatedAt), LastUsedAt: ts(cl), RotatedAt: ts(tn.RotatedAt), ExpiresAt: ts(tn.ExpiresAt),
 				Leaked: len(ix.Leaks(t)) > 0}
 			if !tn.ExpiresAt.IsZero() {

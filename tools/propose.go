@@ -196,7 +196,7 @@ func runPropose(ctx context.Context, env *Env, raw json.RawMessage) (*Output, er
 				te.Field = fmt.Sprintf("ids[%d]", k)
 				return nil, te
 			}
-			if nid := ix.Nodes[i].ID; !slices.Contains(ids, nid) {
+			if nid := ix.NodeID(i); !slices.Contains(ids, nid) {
 				ids = append(ids, nid)
 			}
 		}
@@ -226,7 +226,7 @@ func targetsOf(ctx context.Context, env *Env, ids []string, spec ActionSpec, par
 	var kinds []graph.Kind
 	for k, id := range ids {
 		i, _ := ix.Lookup(id)
-		n := &ix.Nodes[i]
+		n := ix.Node(i)
 		if !slices.Contains(spec.Kinds, n.Kind) {
 			return nil, argErr(fmt.Sprintf("ids[%d]", k), "%s is a %s; %s applies to %s", id, n.Kind, spec.Type, kindList(spec.Kinds))
 		}
@@ -251,8 +251,8 @@ func targetsOf(ctx context.Context, env *Env, ids []string, spec ActionSpec, par
 	out := make([]Target, 0, len(ids))
 	for _, id := range ids {
 		i, _ := ix.Lookup(id)
-		n := &ix.Nodes[i]
-		t := Target{ID: n.ID, Name: displayName(n), Kind: n.Kind, Source: n.Source, Evidence: ev[id]}
+		n := ix.Node(i)
+		t := Target{ID: n.ID, Name: displayName(&n), Kind: n.Kind, Source: n.Source, Evidence: ev[id]}
 		owners, st := ix.Owners(i)
 		t.OwnerStatus = st
 		for _, ei := range owners {

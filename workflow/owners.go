@@ -154,7 +154,7 @@ func (w *Owners) checkIdentity(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: %s (give the node id)", ErrUnknownIdentity, id)
 	}
-	if k := ix.Nodes[i].Kind; !k.IsIdentity() && k != graph.KindCredential {
+	if k := ix.NodeKind(i); !k.IsIdentity() && k != graph.KindCredential {
 		return &InputError{Field: "identity", Msg: fmt.Sprintf("%s is a %s; owners are set on identities and credentials", id, k)}
 	}
 	return nil

@@ -24,15 +24,15 @@ type IndexSource interface{ Index() *graph.Index }
 // actuator reads (postgres can_login, ldap user_account_control and
 // status), so an approval never covers a target that changed since.
 func snapshot(ix *graph.Index, i int32, evidence []query.EdgeRef, now time.Time) remediation.Target {
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	return remediation.Target{
 		ID:         n.ID,
-		Name:       displayName(n),
+		Name:       displayName(&n),
 		Kind:       n.Kind,
 		Source:     n.Source,
 		OwnerEmail: ownerEmail(ix, i),
 		Why:        why(ix, i, evidence, now),
-		Expect:     actuate.Expect(n),
+		Expect:     actuate.Expect(&n),
 	}
 }
 
@@ -57,7 +57,8 @@ func displayName(n *graph.Node) string {
 
 func nameOf(ix *graph.Index, id string) string {
 	if i, ok := ix.Lookup(id); ok {
-		return displayName(&ix.Nodes[i])
+		n := ix.Node(i)
+		return displayName(&n)
 	}
 	return tools.MaskSecrets(id)
 }
@@ -69,7 +70,7 @@ func humanEmail(ix *graph.Index, id string) (email string, departed bool) {
 	if !ok {
 		return strings.ToLower(strings.TrimPrefix(id, "human:")), false
 	}
-	n := &ix.Nodes[i]
+	n := ix.Node(i)
 	email = n.Attrs[graph.AttrEmail]
 	if email == "" {
 		email = strings.TrimPrefix(n.ID, "human:")
@@ -231,7 +232,7 @@ func grantText(ix *graph.Index, e query.EdgeRef) string {
 func lastUse(ix *graph.Index, i int32, now time.Time) string {
 	t, _ := ix.LastUsed(i)
 	if t.IsZero() {
-		if c := ix.Nodes[i].CreatedAt; !c.IsZero() {
+		if c := ix.NodeCreatedAt(i); !c.IsZero() {
 			return fmt.Sprintf("no recorded use since it was created on %s", c.UTC().Format(time.DateOnly))
 		}
 		return "no recorded use"

@@ -60,7 +60,7 @@ func TestBootstrapServiceAccountPrivilege(t *testing.T) {
 		wantWrite[i] = p + "sa/kube-system/" + wantWrite[i]
 	}
 	var sas, write, admin []string
-	for i, n := range ix.Nodes {
+	for i, n := range ix.Nodes() {
 		if n.Subtype != "k8s_service_account" {
 			continue
 		}

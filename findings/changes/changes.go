@@ -93,9 +93,9 @@ func (c Cred) longLived() bool {
 func Take(ix *graph.Index, at time.Time) *Snapshot {
 	esc := escalation.Of(ix)
 	s := &Snapshot{At: at.UTC(), Identities: map[string]*Ident{}}
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !n.Kind.IsIdentity() || query.IsFinding(n) {
+	for i := range int32(ix.NumNodes()) {
+		n := ix.Node(i)
+		if !n.Kind.IsIdentity() || query.IsFinding(&n) {
 			continue
 		}
 		p, _ := ix.Privilege(int32(i))
@@ -108,11 +108,11 @@ func Take(ix *graph.Index, at time.Time) *Snapshot {
 			ed := ix.Edge(e)
 			switch ed.Kind {
 			case graph.EdgeHasCredential:
-				if c, ok := ix.Lookup(ed.To); ok && ix.Nodes[c].Status != graph.StatusDisabled {
+				if c, ok := ix.Lookup(ed.To); ok && ix.NodeStatus(c) != graph.StatusDisabled {
 					if id.Credentials == nil {
 						id.Credentials = map[string]Cred{}
 					}
-					cn := &ix.Nodes[c]
+					cn := ix.Node(c)
 					id.Credentials[cn.ID] = Cred{Subtype: cn.Subtype, ExpiresAt: cn.ExpiresAt, CreatedAt: cn.CreatedAt}
 				}
 			case graph.EdgeGrants:

@@ -43,7 +43,8 @@ type awsPerms struct {
 type Permissions = awsPerms
 
 func (a *analyzer) awsPerms(i int32) *awsPerms {
-	p := &awsPerms{ix: a.ix, self: &a.ix.Nodes[i]}
+	self := a.ix.Node(i)
+	p := &awsPerms{ix: a.ix, self: &self}
 	holders, via := a.memberships(i)
 	for _, h := range holders {
 		p.addGrants(h, via[h])
@@ -52,7 +53,7 @@ func (a *analyzer) awsPerms(i int32) *awsPerms {
 			if ed.Kind != graph.EdgeAttachedTo {
 				continue
 			}
-			if pol, ok := a.ix.Lookup(ed.From); ok && a.ix.Nodes[pol].Kind == graph.KindPolicy {
+			if pol, ok := a.ix.Lookup(ed.From); ok && a.ix.NodeKind(pol) == graph.KindPolicy {
 				p.addGrants(pol, append(append([]int32(nil), via[h]...), e))
 			}
 		}
@@ -197,17 +198,17 @@ type awsTargets struct {
 func (a *analyzer) awsTargetsOf(source string) *awsTargets {
 	if a.awsT == nil {
 		a.awsT = map[string]*awsTargets{}
-		for i := range a.ix.Nodes {
-			n := &a.ix.Nodes[i]
-			if graph.SourceType(n.Source) != "aws" {
+		for i := range int32(a.ix.NumNodes()) {
+			src := a.ix.NodeSource(i)
+			if graph.SourceType(src) != "aws" {
 				continue
 			}
-			t := a.awsT[n.Source]
+			t := a.awsT[src]
 			if t == nil {
 				t = &awsTargets{}
-				a.awsT[n.Source] = t
+				a.awsT[src] = t
 			}
-			switch arnType(n.Attrs[graph.AttrARN]) {
+			switch arnType(a.ix.NodeAttr(i, graph.AttrARN)) {
 			case "user":
 				t.users = append(t.users, int32(i))
 			case "group":
@@ -227,14 +228,14 @@ func (a *analyzer) awsTargetsOf(source string) *awsTargets {
 
 func (a *analyzer) policyByARN(source, arn string) (int32, bool) {
 	for _, i := range a.awsTargetsOf(source).policies {
-		if a.ix.Nodes[i].Attrs[graph.AttrARN] == arn {
+		if a.ix.NodeAttr(i, graph.AttrARN) == arn {
 			return i, true
 		}
 	}
 	// AWS-managed policies are shared by every account's source.
-	for i := range a.ix.Nodes {
-		if n := &a.ix.Nodes[i]; n.Kind == graph.KindPolicy && n.Attrs[graph.AttrARN] == arn {
-			return int32(i), true
+	for _, i := range a.ix.NodesOfKind(graph.KindPolicy) {
+		if a.ix.NodeAttr(i, graph.AttrARN) == arn {
+			return i, true
 		}
 	}
 	return 0, false
@@ -274,7 +275,7 @@ var passRoleServices = []struct {
 }
 
 func (a *analyzer) aws(i int32) []Path {
-	self := &a.ix.Nodes[i]
+	self := a.ix.Node(i)
 	selfType := arnType(self.Attrs[graph.AttrARN])
 	if selfType != "user" && selfType != "role" {
 		return nil
@@ -296,11 +297,11 @@ func (a *analyzer) aws(i int32) []Path {
 		for _, e := range a.ix.In(h) {
 			ed := a.ix.Edge(e)
 			pol, ok := a.ix.Lookup(ed.From)
-			if ed.Kind != graph.EdgeAttachedTo || !ok || !strings.Contains(a.ix.Nodes[pol].Attrs[graph.AttrARN], ":policy/") ||
-				strings.HasPrefix(a.ix.Nodes[pol].Attrs[graph.AttrARN], "arn:aws:iam::aws:") {
+			if ed.Kind != graph.EdgeAttachedTo || !ok || !strings.Contains(a.ix.NodeAttr(pol, graph.AttrARN), ":policy/") ||
+				strings.HasPrefix(a.ix.NodeAttr(pol, graph.AttrARN), "arn:aws:iam::aws:") {
 				continue
 			}
-			arn := a.ix.Nodes[pol].Attrs[graph.AttrARN]
+			arn := a.ix.NodeAttr(pol, graph.AttrARN)
 			for _, act := range []string{"CreatePolicyVersion", "SetDefaultPolicyVersion"} {
 				if ev, c, ok := p.Allowed("iam:"+act, arn); ok {
 					add("aws:"+act, pol, ev, c, append(append([]int32(nil), via[h]...), e))
@@ -316,7 +317,7 @@ func (a *analyzer) aws(i int32) []Path {
 			}
 		}
 		for _, g := range holders[1:] {
-			arn := a.ix.Nodes[g].Attrs[graph.AttrARN]
+			arn := a.ix.NodeAttr(g, graph.AttrARN)
 			if arnType(arn) != "group" {
 				continue
 			}
@@ -328,7 +329,7 @@ func (a *analyzer) aws(i int32) []Path {
 		}
 		for _, g := range t.groups {
 			if ok, gp := a.directAdmin(g), a.privPath(g); ok {
-				if ev, c, ok := p.Allowed("iam:AddUserToGroup", a.ix.Nodes[g].Attrs[graph.AttrARN]); ok {
+				if ev, c, ok := p.Allowed("iam:AddUserToGroup", a.ix.NodeAttr(g, graph.AttrARN)); ok {
 					add("aws:AddUserToGroup", g, ev, c, gp)
 				}
 			}
@@ -341,13 +342,13 @@ func (a *analyzer) aws(i int32) []Path {
 	}
 	for _, e := range a.ix.Out(i) {
 		if ed := a.ix.Edge(e); ed.Kind == graph.EdgeCanAssume {
-			if r, ok := a.ix.Lookup(ed.To); ok && arnType(a.ix.Nodes[r].Attrs[graph.AttrARN]) == "role" {
+			if r, ok := a.ix.Lookup(ed.To); ok && arnType(a.ix.NodeAttr(r, graph.AttrARN)) == "role" {
 				roles[r] = []int32{e}
 			}
 		}
 	}
 	for _, r := range sortedKeys(roles) {
-		arn := a.ix.Nodes[r].Attrs[graph.AttrARN]
+		arn := a.ix.NodeAttr(r, graph.AttrARN)
 		for _, act := range []string{"AttachRolePolicy", "PutRolePolicy"} {
 			if ev, c, ok := p.Allowed("iam:"+act, arn); ok {
 				add("aws:"+act, r, ev, c, roles[r])
@@ -364,7 +365,7 @@ func (a *analyzer) aws(i int32) []Path {
 			continue
 		}
 		for _, act := range []string{"CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile"} {
-			if ev, c, ok := p.Allowed("iam:"+act, a.ix.Nodes[u].Attrs[graph.AttrARN]); ok {
+			if ev, c, ok := p.Allowed("iam:"+act, a.ix.NodeAttr(u, graph.AttrARN)); ok {
 				add("aws:"+act, u, ev, c, up)
 			}
 		}
@@ -378,7 +379,7 @@ func (a *analyzer) aws(i int32) []Path {
 		if !ok {
 			continue
 		}
-		arn := a.ix.Nodes[r].Attrs[graph.AttrARN]
+		arn := a.ix.NodeAttr(r, graph.AttrARN)
 		if ev, c, ok := p.Allowed("iam:UpdateAssumeRolePolicy", arn); ok {
 			if ev2, c2, ok := p.Allowed("sts:AssumeRole", arn); ok {
 				add("aws:UpdateAssumeRolePolicy", r, append(ev, ev2...), c || c2, rp)

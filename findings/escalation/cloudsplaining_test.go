@@ -152,7 +152,7 @@ func TestCloudsplainingSample(t *testing.T) {
 	// profile can become the role, so it has the path too, through it.
 	var principal []string
 	for _, p := range Analyze(ix).All() {
-		principal = append(principal, ix.Nodes[p.Identity].ID+" "+p.Class+" "+ix.Nodes[max(p.Target, 0)].ID)
+		principal = append(principal, ix.NodeID(p.Identity)+" "+p.Class+" "+ix.NodeID(max(p.Target, 0)))
 	}
 	if got := strings.Join(principal, "; "); got != "aws:012345678901:instance-profile/OverprivilegedEC2 aws:AssumeRoleChain aws:012345678901:role/OverprivilegedEC2; "+
 		"aws:012345678901:role/OverprivilegedEC2 aws:CreateAccessKey aws:012345678901:user/obama" {

@@ -26,7 +26,7 @@ var roleWriters = map[string]string{
 }
 
 func (a *analyzer) entra(i int32) []Path {
-	self := &a.ix.Nodes[i]
+	self := a.ix.Node(i)
 	holders, via := a.memberships(i)
 	var out []Path
 	manager := []int32(nil)
@@ -45,17 +45,17 @@ func (a *analyzer) entra(i int32) []Path {
 			}
 		}
 	}
-	ids := entraSelfIDs(self)
-	for j := range a.ix.Nodes {
-		t := &a.ix.Nodes[j]
-		if int32(j) == i || t.Source != self.Source || (t.Kind != graph.KindOAuthApp && t.Kind != graph.KindServiceAccount && t.Kind != graph.KindWorkload) {
+	ids := entraSelfIDs(&self)
+	for j := range int32(a.ix.NumNodes()) {
+		if tk := a.ix.NodeKind(j); j == i || a.ix.NodeSource(j) != self.Source || (tk != graph.KindOAuthApp && tk != graph.KindServiceAccount && tk != graph.KindWorkload) {
 			continue
 		}
 		_, tp := a.admin(int32(j))
 		if !a.directAdmin(int32(j)) {
 			continue
 		}
-		if owned := ownedBy(t, ids); owned || manager != nil {
+		t := a.ix.Node(j)
+		if owned := ownedBy(&t, ids); owned || manager != nil {
 			ev := manager
 			if owned {
 				ev = nil

@@ -12,8 +12,8 @@ import (
 // named name, with the evidence of its first path.
 func pathsByName(t *testing.T, ix *graph.Index, r *Result, name string) ([]string, string) {
 	t.Helper()
-	for i := range ix.Nodes {
-		if ix.Nodes[i].Name != name || !principalKind(ix.Nodes[i].Kind) {
+	for i := range int32(ix.NumNodes()) {
+		if ix.NodeName(i) != name || !principalKind(ix.NodeKind(i)) {
 			continue
 		}
 		var classes []string
@@ -88,7 +88,7 @@ func TestGitHubOIDC(t *testing.T) {
 		[2]any{"github", connectors.Options{"from": "testdata/github/org", "org": "octokit-fixture-org"}},
 		[2]any{"aws", connectors.Options{"authorization-details": "testdata/github/aws-authz-oidc.json"}})
 	r := Analyze(ix)
-	if i, ok := ix.Lookup("github:octokit-fixture-org:app/octoapp"); !ok || ix.Nodes[i].Status != graph.StatusDisabled {
+	if i, ok := ix.Lookup("github:octokit-fixture-org:app/octoapp"); !ok || ix.NodeStatus(i) != graph.StatusDisabled {
 		t.Fatal("fixture: octoapp should be a suspended installation")
 	}
 	var found []string
@@ -96,7 +96,7 @@ func TestGitHubOIDC(t *testing.T) {
 		if p.Class != "github:oidc-workflow" {
 			continue
 		}
-		found = append(found, ix.Nodes[p.Identity].ID)
+		found = append(found, ix.NodeID(p.Identity))
 		ev := evidenceString(ix, p)
 		for _, want := range []string{"[contents:write deploy-infra]",
 			"repo/deploy-infra -can_assume-> github:oidc:repo:octokit-fixture-org/deploy-infra:ref:refs/heads/main",

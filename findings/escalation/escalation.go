@@ -105,16 +105,16 @@ func Of(ix *graph.Index) *Result {
 func Analyze(ix *graph.Index) *Result {
 	a := &analyzer{ix: ix}
 	var paths []Path
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
+	for i := range int32(ix.NumNodes()) {
+		kind, src := ix.NodeKind(i), ix.NodeSource(i)
 		// IAM roles act as principals (a role's session is who escalates);
 		// other sources' roles are permission sets.
-		awsRole := n.Kind == graph.KindRole && graph.SourceType(n.Source) == "aws"
-		if !(principalKind(n.Kind) || awsRole) || n.Status == graph.StatusDisabled || a.directAdmin(int32(i)) {
+		awsRole := kind == graph.KindRole && graph.SourceType(src) == "aws"
+		if !(principalKind(kind) || awsRole) || ix.NodeStatus(i) == graph.StatusDisabled || a.directAdmin(int32(i)) {
 			continue
 		}
 		var ps []Path
-		switch graph.SourceType(n.Source) {
+		switch graph.SourceType(src) {
 		case "aws":
 			ps = a.aws(int32(i))
 		case "k8s":
@@ -295,7 +295,7 @@ func (a *analyzer) chain(i int32) (Path, bool) {
 			if adm, tp := a.admin(t); adm {
 				first := a.ix.Edge(path[0])
 				var class string
-				switch graph.SourceType(a.ix.Nodes[i].Source) {
+				switch graph.SourceType(a.ix.NodeSource(i)) {
 				case "aws":
 					class = "aws:AssumeRoleChain"
 				case "gcp":

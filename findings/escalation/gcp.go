@@ -38,8 +38,8 @@ func gcpAssumeClass(via string) string {
 }
 
 // gcpCovers: a binding on resource node `to` applies to service account sa.
-func gcpCovers(to string, sa *graph.Node) bool {
-	if to == sa.ID {
+func gcpCovers(to string, sa string) bool {
+	if to == sa {
 		return true
 	}
 	k := strings.LastIndex(to, ":")
@@ -48,7 +48,7 @@ func gcpCovers(to string, sa *graph.Node) bool {
 	case strings.HasPrefix(res, "organizations/"), strings.HasPrefix(res, "folders/"):
 		return true // the source is one organisation: its folders hold its projects
 	case strings.HasPrefix(res, "projects/"):
-		email := sa.ID[strings.LastIndex(sa.ID, "/")+1:]
+		email := sa[strings.LastIndex(sa, "/")+1:]
 		return strings.HasSuffix(email, "@"+strings.TrimPrefix(res, "projects/")+".iam.gserviceaccount.com")
 	}
 	return false
@@ -56,11 +56,10 @@ func gcpCovers(to string, sa *graph.Node) bool {
 
 func (a *analyzer) gcp(i int32) []Path {
 	holders, via := a.memberships(i)
-	src := a.ix.Nodes[i].Source
+	src := a.ix.NodeSource(i)
 	var sas []int32
-	for j := range a.ix.Nodes {
-		n := &a.ix.Nodes[j]
-		if n.Source == src && strings.Contains(n.ID, ":serviceAccounts/") && int32(j) != i {
+	for j := range int32(a.ix.NumNodes()) {
+		if a.ix.NodeSource(j) == src && strings.Contains(a.ix.NodeID(j), ":serviceAccounts/") && j != i {
 			if a.directAdmin(int32(j)) {
 				sas = append(sas, int32(j))
 			}
@@ -80,7 +79,7 @@ func (a *analyzer) gcp(i int32) []Path {
 				continue
 			}
 			for _, sa := range sas {
-				if !gcpCovers(ed.To, &a.ix.Nodes[sa]) {
+				if !gcpCovers(ed.To, a.ix.NodeID(sa)) {
 					continue
 				}
 				_, sp := a.admin(sa)

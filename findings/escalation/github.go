@@ -31,7 +31,7 @@ func workflowWriter(ed *graph.Edge) bool {
 }
 
 func (a *analyzer) github(i int32) []Path {
-	if graph.SourceType(a.ix.Nodes[i].Source) != "github" {
+	if graph.SourceType(a.ix.NodeSource(i)) != "github" {
 		return nil
 	}
 	var out []Path
@@ -67,7 +67,7 @@ func (a *analyzer) reposCovered(ed *graph.Edge) []int32 {
 	if !ok {
 		return nil
 	}
-	if a.ix.Nodes[to].Kind == graph.KindResource {
+	if a.ix.NodeKind(to) == graph.KindResource {
 		return []int32{to}
 	}
 	if ed.Resource != "all" {
@@ -75,8 +75,8 @@ func (a *analyzer) reposCovered(ed *graph.Edge) []int32 {
 	}
 	prefix := ed.To + ":repo/"
 	var out []int32
-	for j := range a.ix.Nodes {
-		if strings.HasPrefix(a.ix.Nodes[j].ID, prefix) {
+	for j := range int32(a.ix.NumNodes()) {
+		if strings.HasPrefix(a.ix.NodeID(j), prefix) {
 			out = append(out, int32(j))
 		}
 	}

@@ -37,7 +37,7 @@ func load(t *testing.T, readers ...[2]any) *graph.Index {
 func classesByName(ix *graph.Index, r *Result) map[string][]string {
 	out := map[string][]string{}
 	for _, p := range r.All() {
-		n := ix.Nodes[p.Identity].Name
+		n := ix.NodeName(p.Identity)
 		if !contains(out[n], p.Class) {
 			out[n] = append(out[n], p.Class)
 		}

@@ -31,7 +31,7 @@ func (a *analyzer) k8sGrants(i int32) []k8sGrant {
 				continue
 			}
 			r, ok := a.ix.Lookup(ed.From)
-			if !ok || a.ix.Nodes[r].Kind != graph.KindRole {
+			if !ok || a.ix.NodeKind(r) != graph.KindRole {
 				continue
 			}
 			path := append(append([]int32(nil), via[h]...), e)
@@ -114,9 +114,8 @@ func (a *analyzer) k8sAdminSAs(source string) map[string][]int32 {
 	}
 	m := map[string][]int32{}
 	prefix := source + ":sa/"
-	for i := range a.ix.Nodes {
-		n := &a.ix.Nodes[i]
-		rest, ok := strings.CutPrefix(n.ID, prefix)
+	for i := range int32(a.ix.NumNodes()) {
+		rest, ok := strings.CutPrefix(a.ix.NodeID(i), prefix)
 		if !ok {
 			continue
 		}
@@ -139,7 +138,7 @@ func (a *analyzer) k8s(i int32) []Path {
 	if len(gs) == 0 {
 		return nil
 	}
-	src := a.ix.Nodes[i].Source
+	src := a.ix.NodeSource(i)
 	var out []Path
 	add := func(class string, target int32, ev ...[]int32) {
 		var all []int32
@@ -214,7 +213,7 @@ func (a *analyzer) saToken(sa int32) (int32, bool) {
 		if ed.Kind != graph.EdgeHasCredential {
 			continue
 		}
-		if c, ok := a.ix.Lookup(ed.To); ok && a.ix.Nodes[c].Subtype == "sa_token" && a.ix.Nodes[c].Status != graph.StatusDisabled {
+		if c, ok := a.ix.Lookup(ed.To); ok && a.ix.NodeSubtype(c) == "sa_token" && a.ix.NodeStatus(c) != graph.StatusDisabled {
 			return e, true
 		}
 	}

@@ -140,9 +140,9 @@ type Violation struct {
 // combination is a finding about the duties an identity was given.
 func (rs *Rules) Evaluate(ix *graph.Index) []Violation {
 	var out []Violation
-	for i := range ix.Nodes {
-		n := &ix.Nodes[i]
-		if !n.Kind.IsIdentity() || n.Status == graph.StatusDisabled || query.IsFinding(n) {
+	for i := range int32(ix.NumNodes()) {
+		n := ix.Node(i)
+		if !n.Kind.IsIdentity() || n.Status == graph.StatusDisabled || query.IsFinding(&n) {
 			continue
 		}
 		grants := reachable(ix, int32(i))
@@ -168,7 +168,7 @@ func (rs *Rules) Evaluate(ix *graph.Index) []Violation {
 		if out[a].Rule.ID != out[b].Rule.ID {
 			return out[a].Rule.ID < out[b].Rule.ID
 		}
-		return ix.Nodes[out[a].Identity].ID < ix.Nodes[out[b].Identity].ID
+		return ix.NodeID(out[a].Identity) < ix.NodeID(out[b].Identity)
 	})
 	return out
 }

@@ -32,7 +32,7 @@ func TestDefaultRulesOnDemo(t *testing.T) {
 					continue
 				}
 				if p, ok := ix.Lookup(ed.From); ok {
-					if rule, ok := plantedPolicy[ix.Nodes[p].Name]; ok {
+					if rule, ok := plantedPolicy[ix.NodeName(p)]; ok {
 						want[ed.To] = rule
 					}
 				}
@@ -40,7 +40,7 @@ func TestDefaultRulesOnDemo(t *testing.T) {
 			got := map[string]string{}
 			vs := Default().Evaluate(ix)
 			for _, v := range vs {
-				id := ix.Nodes[v.Identity].ID
+				id := ix.NodeID(v.Identity)
 				got[id] = v.Rule.ID
 				if len(v.Held) != len(v.Rule.Capabilities) {
 					t.Errorf("%s: %d capabilities held, rule has %d", id, len(v.Held), len(v.Rule.Capabilities))

@@ -45,7 +45,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 	ids := func(inv *Inventory) []string {
 		var out []string
-		for _, n := range inv.Index().Nodes {
+		for _, n := range inv.Index().Nodes() {
 			out = append(out, n.ID)
 		}
 		slices.Sort(out)
