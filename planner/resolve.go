@@ -367,14 +367,14 @@ func entityWords(question string, p *query.Plan, prev *query.Plan, r Resolver) e
 func (r *indexResolver) Typed(name, noun string) []string {
 	r.typedOnce.Do(func() {
 		r.allByName = map[string][]int32{}
-		for i := range r.ix.Nodes {
-			k := strings.ToLower(r.ix.Nodes[i].Name)
+		for i := range int32(r.ix.NumNodes()) {
+			k := strings.ToLower(r.ix.NodeName(i))
 			r.allByName[k] = append(r.allByName[k], int32(i))
 		}
 	})
 	var out []string
 	for _, i := range r.allByName[strings.ToLower(name)] {
-		if n := &r.ix.Nodes[i]; ofType(n, noun) {
+		if n := r.ix.Node(i); ofType(&n, noun) {
 			out = append(out, n.ID)
 		}
 	}
