@@ -21,11 +21,7 @@ var quietEnv = connectors.Env{Logger: slog.New(slog.DiscardHandler)}
 
 func newFileReader(t testing.TB, opts connectors.Options) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("aws", opts, quietEnv)
-	if err != nil {
-		t.Fatalf("new reader: %v", err)
-	}
-	return r
+	return connectortest.New(t, "aws", opts, quietEnv)
 }
 
 func fixtureOpts() connectors.Options {

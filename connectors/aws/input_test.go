@@ -3,7 +3,6 @@ package aws
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/steward-oss/steward/connectors"
@@ -13,10 +12,10 @@ import (
 // Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
 // replaced by U+FFFD. It must be refused with the file and byte offset.
 func TestInvalidUTF8Refused(t *testing.T) {
-	dir := connectortest.CopyDir(t, "testdata")
-	file := filepath.Join(dir, "authz-details.json")
-	off := connectortest.Corrupt(t, file, `"UserName": "`, `"UserName": "`+"\xff")
-	connectortest.Bad(t, newFileReader(t, connectors.Options{OptAuthorizationDetails: file}), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"UserName": "`)))
+	connectortest.InvalidUTF8(t, connectortest.Fixture{Type: "aws", Dir: "testdata", Env: quietEnv,
+		Options: func(dir string) connectors.Options {
+			return connectors.Options{OptAuthorizationDetails: filepath.Join(dir, "authz-details.json")}
+		}}, "authz-details.json", `"UserName": "`)
 }
 
 // Finding 5: an AWS file of the wrong shape (here `aws iam list-users`

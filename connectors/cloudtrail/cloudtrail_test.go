@@ -25,11 +25,7 @@ var keyIDs = []string{"AKIAIOSFODNN7EXAMPLE", "AKIAEXAMPLENEWBOT001", "AKIAJEXAM
 
 func reader(t testing.TB, from string) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("cloudtrail", connectors.Options{OptFrom: from}, quietEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "cloudtrail", connectors.Options{OptFrom: from}, quietEnv)
 }
 
 func id(s string) string { return "aws:" + acct + ":" + s }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,18 +16,17 @@ import (
 // Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
 // replaced by U+FFFD. It must be refused with the file and byte offset.
 func TestInvalidUTF8Refused(t *testing.T) {
-	dir := connectortest.CopyDir(t, "testdata/fixtures")
-	file := filepath.Join(dir, "lookup-events.json")
-	off := connectortest.Corrupt(t, file, `"EventName": "`, `"EventName": "`+"\xff")
-	connectortest.Bad(t, reader(t, dir), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"EventName": "`)))
+	connectortest.InvalidUTF8(t, fixture, "lookup-events.json", `"EventName": "`)
 }
+
+// fixture is the export the bad-input runners break copies of.
+var fixture = connectortest.Fixture{Type: "cloudtrail", Dir: "testdata/fixtures", Env: quietEnv,
+	Options: func(dir string) connectors.Options { return connectors.Options{OptFrom: dir} }}
 
 // Finding 5 of issue 12: a directory entry that could not be read was
 // skipped silently. Each one is now an error naming it.
 func TestUnreadableDirEntryNamed(t *testing.T) {
-	connectortest.BadDirEntries(t, "testdata/fixtures", func(t *testing.T, dir string) connectors.Reader {
-		return reader(t, dir)
-	})
+	connectortest.DirEntries(t, fixture)
 }
 
 // Finding 5: events whose caller ARN is malformed were dropped without a

@@ -18,11 +18,7 @@ func reader(t *testing.T, path string, extra connectors.Options) connectors.Read
 	for k, v := range extra {
 		opts[k] = v
 	}
-	r, err := connectors.New("conjur", opts, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "conjur", opts, connectors.Env{})
 }
 
 func TestRootPolicy(t *testing.T) {

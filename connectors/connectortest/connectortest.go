@@ -67,13 +67,17 @@ func Suite(t *testing.T, newReader func() connectors.Reader, secrets []string) [
 	return first
 }
 
-// Bad checks that r fails and that the error mentions every one of want
-// (the file, the JSON path or CSV line, the field).
+// Bad checks that r fails, returning nothing to write, and that the
+// error mentions every one of want (the file, the JSON path or CSV line,
+// the field).
 func Bad(t *testing.T, r connectors.Reader, want ...string) {
 	t.Helper()
 	sgs, err := r.Read(context.Background())
 	if err == nil {
 		t.Fatalf("read succeeded on bad input (%d subgraphs), want error", len(sgs))
+	}
+	if len(sgs) != 0 {
+		t.Errorf("a failed read returned %d subgraphs; bad input must hand nothing on to be written", len(sgs))
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {

@@ -37,11 +37,7 @@ func openReader(t *testing.T, opts connectors.Options, env connectors.Env) conne
 	if env.Logger == nil {
 		env.Logger = quiet
 	}
-	r, err := connectors.New("entra", opts, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "entra", opts, env)
 }
 
 func readGraph(t *testing.T) []*graph.Subgraph {

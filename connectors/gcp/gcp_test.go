@@ -30,11 +30,7 @@ func newFromDir(t *testing.T, dir, project string) connectors.Reader {
 	if project != "" {
 		opts["project"] = project
 	}
-	r, err := connectors.New("gcp", opts, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "gcp", opts, quiet)
 }
 
 func readTestdata(t *testing.T) []*graph.Subgraph {

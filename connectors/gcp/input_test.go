@@ -1,27 +1,26 @@
 package gcp
 
 import (
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/connectortest"
 )
 
+// fixture is the export the bad-input runners break copies of.
+var fixture = connectortest.Fixture{Type: "gcp", Dir: "testdata/", Env: quiet,
+	Options: func(dir string) connectors.Options {
+		return connectors.Options{"from": dir, "project": "cloud-custodian"}
+	}}
+
 // Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
 // replaced by U+FFFD. It must be refused with the file and byte offset.
 func TestInvalidUTF8Refused(t *testing.T) {
-	dir := connectortest.CopyDir(t, "testdata")
-	file := filepath.Join(dir, "serviceaccounts-list.json")
-	off := connectortest.Corrupt(t, file, `"name": "`, `"name": "`+"\xff")
-	connectortest.Bad(t, newFromDir(t, dir, "cloud-custodian"), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"name": "`)))
+	connectortest.InvalidUTF8(t, fixture, "serviceaccounts-list.json", `"name": "`)
 }
 
 // Finding 5 of issue 12: a directory entry that could not be read was
 // skipped silently. Each one is now an error naming it.
 func TestUnreadableDirEntryNamed(t *testing.T) {
-	connectortest.BadDirEntries(t, "testdata/", func(t *testing.T, dir string) connectors.Reader {
-		return newFromDir(t, dir, "cloud-custodian")
-	})
+	connectortest.DirEntries(t, fixture)
 }

@@ -22,11 +22,7 @@ const org = "octokit-fixture-org"
 
 func fileReader(t *testing.T, dir string) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("github", connectors.Options{"org": org, "from": dir}, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "github", connectors.Options{"org": org, "from": dir}, connectors.Env{})
 }
 
 func TestExportDir(t *testing.T) {

@@ -1,18 +1,18 @@
 package github
 
 import (
-	"path/filepath"
-	"strconv"
 	"testing"
 
+	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/connectortest"
 )
+
+// fixture is the export the bad-input runners break copies of.
+var fixture = connectortest.Fixture{Type: "github", Dir: "testdata/org",
+	Options: func(dir string) connectors.Options { return connectors.Options{"org": org, "from": dir} }}
 
 // Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
 // replaced by U+FFFD. It must be refused with the file and byte offset.
 func TestInvalidUTF8Refused(t *testing.T) {
-	dir := connectortest.CopyDir(t, "testdata/org")
-	file := filepath.Join(dir, "org.json")
-	off := connectortest.Corrupt(t, file, `"login": "`, `"login": "`+"\xff")
-	connectortest.Bad(t, fileReader(t, dir), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"login": "`)))
+	connectortest.InvalidUTF8(t, fixture, "org.json", `"login": "`)
 }

@@ -10,11 +10,7 @@ import (
 
 func newReader(t *testing.T, file string) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("hr", connectors.Options{"from": "testdata/" + file}, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "hr", connectors.Options{"from": "testdata/" + file}, connectors.Env{})
 }
 
 func TestRoster(t *testing.T) {

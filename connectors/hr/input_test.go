@@ -12,11 +12,7 @@ import (
 
 func pathReader(t *testing.T, path string) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("hr", connectors.Options{"from": path}, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "hr", connectors.Options{"from": path}, connectors.Env{})
 }
 
 // Finding 6 of issue 12: a 2 GB roster took 88 s and 10.2 GB before it

@@ -40,11 +40,7 @@ const p = "k8s:prod:"
 
 func openReader(t *testing.T, opts connectors.Options) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("k8s", opts, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "k8s", opts, quiet)
 }
 
 func readFixture(t *testing.T) []*graph.Subgraph {

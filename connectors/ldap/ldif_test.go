@@ -23,11 +23,7 @@ func id(dn string) string { return "ldap:example.com:" + dn }
 
 func newReader(t *testing.T, opts connectors.Options) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("ldap", opts, connectors.Env{})
-	if err != nil {
-		t.Fatalf("new: %v", err)
-	}
-	return r
+	return connectortest.New(t, "ldap", opts, connectors.Env{})
 }
 
 func date(s string) time.Time {

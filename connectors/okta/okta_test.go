@@ -24,11 +24,7 @@ const (
 
 func fileReader(t *testing.T, dir string) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("okta", connectors.Options{"org": org, "from": dir}, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "okta", connectors.Options{"org": org, "from": dir}, connectors.Env{})
 }
 
 func TestExportDir(t *testing.T) {
@@ -175,11 +171,7 @@ func liveReader(t *testing.T, url, token string) connectors.Reader {
 	if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := connectors.New("okta", connectors.Options{"org": org, "live": "true", "url": url, "token-file": tf}, connectors.Env{ReadFile: os.ReadFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "okta", connectors.Options{"org": org, "live": "true", "url": url, "token-file": tf}, connectors.Env{ReadFile: os.ReadFile})
 }
 
 func TestLive(t *testing.T) {

@@ -121,11 +121,7 @@ func dropRoles(t *testing.T, superDSN, db string) {
 
 func newReader(t *testing.T, opts connectors.Options) connectors.Reader {
 	t.Helper()
-	r, err := connectors.New("postgres", opts, connectors.Env{})
-	if err != nil {
-		t.Fatalf("new: %v", err)
-	}
-	return r
+	return connectortest.New(t, "postgres", opts, connectors.Env{})
 }
 
 func (f *fixture) opts(extra connectors.Options) connectors.Options {

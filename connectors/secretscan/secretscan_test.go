@@ -24,11 +24,7 @@ func reader(t *testing.T, tool, path string, opts connectors.Options) connectors
 	for k, v := range opts {
 		o[k] = v
 	}
-	r, err := connectors.New(tool, o, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, tool, o, connectors.Env{})
 }
 
 // secretsIn collects every secret-bearing field of a report, decoded and

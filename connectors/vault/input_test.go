@@ -1,18 +1,20 @@
 package vault
 
 import (
-	"path/filepath"
-	"strconv"
 	"testing"
 
+	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/connectortest"
 )
+
+// fixture is the export the bad-input runners break copies of.
+var fixture = connectortest.Fixture{Type: "vault", Dir: "testdata/cluster",
+	Options: func(dir string) connectors.Options {
+		return connectors.Options{"url": "https://" + scope + ":8200", "from": dir}
+	}}
 
 // Finding 6 of issue 12: invalid UTF-8 in a JSON export was silently
 // replaced by U+FFFD. It must be refused with the file and byte offset.
 func TestInvalidUTF8Refused(t *testing.T) {
-	dir := connectortest.CopyDir(t, "testdata")
-	file := filepath.Join(dir, "cluster/auth/aws/role/ci-runner.json")
-	off := connectortest.Corrupt(t, file, `"`, `"`+"\xff")
-	connectortest.Bad(t, fileReader(t, filepath.Join(dir, "cluster"), nil), file, "invalid UTF-8", "offset "+strconv.Itoa(off+len(`"`)))
+	connectortest.InvalidUTF8(t, fixture, "auth/aws/role/ci-runner.json", `"`)
 }

@@ -29,11 +29,7 @@ func fileReader(t *testing.T, dir string, extra connectors.Options) connectors.R
 	for k, v := range extra {
 		opts[k] = v
 	}
-	r, err := connectors.New("vault", opts, connectors.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return connectortest.New(t, "vault", opts, connectors.Env{})
 }
 
 func tokenID(t *testing.T, sgs []*graph.Subgraph, masked string) graph.Node {
