@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,7 +35,8 @@ func Read(t testing.TB, r connectors.Reader) []*graph.Subgraph {
 // Suite checks the contract every connector keeps. newReader must return a
 // fresh reader over the same input each call. secrets are values present in
 // the input that must never appear in the output (passwords, key secrets,
-// tokens); pass the real ones from the fixture.
+// tokens); pass the real ones from the fixture. Whatever the list, the
+// output must hold no credential by its form (CredentialShape).
 func Suite(t *testing.T, newReader func() connectors.Reader, secrets []string) []*graph.Subgraph {
 	t.Helper()
 	first := Read(t, newReader())
@@ -64,7 +66,34 @@ func Suite(t *testing.T, newReader func() connectors.Reader, secrets []string) [
 			t.Fatalf("a secret value from the input (%d chars) reached the output", len(s))
 		}
 	}
+	if shape := CredentialShape(string(out)); shape != "" {
+		t.Fatalf("the output holds %s; a connector keeps masked ids and fingerprints, never the credential", shape)
+	}
 	return first
+}
+
+// credentialShapes are the credentials a connector may read but must
+// never copy into the graph, recognised by form whatever the fixture.
+var credentialShapes = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"a full AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
+	{"a GitHub token", regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{40,}`)},
+	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"a JSON web token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.`)},
+}
+
+// CredentialShape names the first credential form found in text, or
+// returns "".
+func CredentialShape(text string) string {
+	for _, c := range credentialShapes {
+		if c.re.MatchString(text) {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // Bad checks that r fails, returning nothing to write, and that the
