@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -121,4 +122,36 @@ func graphJSON(t testing.TB, inv *inventory.Inventory) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Broken is an export directory written whole from Files (path relative
+// to the directory → content), broken one way; Want is what the error
+// must name.
+type Broken struct {
+	Name  string
+	Files map[string]string
+	Want  []string
+}
+
+// BadFiles writes each case into an empty directory and checks that the
+// read fails naming each of Want, and that a sync of it after the good
+// fixture leaves the good graph intact.
+func BadFiles(t *testing.T, f Fixture, cases []Broken) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range c.Files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			Bad(t, f.reader(t, dir), c.Want...)
+			KeepsGraph(t, f.Type, f.Env, f.Options(f.Dir), f.Options(dir), c.Want...)
+		})
+	}
 }

@@ -235,3 +235,52 @@ func BadDirEntries(t *testing.T, src string, open func(t *testing.T, dir string)
 		})
 	}
 }
+
+// Rating is a node and the privilege the index must derive for it; the
+// expected level comes from the source's documentation, not from the
+// classifier.
+type Rating struct {
+	Name string // what the node holds (a role, a permission), for the subtest
+	ID   string
+	Want graph.Privilege
+}
+
+// Ratings builds the index of sgs, as a load does, and checks each
+// node's derived privilege.
+func Ratings(t *testing.T, sgs []*graph.Subgraph, cases []Rating) {
+	t.Helper()
+	ix := graph.Build(sgs)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			i, ok := ix.Lookup(c.ID)
+			if !ok {
+				t.Fatalf("no node %s", c.ID)
+			}
+			if got, _ := ix.Privilege(i); got != c.Want {
+				t.Errorf("%s holding %s: privilege %q, want %q", c.ID, c.Name, got, c.Want)
+			}
+		})
+	}
+}
+
+// EveryGrantRated fails when a grants edge leaves privilege to the
+// graph's generic classification (the connector knows its source
+// better), or when there is no grants edge at all.
+func EveryGrantRated(t testing.TB, sgs []*graph.Subgraph) {
+	t.Helper()
+	n := 0
+	for _, sg := range sgs {
+		for _, e := range sg.Edges {
+			if e.Kind != graph.EdgeGrants {
+				continue
+			}
+			n++
+			if e.Privilege == "" {
+				t.Errorf("grants edge %s -[%s %s]-> %s has no privilege", e.From, e.Action, e.Resource, e.To)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no grants edges")
+	}
+}

@@ -52,7 +52,7 @@ func TestSuite(t *testing.T) {
 	if sgs[0].Source != "entra:"+tenant {
 		t.Fatalf("source %q", sgs[0].Source)
 	}
-	everyGrantHasPrivilege(t, sgs)
+	connectortest.EveryGrantRated(t, sgs)
 }
 
 // TestSecretsExpiringIn30Days answers "Entra apps with secrets expiring in
@@ -403,25 +403,4 @@ func TestLive(t *testing.T) {
 		r := liveReader(t, evil, tokens)
 		connectortest.Bad(t, r, "next link https://attacker.example leaves")
 	})
-}
-
-// everyGrantHasPrivilege fails when a grants edge leaves privilege to the
-// graph's generic classification: the connector knows its source better.
-func everyGrantHasPrivilege(t *testing.T, sgs []*graph.Subgraph) {
-	t.Helper()
-	n := 0
-	for _, sg := range sgs {
-		for _, e := range sg.Edges {
-			if e.Kind != graph.EdgeGrants {
-				continue
-			}
-			n++
-			if e.Privilege == "" {
-				t.Errorf("grants edge %s -[%s %s]-> %s has no privilege", e.From, e.Action, e.Resource, e.To)
-			}
-		}
-	}
-	if n == 0 {
-		t.Error("no grants edges")
-	}
 }

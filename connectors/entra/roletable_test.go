@@ -1,11 +1,11 @@
 package entra
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/connectors/connectortest"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -64,12 +64,7 @@ func TestRoleTable(t *testing.T) {
 		{"perm-application-read-all", graph.PrivRead},
 		{"perm-policy-read-all", graph.PrivRead},
 	}
-	r := openReader(t, connectors.Options{"from": "testdata/roles"}, connectors.Env{})
-	sgs, err := r.Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := graph.Build(sgs)
+	sgs := connectortest.Read(t, openReader(t, connectors.Options{"from": "testdata/roles"}, connectors.Env{}))
 	byName := map[string]string{}
 	for _, sg := range sgs {
 		for _, n := range sg.Nodes {
@@ -83,15 +78,9 @@ func TestRoleTable(t *testing.T) {
 	if len(byName) != len(tests) {
 		t.Errorf("%d role/perm service principals loaded, want %d", len(byName), len(tests))
 	}
+	var cases []connectortest.Rating
 	for _, tt := range tests {
-		t.Run(tt.principal, func(t *testing.T) {
-			i, ok := ix.Lookup(byName[tt.principal])
-			if !ok {
-				t.Fatalf("no service principal %s", tt.principal)
-			}
-			if got, _ := ix.Privilege(i); got != tt.want {
-				t.Errorf("%s: privilege %q, want %q", tt.principal, got, tt.want)
-			}
-		})
+		cases = append(cases, connectortest.Rating{Name: tt.principal, ID: byName[tt.principal], Want: tt.want})
 	}
+	connectortest.Ratings(t, sgs, cases)
 }

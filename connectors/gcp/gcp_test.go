@@ -44,7 +44,7 @@ func TestSuite(t *testing.T) {
 	if len(sgs) != 1 || sgs[0].Source != "gcp:cloud-custodian" {
 		t.Fatalf("got %d subgraphs, first source %q", len(sgs), sgs[0].Source)
 	}
-	everyGrantHasPrivilege(t, sgs)
+	connectortest.EveryGrantRated(t, sgs)
 }
 
 func TestInferProject(t *testing.T) {
@@ -352,27 +352,6 @@ func TestLive(t *testing.T) {
 			t.Fatalf("Read = %v, %v; want a list error and no graph", sgs, err)
 		}
 	})
-}
-
-// everyGrantHasPrivilege fails when a grants edge leaves privilege to the
-// graph's generic classification: the connector knows its source better.
-func everyGrantHasPrivilege(t *testing.T, sgs []*graph.Subgraph) {
-	t.Helper()
-	n := 0
-	for _, sg := range sgs {
-		for _, e := range sg.Edges {
-			if e.Kind != graph.EdgeGrants {
-				continue
-			}
-			n++
-			if e.Privilege == "" {
-				t.Errorf("grants edge %s -[%s %s]-> %s has no privilege", e.From, e.Action, e.Resource, e.To)
-			}
-		}
-	}
-	if n == 0 {
-		t.Error("no grants edges")
-	}
 }
 
 // Issue 13 item 5: a recorded API response ({"headers","body"}) is read

@@ -1,10 +1,10 @@
 package gcp
 
 import (
-	"context"
 	"strings"
 	"testing"
 
+	"github.com/steward-oss/steward/connectors/connectortest"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -57,25 +57,14 @@ func TestRoleTable(t *testing.T) {
 		{"roles/bigquery.dataEditor", graph.PrivWrite},
 		{"roles/iam.roleViewer", graph.PrivRead},
 	}
-	sgs, err := newFromDir(t, "testdata/roles", "oracle-project").Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := graph.Build(sgs)
+	var cases []connectortest.Rating
 	for _, tt := range tests {
-		t.Run(tt.role, func(t *testing.T) {
-			name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(tt.role, "roles/"), ".", "-"))
-			if len(name) > 30 {
-				name = name[:30]
-			}
-			id := "gcp:oracle-project:serviceAccounts/" + name + "@oracle-project.iam.gserviceaccount.com"
-			i, ok := ix.Lookup(id)
-			if !ok {
-				t.Fatalf("no node %s", id)
-			}
-			if got, _ := ix.Privilege(i); got != tt.want {
-				t.Errorf("%s holding %s: privilege %q, want %q", id, tt.role, got, tt.want)
-			}
-		})
+		name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(tt.role, "roles/"), ".", "-"))
+		if len(name) > 30 {
+			name = name[:30]
+		}
+		id := "gcp:oracle-project:serviceAccounts/" + name + "@oracle-project.iam.gserviceaccount.com"
+		cases = append(cases, connectortest.Rating{Name: tt.role, ID: id, Want: tt.want})
 	}
+	connectortest.Ratings(t, connectortest.Read(t, newFromDir(t, "testdata/roles", "oracle-project")), cases)
 }

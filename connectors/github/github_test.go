@@ -255,43 +255,24 @@ func TestLive(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string
-	}{
-		{"truncated", map[string]string{"installations.json": `{"total_count": 1, "installations": [{"id": 1, "app_slug": "x"`},
-			[]string{"installations.json", "line 1", "unexpected end"}},
-		{"wrong type", map[string]string{"personal-access-tokens.json": "[\n {\"token_id\": \"seven\"}\n]"},
-			[]string{"personal-access-tokens.json", "at [0].token_id"}},
-		{"wrong type in wrapped list", map[string]string{"installations.json": `{"total_count": 2, "installations": [{"id": 1, "app_slug": "a"}, {"id": "two"}]}`},
-			[]string{"installations.json", "at installations[1].id"}},
-		{"bad timestamp", map[string]string{"keys/app.json": `[{"id": 5, "read_only": true, "created_at": "last tuesday"}]`},
-			[]string{"keys/app.json", "at [0].created_at"}},
-		{"page gap", map[string]string{"repos.json": "[]", "repos.page3.json": "[]"}, []string{"repos.json", "page 2 missing"}},
-		{"page 1 missing", map[string]string{"repos.page2.json": "[]"}, []string{"repos.json", "page 1 missing"}},
-		{"bad deploy key", map[string]string{"keys/app.json": `[{"id": 5, "key": "ssh-rsa !!!", "read_only": true}]`},
-			[]string{"keys/app.json", "deploy key 5", "base64"}},
-		{"PAT without owner", map[string]string{"personal-access-tokens.json": `[{"token_id": 7}]`},
-			[]string{"personal-access-tokens.json", "[0]", "owner.login"}},
-		{"other org", map[string]string{"org.json": `{"login": "someone-else"}`}, []string{"org.json", "someone-else"}},
-		{"empty dir", map[string]string{}, []string{"none of the recorded response files"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, body := range tt.files {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			connectortest.Bad(t, fileReader(t, dir), tt.want...)
-		})
-	}
+	connectortest.BadFiles(t, fixture, []connectortest.Broken{
+		{Name: "truncated", Files: map[string]string{"installations.json": `{"total_count": 1, "installations": [{"id": 1, "app_slug": "x"`},
+			Want: []string{"installations.json", "line 1", "unexpected end"}},
+		{Name: "wrong type", Files: map[string]string{"personal-access-tokens.json": "[\n {\"token_id\": \"seven\"}\n]"},
+			Want: []string{"personal-access-tokens.json", "at [0].token_id"}},
+		{Name: "wrong type in wrapped list", Files: map[string]string{"installations.json": `{"total_count": 2, "installations": [{"id": 1, "app_slug": "a"}, {"id": "two"}]}`},
+			Want: []string{"installations.json", "at installations[1].id"}},
+		{Name: "bad timestamp", Files: map[string]string{"keys/app.json": `[{"id": 5, "read_only": true, "created_at": "last tuesday"}]`},
+			Want: []string{"keys/app.json", "at [0].created_at"}},
+		{Name: "page gap", Files: map[string]string{"repos.json": "[]", "repos.page3.json": "[]"}, Want: []string{"repos.json", "page 2 missing"}},
+		{Name: "page 1 missing", Files: map[string]string{"repos.page2.json": "[]"}, Want: []string{"repos.json", "page 1 missing"}},
+		{Name: "bad deploy key", Files: map[string]string{"keys/app.json": `[{"id": 5, "key": "ssh-rsa !!!", "read_only": true}]`},
+			Want: []string{"keys/app.json", "deploy key 5", "base64"}},
+		{Name: "PAT without owner", Files: map[string]string{"personal-access-tokens.json": `[{"token_id": 7}]`},
+			Want: []string{"personal-access-tokens.json", "[0]", "owner.login"}},
+		{Name: "other org", Files: map[string]string{"org.json": `{"login": "someone-else"}`}, Want: []string{"org.json", "someone-else"}},
+		{Name: "empty dir", Files: map[string]string{}, Want: []string{"none of the recorded response files"}},
+	})
 }
 
 func TestOptions(t *testing.T) {

@@ -201,37 +201,18 @@ func TestLive(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string
-	}{
-		{"truncated", map[string]string{"users.json": "[\n  {\"id\": \"00u1\", \"status\": \"ACT"}, []string{"users.json", "line 2", "unexpected end"}},
-		{"wrong type", map[string]string{"api-tokens.json": `[{"id": "00T1", "userId": "00u1", "created": 12}]`}, []string{"api-tokens.json", "created"}},
-		{"object not array", map[string]string{"groups.json": `{"id": "00g1"}`}, []string{"groups.json", "top level"}},
-		{"page gap", map[string]string{"apps.json": "[]", "apps.page3.json": "[]"}, []string{"apps.json", "page 2 missing"}},
-		{"token without user", map[string]string{"api-tokens.json": `[{"id": "00T1"}]`}, []string{"api-tokens[0]", "userId"}},
-		{"role without type", map[string]string{"users.json": `[{"id": "00u1", "profile": {"login": "a@example.com"}}]`,
-			"users/00u1/roles.json": `[{"id": "ra1"}]`}, []string{"users/00u1/roles[0]", "type"}},
-		{"bad nested file", map[string]string{"groups.json": `[{"id": "00g1", "profile": {"name": "x"}}]`,
-			"groups/00g1/users.json": `[{"id": 5}]`}, []string{filepath.Join("groups", "00g1", "users.json"), "id"}},
-		{"empty dir", map[string]string{}, []string{"none of apps"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, body := range tt.files {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			connectortest.Bad(t, fileReader(t, dir), tt.want...)
-		})
-	}
+	connectortest.BadFiles(t, fixture, []connectortest.Broken{
+		{Name: "truncated", Files: map[string]string{"users.json": "[\n  {\"id\": \"00u1\", \"status\": \"ACT"}, Want: []string{"users.json", "line 2", "unexpected end"}},
+		{Name: "wrong type", Files: map[string]string{"api-tokens.json": `[{"id": "00T1", "userId": "00u1", "created": 12}]`}, Want: []string{"api-tokens.json", "created"}},
+		{Name: "object not array", Files: map[string]string{"groups.json": `{"id": "00g1"}`}, Want: []string{"groups.json", "top level"}},
+		{Name: "page gap", Files: map[string]string{"apps.json": "[]", "apps.page3.json": "[]"}, Want: []string{"apps.json", "page 2 missing"}},
+		{Name: "token without user", Files: map[string]string{"api-tokens.json": `[{"id": "00T1"}]`}, Want: []string{"api-tokens[0]", "userId"}},
+		{Name: "role without type", Files: map[string]string{"users.json": `[{"id": "00u1", "profile": {"login": "a@example.com"}}]`,
+			"users/00u1/roles.json": `[{"id": "ra1"}]`}, Want: []string{"users/00u1/roles[0]", "type"}},
+		{Name: "bad nested file", Files: map[string]string{"groups.json": `[{"id": "00g1", "profile": {"name": "x"}}]`,
+			"groups/00g1/users.json": `[{"id": 5}]`}, Want: []string{filepath.Join("groups", "00g1", "users.json"), "id"}},
+		{Name: "empty dir", Files: map[string]string{}, Want: []string{"none of apps"}},
+	})
 }
 
 func TestServiceHint(t *testing.T) {

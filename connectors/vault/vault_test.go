@@ -232,8 +232,7 @@ func TestLive(t *testing.T) {
 		}
 	})
 	t.Run("expired accessor is skipped", func(t *testing.T) {
-		dir := t.TempDir()
-		copyDir(t, "testdata/cluster", dir)
+		dir := connectortest.CopyDir(t, "testdata/cluster")
 		if err := os.Remove(filepath.Join(dir, "auth/token/lookup-accessor", accessors[2]+".json")); err != nil {
 			t.Fatal(err)
 		}
@@ -254,62 +253,22 @@ func TestLive(t *testing.T) {
 	})
 }
 
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestBadInput(t *testing.T) {
-	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string
-	}{
-		{"truncated", map[string]string{"sys/auth.json": "{\n \"data\": {\"approle/\": {\"type\": \"appr"}, []string{"sys/auth.json", "line 2", "unexpected end"}},
-		{"not an object", map[string]string{"sys/auth.json": `[1]`}, []string{"sys/auth.json", "JSON object"}},
-		{"mount without type", map[string]string{"sys/auth.json": `{"data": {"approle/": {"accessor": "a"}}}`}, []string{"sys/auth.json", `data["approle/"].type`}},
-		{"keys not a list", map[string]string{"sys/policies/acl.json": `{"data": {"keys": "admin"}}`}, []string{"sys/policies/acl", "data.keys"}},
-		{"listed policy missing", map[string]string{"sys/policies/acl.json": `{"data": {"keys": ["admin"]}}`}, []string{"sys/policies/acl/admin", "missing"}},
-		{"bad policy HCL", map[string]string{"sys/policies/acl.json": `{"data": {"keys": ["p"]}}`,
+	connectortest.BadFiles(t, fixture, []connectortest.Broken{
+		{Name: "truncated", Files: map[string]string{"sys/auth.json": "{\n \"data\": {\"approle/\": {\"type\": \"appr"}, Want: []string{"sys/auth.json", "line 2", "unexpected end"}},
+		{Name: "not an object", Files: map[string]string{"sys/auth.json": `[1]`}, Want: []string{"sys/auth.json", "JSON object"}},
+		{Name: "mount without type", Files: map[string]string{"sys/auth.json": `{"data": {"approle/": {"accessor": "a"}}}`}, Want: []string{"sys/auth.json", `data["approle/"].type`}},
+		{Name: "keys not a list", Files: map[string]string{"sys/policies/acl.json": `{"data": {"keys": "admin"}}`}, Want: []string{"sys/policies/acl", "data.keys"}},
+		{Name: "listed policy missing", Files: map[string]string{"sys/policies/acl.json": `{"data": {"keys": ["admin"]}}`}, Want: []string{"sys/policies/acl/admin", "missing"}},
+		{Name: "bad policy HCL", Files: map[string]string{"sys/policies/acl.json": `{"data": {"keys": ["p"]}}`,
 			"sys/policies/acl/p.json": `{"data": {"name": "p", "policy": "path \"x\" {\n capabilities = [\"raed\"]\n}"}}`},
-			[]string{filepath.Join("sys", "policies", "acl", "p.json"), "data.policy", "line 1", `"raed"`}},
-		{"bad role policies", map[string]string{"sys/auth.json": `{"data": {"approle/": {"type": "approle"}}}`,
+			Want: []string{filepath.Join("sys", "policies", "acl", "p.json"), "data.policy", "line 1", `"raed"`}},
+		{Name: "bad role policies", Files: map[string]string{"sys/auth.json": `{"data": {"approle/": {"type": "approle"}}}`,
 			"auth/approle/role.json": `{"data": {"keys": ["r"]}}`, "auth/approle/role/r.json": `{"data": {"token_policies": [1]}}`},
-			[]string{filepath.Join("auth", "approle", "role", "r.json"), "token_policies[0]"}},
-		{"bad creation_time", map[string]string{"auth/token/accessors.json": `{"data": {"keys": ["abcdefghijklmnop"]}}`,
+			Want: []string{filepath.Join("auth", "approle", "role", "r.json"), "token_policies[0]"}},
+		{Name: "bad creation_time", Files: map[string]string{"auth/token/accessors.json": `{"data": {"keys": ["abcdefghijklmnop"]}}`,
 			"auth/token/lookup-accessor/abcdefghijklmnop.json": `{"data": {"creation_time": "yesterday", "policies": []}}`},
-			[]string{"abcdefghijklmnop.json", "creation_time"}},
-		{"empty dir", map[string]string{}, []string{"none of sys/auth"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, body := range tt.files {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			connectortest.Bad(t, fileReader(t, dir, nil), tt.want...)
-		})
-	}
+			Want: []string{"abcdefghijklmnop.json", "creation_time"}},
+		{Name: "empty dir", Files: map[string]string{}, Want: []string{"none of sys/auth"}},
+	})
 }
