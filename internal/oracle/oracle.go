@@ -5,8 +5,9 @@
 //
 // It follows the semantics of the core issue literally: admin is the
 // fixpoint "has an admin allow-grant, directly, through an attached policy,
-// or through any group or role it is a member of or can assume"; idle N
-// days is "no use in the last N days and created more than N days ago".
+// or through any group or role it is a member of or can assume", that walk
+// bounded at the index's PrivDepth hops; idle N days is "no use in the
+// last N days and created more than N days ago".
 package oracle
 
 import (
@@ -74,7 +75,13 @@ func grantRank(e *graph.Edge) int {
 	return rank(graph.ClassifyAction(e.Action, e.Resource))
 }
 
-// Privileges computes every node's privilege rank by fixpoint iteration.
+// PrivDepth is how many member_of / can_assume hops privilege flows
+// through: the index's bound (graph's maxPrivDepth), which
+// TestPrivDepthMatchesIndex holds the two to.
+const PrivDepth = 12
+
+// Privileges computes every node's privilege rank by iterating the
+// membership and assumption edges, at most PrivDepth hops deep.
 func (g *Graph) Privileges() map[string]int {
 	direct := map[string]int{}
 	for i := range g.Edges {
@@ -97,12 +104,19 @@ func (g *Graph) Privileges() map[string]int {
 			}
 		}
 	}
+	// Round k gives each node the best own privilege within k hops of
+	// member_of / can_assume; the rounds stop at PrivDepth, where the
+	// index's walk stops, or earlier when nothing changes.
 	priv := map[string]int{}
 	for id, r := range own {
 		priv[id] = r
 	}
-	for changed := true; changed; {
+	for round, changed := 0, true; round < PrivDepth && changed; round++ {
 		changed = false
+		next := make(map[string]int, len(priv))
+		for id, r := range priv {
+			next[id] = r
+		}
 		for i := range g.Edges {
 			e := &g.Edges[i]
 			if e.Kind != graph.EdgeMemberOf && e.Kind != graph.EdgeCanAssume {
@@ -114,11 +128,12 @@ func (g *Graph) Privileges() map[string]int {
 			if _, ok := g.Nodes[e.From]; !ok {
 				continue
 			}
-			if priv[e.To] > priv[e.From] {
-				priv[e.From] = priv[e.To]
+			if priv[e.To] > next[e.From] {
+				next[e.From] = priv[e.To]
 				changed = true
 			}
 		}
+		priv = next
 	}
 	for id, n := range g.Nodes {
 		if eff, ok := n.Attrs["effective_privilege"]; ok && rank(graph.Privilege(eff)) < priv[id] {
