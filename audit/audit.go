@@ -32,6 +32,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Actions the rest of Steward records. The list is open: a new kind of
@@ -249,8 +251,8 @@ func checkNoSecret(r Record) string {
 }
 
 // MaskSecrets replaces every secret-shaped value in s by its masked form
-// (the first and last four characters around an ellipsis, "AKIA…VIFXG"
-// becomes "AKIA…IFXG"), so text a person typed — a question with a pasted
+// (secret.Mask: "AKIAIOSFODNN7EXAMPLE" becomes "AKIA…MPLE"; a private key
+// becomes "[private key]"), so text a person typed — a question with a pasted
 // key — can be recorded instead of refused. The result passes Append's
 // check.
 func MaskSecrets(s string) string {
@@ -259,11 +261,7 @@ func MaskSecrets(s string) string {
 			if strings.HasPrefix(m, "-----BEGIN") {
 				return "[private key]"
 			}
-			r := []rune(m)
-			if len(r) <= 8 {
-				return "…"
-			}
-			return string(r[:4]) + "…" + string(r[len(r)-4:])
+			return secret.Mask(m)
 		})
 	}
 	return s

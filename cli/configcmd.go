@@ -9,6 +9,7 @@ import (
 
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 func init() {
@@ -50,7 +51,7 @@ func runConfig(_ context.Context, e *env, args []string) int {
 		return usageErr(e, "config validate", fmt.Sprintf("config: %s: %v", path, err))
 	}
 	fmt.Fprintf(e.stdout, "%s: ok: %d connectors, %d API keys; graph %s, audit log %s, listen %s\n",
-		path, len(cfg.Connectors), len(cfg.APIKeys), redactDSN(cfg.Graph), cfg.AuditLog, cfg.Listen)
+		path, len(cfg.Connectors), len(cfg.APIKeys), secret.MaskDSN(cfg.Graph), cfg.AuditLog, cfg.Listen)
 	return ExitOK
 }
 
@@ -83,20 +84,4 @@ func checkConnectors(cfg *config.Config) error {
 		}
 	}
 	return nil
-}
-
-// redactDSN hides a password in a postgres:// graph DSN.
-func redactDSN(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return s
-	}
-	if user, _, hasPw := strings.Cut(rest[:at], ":"); hasPw {
-		return scheme + "://" + user + ":xxxxx" + rest[at:]
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/graph/inventory"
+	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot"
 )
@@ -32,15 +33,15 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 	if rem.executor == nil {
 		return nil, nil, fmt.Errorf("slack: approvals in Slack need actuators: configure actuators[] (with their own credentials)")
 	}
-	sc := slackbot.Config{BotToken: bot, AskerAudits: true, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
+	sc := slackbot.Config{BotToken: secret.New(bot), AskerAudits: true, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
 		Expiry: time.Duration(cfg.Remediation.Expiry), Channel: cfg.Reviews.Channel}
 	switch cfg.Slack.Mode {
 	case "http":
-		if sc.SigningSecret = os.Getenv(cfg.Slack.SigningSecretEnv); sc.SigningSecret == "" {
+		if sc.SigningSecret = secret.New(os.Getenv(cfg.Slack.SigningSecretEnv)); sc.SigningSecret.IsZero() {
 			return nil, nil, fmt.Errorf("slack: http mode needs the signing secret in %q", cfg.Slack.SigningSecretEnv)
 		}
 	default:
-		if sc.AppToken = os.Getenv(cfg.Slack.AppTokenEnv); sc.AppToken == "" {
+		if sc.AppToken = secret.New(os.Getenv(cfg.Slack.AppTokenEnv)); sc.AppToken.IsZero() {
 			return nil, nil, fmt.Errorf("slack: socket mode needs the app-level token in %q", cfg.Slack.AppTokenEnv)
 		}
 	}

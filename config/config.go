@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/internal/secret"
 	"gopkg.in/yaml.v3"
 )
 
@@ -43,7 +44,7 @@ type Config struct {
 	Changes     Changes             `yaml:"changes"`
 	Input       Input               `yaml:"input"`
 
-	auditKey string // STEWARD_AUDIT_KEY, never from the file
+	auditKey secret.Secret // STEWARD_AUDIT_KEY, never from the file
 }
 
 // Input bounds what one file a connector reads may hold (0: the default,
@@ -227,11 +228,14 @@ func (c *Config) overlayEnv(getenv func(string) string) {
 		"STEWARD_GRAPH": &c.Graph, "STEWARD_LISTEN": &c.Listen, "STEWARD_AUDIT_LOG": &c.AuditLog,
 		"STEWARD_LLM_PROVIDER": &c.Agent.Provider, "STEWARD_LLM_BASE_URL": &c.Agent.BaseURL, "STEWARD_LLM_MODEL": &c.Agent.Model,
 		"STEWARD_LLM_API_KEY_ENV": &c.Agent.APIKeyEnv,
-		"STEWARD_AUDIT_KEY_FILE":  &c.AuditKeyFile, "STEWARD_AUDIT_ANCHOR": &c.AuditAnchor, "STEWARD_AUDIT_KEY": &c.auditKey,
+		"STEWARD_AUDIT_KEY_FILE":  &c.AuditKeyFile, "STEWARD_AUDIT_ANCHOR": &c.AuditAnchor,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v
 		}
+	}
+	if v := getenv("STEWARD_AUDIT_KEY"); v != "" {
+		c.auditKey = secret.New(v)
 	}
 	// STEWARD_API_KEYS holds plain keys for local use; only their hashes
 	// are kept.
@@ -251,8 +255,8 @@ func (c *Config) overlayEnv(getenv func(string) string) {
 func (c *Config) AuditKey(readFile func(string) ([]byte, error)) ([]byte, error) {
 	var raw []byte
 	switch {
-	case c.auditKey != "":
-		raw = []byte(c.auditKey)
+	case !c.auditKey.IsZero():
+		raw = []byte(c.auditKey.Reveal())
 	case c.AuditKeyFile != "":
 		b, err := readFile(c.AuditKeyFile)
 		if err != nil {

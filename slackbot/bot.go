@@ -46,6 +46,7 @@ import (
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Asker answers a message in a conversation (the agent). Conversation is
@@ -97,11 +98,12 @@ func (systemClock) Now() time.Time { return time.Now() }
 
 // Config is the bot's configuration. The tokens and the signing secret
 // are values (the caller reads them from the environment variables the
-// configuration names); they are never logged.
+// configuration names), held as secrets so a logged Config shows only
+// their masks.
 type Config struct {
-	BotToken      string
-	AppToken      string // xapp-…, Socket Mode only
-	SigningSecret string // HTTP mode only
+	BotToken      secret.Secret
+	AppToken      secret.Secret // xapp-…, Socket Mode only
+	SigningSecret secret.Secret // HTTP mode only
 	// APIURL overrides https://slack.com/api/ (tests).
 	APIURL string
 	// Users maps Slack user ids to e-mails; it wins over the profile.
@@ -190,7 +192,7 @@ const (
 // New checks cfg and deps and returns a bot. Call Close when done.
 func New(cfg Config, deps Deps) (*Bot, error) {
 	switch {
-	case strings.TrimSpace(cfg.BotToken) == "":
+	case strings.TrimSpace(cfg.BotToken.Reveal()) == "":
 		return nil, errors.New("slackbot: bot token is empty")
 	case deps.Asker == nil:
 		return nil, errors.New("slackbot: asker is nil")
@@ -226,15 +228,15 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		}
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	if cfg.AppToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	if !cfg.AppToken.IsZero() {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken.Reveal()))
 	}
 	if deps.HTTPClient != nil {
 		opts = append(opts, slack.OptionHTTPClient(deps.HTTPClient))
 	}
 	life, cancel := context.WithCancel(context.Background())
 	b := &Bot{
-		cfg: cfg, deps: deps, api: slack.New(cfg.BotToken, opts...),
+		cfg: cfg, deps: deps, api: slack.New(cfg.BotToken.Reveal(), opts...),
 		log:  deps.Logger.With("component", "slackbot"),
 		life: life, cancel: cancel,
 		seenEvents: newSeen(memory, 0), seenSigs: newReplayCache(),

@@ -21,6 +21,7 @@ import (
 	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
@@ -153,7 +154,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{BotToken: "xoxb-test-not-real", SigningSecret: signingSecret, APIURL: h.slack.APIURL(), ApproverGroup: "secops"}
+	cfg := Config{BotToken: secret.New("xoxb-test-not-real"), SigningSecret: secret.New(signingSecret), APIURL: h.slack.APIURL(), ApproverGroup: "secops"}
 	if mutate != nil {
 		mutate(&cfg)
 	}

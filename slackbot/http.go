@@ -48,7 +48,7 @@ var errUnsigned = echo.NewHTTPError(http.StatusUnauthorized, "request signature 
 // an error (a redelivery Slack marked as a retry).
 func (b *Bot) verify(c echo.Context) (body []byte, ok bool, err error) {
 	r := c.Request()
-	if b.cfg.SigningSecret == "" {
+	if b.cfg.SigningSecret.IsZero() {
 		b.log.Error("slack request refused: no signing secret configured (HTTP mode needs one)")
 		return nil, false, errUnsigned
 	}
@@ -63,7 +63,7 @@ func (b *Bot) verify(c echo.Context) (body []byte, ok bool, err error) {
 		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", "signature not in canonical form")
 		return nil, false, errUnsigned
 	}
-	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
+	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret.Reveal())
 	if err != nil {
 		b.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
 		return nil, false, errUnsigned

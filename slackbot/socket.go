@@ -14,7 +14,7 @@ import (
 // events, clicks and slash commands until ctx ends. Each is acknowledged
 // on receipt and handled like its HTTP twin.
 func (b *Bot) RunSocketMode(ctx context.Context) error {
-	if b.cfg.AppToken == "" {
+	if b.cfg.AppToken.IsZero() {
 		return errors.New("slackbot: socket mode needs an app-level token (xapp-…)")
 	}
 	client := socketmode.New(b.api)

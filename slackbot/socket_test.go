@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/slackbot/slackfake"
 )
 
@@ -18,7 +19,7 @@ import (
 // a slash command. Each envelope must be acknowledged by its id, the
 // retry handled once, and the answers posted like in HTTP mode.
 func TestSocketMode(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.AppToken = "xapp-test-not-real" })
+	h := newHarness(t, func(c *Config) { c.AppToken = secret.New("xapp-test-not-real") })
 	mention := json.RawMessage(slackfake.Mention("EvSock1", alice, channel, "<@U0BOT> admins idle 30 days", "1700000700.000001", ""))
 	command, _ := json.Marshal(map[string]string{"command": "/steward", "text": "service accounts with no owner",
 		"user_id": alice, "channel_id": channel, "trigger_id": "trig-sock-1"})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -331,22 +332,13 @@ func displayName(n *graph.Node) string {
 // never put these in names or ids; this is the last line of defence.
 var secretRE = regexp.MustCompile(`\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|glpat-[A-Za-z0-9_-]{20,})\b|[A-Za-z0-9+/]{40,}={0,2}`)
 
-// Mask shows the first and last four characters of s: "AKIA…WXYZ".
-func Mask(s string) string {
-	r := []rune(s)
-	if len(r) <= 8 {
-		return "…"
-	}
-	return string(r[:4]) + "…" + string(r[len(r)-4:])
-}
-
 // MaskSecrets masks every secret-shaped substring of s.
 func MaskSecrets(s string) string {
 	return secretRE.ReplaceAllStringFunc(s, func(m string) string {
 		if len(m) >= 40 && !vendorToken(m) && !opaque(m) {
 			return m // a long name or path, not a secret
 		}
-		return Mask(m)
+		return secret.Mask(m)
 	})
 }
 

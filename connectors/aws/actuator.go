@@ -17,6 +17,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Action types the IAM actuator performs.
@@ -338,7 +339,7 @@ type actKey struct {
 	active bool
 }
 
-func (k actKey) masked() string { return awsid.MaskKeyID(k.id) }
+func (k actKey) masked() string { return secret.Mask(k.id) }
 
 // gone turns IAM's NoSuchEntity (the user, role or group was deleted
 // since approval) into ErrTargetChanged.

@@ -22,6 +22,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/actuatortest"
 	"github.com/steward-oss/steward/connectors/aws/awsid"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Fake key ids for the actuator tests, besides deployKey1/2 and etlKey.
@@ -154,7 +155,7 @@ func (f *fakeIAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, p := range []string{"UserName", "RoleName", "GroupName", "PolicyArn", "AccessKeyId", "Status"} {
 		if v := form.Get(p); v != "" {
 			if p == "AccessKeyId" {
-				v = awsid.MaskKeyID(v)
+				v = secret.Mask(v)
 			}
 			rec += " " + p + "=" + v
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 func (b *builder) reportByARN() map[string]reportRow {
@@ -168,9 +169,9 @@ func (b *builder) emitLiveKeys() {
 			userName = userName[i+1:]
 		}
 		for _, k := range b.in.liveKeys[arn] {
-			b.emitKey(acct, holder, graph.Node{ID: awsid.AccessKeyNodeID(acct, userName, k.ID), Name: awsid.MaskKeyID(k.ID)},
+			b.emitKey(acct, holder, graph.Node{ID: awsid.AccessKeyNodeID(acct, userName, k.ID), Name: secret.Mask(k.ID)},
 				k.Active, k.Created, k.LastUsed, k.Region, k.Service, map[string]string{
-					graph.AttrKeyIDMasked: awsid.MaskKeyID(k.ID), graph.AttrFingerprint: awsid.KeyFingerprint(k.ID)})
+					graph.AttrKeyIDMasked: secret.Mask(k.ID), graph.AttrFingerprint: awsid.KeyFingerprint(k.ID)})
 		}
 	}
 }

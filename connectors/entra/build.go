@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 type builder struct {
@@ -181,13 +182,13 @@ func (b *builder) credential(owner, kind, subtype string, c credential) {
 		return
 	}
 	keyID := strings.ToLower(c.KeyID)
-	name := mask(keyID)
+	name := secret.Mask(keyID)
 	if c.DisplayName != nil && strings.TrimSpace(*c.DisplayName) != "" {
 		name = *c.DisplayName
 	}
 	n := b.node(graph.Node{ID: owner + "/" + kind + keyID, Kind: graph.KindCredential, Subtype: subtype, Name: name,
 		CreatedAt: c.StartDateTime.Time, ExpiresAt: c.EndDateTime.Time})
-	n.Attrs[graph.AttrKeyIDMasked] = mask(keyID)
+	n.Attrs[graph.AttrKeyIDMasked] = secret.Mask(keyID)
 	n.Attrs[graph.AttrFingerprint] = fingerprint(keyID)
 	set(n.Attrs, "key_type", c.Type)
 	set(n.Attrs, "usage", c.Usage)
@@ -402,14 +403,6 @@ func set(m map[string]string, k, v string) {
 	if v != "" {
 		m[k] = v
 	}
-}
-
-// mask shows a key id as "abcd…wxyz".
-func mask(id string) string {
-	if len(id) <= 8 {
-		return id
-	}
-	return id[:4] + "…" + id[len(id)-4:]
 }
 
 func fingerprint(id string) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // builder accumulates one project's subgraph, merging the same node seen in
@@ -189,9 +190,9 @@ func (b *builder) key(r keyRec) {
 		ID:      owner.ID + "/keys/" + id,
 		Kind:    graph.KindCredential,
 		Subtype: "sa_key",
-		Name:    mask(id),
+		Name:    secret.Mask(id),
 		Attrs: map[string]string{
-			graph.AttrKeyIDMasked: mask(id),
+			graph.AttrKeyIDMasked: secret.Mask(id),
 			graph.AttrFingerprint: fingerprint(id),
 			"key_type":            k.KeyType,
 			"key_origin":          k.KeyOrigin,
@@ -345,10 +346,10 @@ func (b *builder) apiKey(project string, r apiKeyRec) {
 		id = k.Name[strings.LastIndexByte(k.Name, '/')+1:]
 	}
 	n := b.node(graph.Node{ID: b.prefix + "apiKeys/" + id, Kind: graph.KindCredential, Subtype: "api_key",
-		Name: k.DisplayName, Attrs: map[string]string{graph.AttrKeyIDMasked: mask(id), "resource_name": k.Name,
+		Name: k.DisplayName, Attrs: map[string]string{graph.AttrKeyIDMasked: secret.Mask(id), "resource_name": k.Name,
 			"restricted": boolString(len(k.Restrictions) > 0 && string(k.Restrictions) != "null" && string(k.Restrictions) != "{}")}})
 	if n.Name == "" {
-		n.Name = mask(id)
+		n.Name = secret.Mask(id)
 	}
 	if t, ok := parseTime(k.CreateTime); ok {
 		n.CreatedAt = t
@@ -389,14 +390,6 @@ func parseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
-}
-
-// mask shows a key id as "abcd…wxyz".
-func mask(id string) string {
-	if len(id) <= 8 {
-		return id
-	}
-	return id[:4] + "…" + id[len(id)-4:]
 }
 
 func fingerprint(id string) string {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/connectors/input"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // page is one response body and the name errors use for it (a file path
@@ -86,7 +87,7 @@ func (d dirSource) pages(_ context.Context, apiPath string) ([]page, error) {
 // header; it is never logged or put in an error.
 type client struct {
 	base  *url.URL
-	token string
+	token secret.Secret
 	http  *http.Client
 }
 
@@ -107,7 +108,7 @@ func (r *Reader) client() (*client, error) {
 		return nil, fmt.Errorf("okta: option url: %q is not an absolute URL", r.BaseURL)
 	}
 	// A stalled connection must not hang a sync whose context has no deadline.
-	return &client{base: u, token: tok, http: &http.Client{Timeout: 60 * time.Second}}, nil
+	return &client{base: u, token: secret.New(tok), http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
 
 // maxPages bounds a pagination loop against a server that links to
@@ -129,7 +130,7 @@ func (c *client) pages(ctx context.Context, apiPath string) ([]page, error) {
 		if err != nil {
 			return nil, fmt.Errorf("okta: GET %s: %w", apiPath, err)
 		}
-		req.Header.Set("Authorization", "SSWS "+c.token)
+		req.Header.Set("Authorization", "SSWS "+c.token.Reveal())
 		req.Header.Set("Accept", "application/json")
 		resp, err := c.http.Do(req)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/steward-oss/steward/internal/secret"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -60,7 +61,7 @@ func identify(candidates ...string) ident {
 	}
 	for _, c := range all {
 		if m := awsKeyID.FindStringSubmatch(c); m != nil {
-			return ident{subtype: SubtypeAccessKey, fingerprint: sum(m[1]), masked: mask(m[1]), prefix: m[1][:4]}
+			return ident{subtype: SubtypeAccessKey, fingerprint: sum(m[1]), masked: secret.Mask(m[1]), prefix: m[1][:4]}
 		}
 	}
 	for _, c := range all {
@@ -82,7 +83,7 @@ func identify(candidates ...string) ident {
 	for _, c := range all {
 		if m := ghToken.FindStringSubmatch(c); m != nil {
 			tok := m[1]
-			id := ident{fingerprint: sum(tok), masked: mask(tok)}
+			id := ident{fingerprint: sum(tok), masked: secret.Mask(tok)}
 			switch {
 			case strings.HasPrefix(tok, "github_pat_"):
 				id.subtype, id.prefix = SubtypePAT, "github_pat_"
@@ -97,7 +98,7 @@ func identify(candidates ...string) ident {
 		}
 		if m := slack.FindStringSubmatch(c); m != nil {
 			tok := m[1]
-			return ident{subtype: SubtypeAPIToken, fingerprint: sum(tok), masked: mask(tok), prefix: tok[:5]}
+			return ident{subtype: SubtypeAPIToken, fingerprint: sum(tok), masked: secret.Mask(tok), prefix: tok[:5]}
 		}
 	}
 	for _, c := range all {
@@ -136,13 +137,4 @@ func decodeRaw(s string) []string {
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
-}
-
-// mask shows the first and last four characters: enough to recognise a
-// key in a console, never enough to use it.
-func mask(s string) string {
-	if len(s) < 12 {
-		return "…"
-	}
-	return s[:4] + "…" + s[len(s)-4:]
 }

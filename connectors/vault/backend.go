@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/connectors/input"
+	"github.com/steward-oss/steward/internal/secret"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -127,7 +128,7 @@ func (l *liveBackend) lookupAccessor(ctx context.Context, a string) (*api.Secret
 	}
 	if err != nil {
 		// The accessor is not a secret, but it is masked everywhere else.
-		return nil, fmt.Errorf("vault: lookup-accessor %s: %w", mask(a), scrub(err, a))
+		return nil, fmt.Errorf("vault: lookup-accessor %s: %w", secret.Mask(a), scrub(err, a))
 	}
 	return s, nil
 }
@@ -137,7 +138,7 @@ func scrub(err error, s string) error {
 	if s == "" || !strings.Contains(err.Error(), s) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), s, mask(s)))
+	return errors.New(strings.ReplaceAll(err.Error(), s, secret.Mask(s)))
 }
 
 // where names the origin of a secret for error messages.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Subtypes and attributes this connector sets.
@@ -323,7 +324,7 @@ func (b *builder) token(t token) error {
 	sum := sha256.Sum256([]byte(t.accessor))
 	fp := hex.EncodeToString(sum[:])
 	id := b.src + ":token/" + fp[:16]
-	attrs := map[string]string{graph.AttrKeyIDMasked: mask(t.accessor), graph.AttrFingerprint: fp}
+	attrs := map[string]string{graph.AttrKeyIDMasked: secret.Mask(t.accessor), graph.AttrFingerprint: fp}
 	all := flatten(t.data)
 	for _, f := range tokenFields {
 		if v, ok := all[f]; ok {
@@ -337,7 +338,7 @@ func (b *builder) token(t token) error {
 	attrs["policies"] = strings.Join(pols, ",")
 	n := graph.Node{ID: id, Kind: graph.KindCredential, Subtype: SubtypeToken, Name: attrs["display_name"], Attrs: attrs}
 	if n.Name == "" {
-		n.Name = "token " + mask(t.accessor)
+		n.Name = "token " + secret.Mask(t.accessor)
 	}
 	if ct, ok := t.data["creation_time"]; ok && ct != nil {
 		sec, err := strconv.ParseInt(fmt.Sprint(ct), 10, 64)
@@ -474,14 +475,6 @@ func str(v any) string {
 		return s
 	}
 	return ""
-}
-
-// mask shows the first and last four characters of an accessor.
-func mask(s string) string {
-	if len(s) < 12 {
-		return "…"
-	}
-	return s[:4] + "…" + s[len(s)-4:]
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sync"
 
 	"github.com/cayleygraph/cayley/clog"
+
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // cayley logs through its own global logger (clog), to the standard log
@@ -23,22 +24,11 @@ func routeCayleyLog() {
 	installCayleyLog.Do(func() { clog.SetLogger(cayleyLog{}) })
 }
 
-var (
-	urlUserinfo   = regexp.MustCompile(`://[^/@\s]*@`)
-	passwordParam = regexp.MustCompile(`(?i)(password=)[^&\s]*`)
-)
-
-// maskSecrets removes credentials from a message that may contain a DSN.
-func maskSecrets(s string) string {
-	s = urlUserinfo.ReplaceAllString(s, "://…@")
-	return passwordParam.ReplaceAllString(s, "${1}…")
-}
-
 // cayleyLog implements clog.Logger over slog.
 type cayleyLog struct{}
 
 func (cayleyLog) log(level slog.Level, format string, args []any) {
-	slog.Default().Log(context.Background(), level, maskSecrets(fmt.Sprintf(format, args...)), "component", "cayley")
+	slog.Default().Log(context.Background(), level, secret.MaskDSN(fmt.Sprintf(format, args...)), "component", "cayley")
 }
 
 func (l cayleyLog) Infof(format string, args ...any)    { l.log(slog.LevelDebug, format, args) }

@@ -12,6 +12,7 @@ import (
 	"github.com/cayleygraph/cayley/graph"
 	"github.com/cayleygraph/quad"
 	sgraph "github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Meta quads carry the store's own facts under a label no source can
@@ -109,7 +110,7 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 }
 
 // redact masks the credentials of a store URI for error messages.
-func redact(uri string) string { return maskSecrets(uri) }
+func redact(uri string) string { return secret.MaskDSN(uri) }
 
 // Close releases the backend.
 func (s *Store) Close() error {

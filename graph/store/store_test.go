@@ -599,23 +599,6 @@ func TestReadersSeeWholeWrites(t *testing.T) {
 	}
 }
 
-func TestMaskSecrets(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"postgres://steward:hunter2@db:5432/steward", "postgres://…@db:5432/steward"},
-		{"Couldn't open database at postgresql://u:p%40ss@h/d?sslmode=disable: dial", "Couldn't open database at postgresql://…@h/d?sslmode=disable: dial"},
-		{"postgres://h/d?user=u&password=hunter2&sslmode=disable", "postgres://h/d?user=u&password=…&sslmode=disable"},
-		{"host=h password=hunter2 dbname=d", "host=h password=… dbname=d"},
-		{"bolt:/var/lib/steward", "bolt:/var/lib/steward"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := maskSecrets(tc.in); got != tc.want {
-				t.Errorf("maskSecrets(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestBoltLabelIndex checks that new bolt stores index labels and that a
 // bolt store created without the index (by cayley itself, or before the
 // index existed) still works through a full scan.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Reference is the fixed reference time of the demo; with --demo, "now"
@@ -505,9 +506,6 @@ const (
 	lowerHex = "0123456789abcdef"
 )
 
-// mask shows the first and last four characters of a credential id.
-func mask(id string) string { return id[:4] + "…" + id[len(id)-4:] }
-
 // fingerprint is the hex SHA-256 of a credential id, the join key with
 // secret-scanner findings.
 func fingerprint(id string) string {
@@ -522,13 +520,13 @@ func (e *emitter) secretCred(n *graph.Node, id, rule string, forceLeak bool) {
 	if n.Attrs == nil {
 		n.Attrs = make(map[string]string, 3)
 	}
-	n.Attrs[graph.AttrKeyIDMasked] = mask(id)
+	n.Attrs[graph.AttrKeyIDMasked] = secret.Mask(id)
 	n.Attrs[graph.AttrFingerprint] = fp
 	if n.Status == graph.StatusDisabled {
 		return
 	}
 	if forceLeak || e.chance(Rates.Leaked) {
-		e.w.leaks = append(e.w.leaks, leak{fingerprint: fp, masked: mask(id), subtype: n.Subtype, rule: rule, created: n.CreatedAt})
+		e.w.leaks = append(e.w.leaks, leak{fingerprint: fp, masked: secret.Mask(id), subtype: n.Subtype, rule: rule, created: n.CreatedAt})
 	}
 }
 

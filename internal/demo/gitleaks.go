@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // leak is a credential the secret scanner will find.
@@ -29,7 +30,7 @@ func (w *world) gitleaks() *graph.Subgraph {
 	all := w.leaks
 	for range strayLeaks {
 		tok := e.token("AKIA", 16, upper32)
-		all = append(all, leak{fingerprint: fingerprint(tok), masked: mask(tok), subtype: "access_key",
+		all = append(all, leak{fingerprint: fingerprint(tok), masked: secret.Mask(tok), subtype: "access_key",
 			rule: "aws-access-token", created: Reference.Add(-700 * day)})
 	}
 	for i, l := range all {

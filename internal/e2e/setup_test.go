@@ -23,6 +23,7 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/pgtest"
+	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
@@ -146,7 +147,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.wrap != nil {
 		approvals = o.wrap(approvals)
 	}
-	s.bot, err = slackbot.New(slackbot.Config{BotToken: "xoxb-e2e-not-real", SigningSecret: signingSecret, APIURL: s.slack.APIURL(),
+	s.bot, err = slackbot.New(slackbot.Config{BotToken: secret.New("xoxb-e2e-not-real"), SigningSecret: secret.New(signingSecret), APIURL: s.slack.APIURL(),
 		ApproverGroup: "secops", Required: 1, Expiry: 72 * time.Hour, Channel: channel},
 		slackbot.Deps{Asker: &plannerAsker{ix: o.index, clock: o.clock}, Approvals: approvals, Executor: exec, Audit: s.log,
 			Index: testgraph.NewSource(o.index), Clock: o.clock, Logger: quietLogger(), Reviews: reviews})

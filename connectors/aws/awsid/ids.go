@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 // Node ids. Every id is "aws:<account>:<type>/<path+name>" where the
@@ -102,15 +104,6 @@ func PolicyNodeID(account, policyARN string) (string, error) {
 	return "aws:" + a.Account + ":" + a.Resource, nil
 }
 
-// MaskKeyID shows an access key id the way Steward displays credential
-// ids: the first four and last four characters ("AKIA…WXYZ").
-func MaskKeyID(id string) string {
-	if len(id) <= 8 {
-		return strings.Repeat("*", len(id))
-	}
-	return id[:4] + "…" + id[len(id)-4:]
-}
-
 // KeyFingerprint is the hex SHA-256 of an access key id, used to match a
 // key across sources (CloudTrail, leak scanners) without storing the id.
 func KeyFingerprint(id string) string {
@@ -122,7 +115,7 @@ func KeyFingerprint(id string) string {
 // known. The masked id alone could collide, so a fingerprint prefix makes
 // it unique; neither part reveals the full key id.
 func AccessKeyNodeID(account, userName, keyID string) string {
-	return "aws:" + account + ":access-key/" + userName + "/" + MaskKeyID(keyID) + "/" + KeyFingerprint(keyID)[:12]
+	return "aws:" + account + ":access-key/" + userName + "/" + secret.Mask(keyID) + "/" + KeyFingerprint(keyID)[:12]
 }
 
 // AccessKeySlotNodeID names a key known only by its slot (1 or 2) in the

@@ -3,6 +3,8 @@ package awsid
 import (
 	"strings"
 	"testing"
+
+	"github.com/steward-oss/steward/internal/secret"
 )
 
 func TestPrincipalNodeID(t *testing.T) {
@@ -51,8 +53,8 @@ func TestPolicyNodeID(t *testing.T) {
 func TestAccessKeyIDs(t *testing.T) {
 	const key = "AKIAIOSFODNN7EXAMPLE" // AWS's documented example key id
 	tests := []struct{ name, got, want string }{
-		{"mask", MaskKeyID(key), "AKIA…MPLE"},
-		{"short ids are fully masked", MaskKeyID("AKIA1234"), "********"},
+		{"mask", secret.Mask(key), "AKIA…MPLE"},
+		{"short ids are fully masked", secret.Mask("AKIA1234"), "********"},
 		{"fingerprint", KeyFingerprint(key), "1a5d44a2dca19669d72edf4c4f1c27c4c1ca4b4408fbb17f6ce4ad452d78ddb3"},
 		{"node id", AccessKeyNodeID("111122223333", "deploy-bot", key), "aws:111122223333:access-key/deploy-bot/AKIA…MPLE/" + KeyFingerprint(key)[:12]},
 	}
