@@ -57,7 +57,7 @@ func TestAgentProposalGetsButtons(t *testing.T) {
 	if got, _ := h.svc.Get(context.Background(), ps[0].ID); got.State != approval.StateDone {
 		t.Fatalf("state = %s", got.State)
 	}
-	if ops := h.soar.ops(); len(ops) != 1 || ops[0] != "execute "+oldETL {
+	if ops := h.soar.Ops(); len(ops) != 1 || ops[0] != "execute "+oldETL {
 		t.Fatalf("receiver got %v", ops)
 	}
 }

@@ -54,7 +54,7 @@ func TestAskRemediateApproveRollback(t *testing.T) {
 		if len(eph) == 0 || !strings.Contains(eph[len(eph)-1].Form.Get("blocks"), "op=execute deactivate_identity") {
 			t.Fatalf("details = %v", h.slack.Texts("chat.postEphemeral"))
 		}
-		if len(h.soar.ops()) != 0 {
+		if len(h.soar.Ops()) != 0 {
 			t.Fatal("the dry run called the receiver")
 		}
 	})
@@ -73,7 +73,7 @@ func TestAskRemediateApproveRollback(t *testing.T) {
 		if got.State != approval.StateDone {
 			t.Fatalf("state = %s (%s)", got.State, got.Reason)
 		}
-		if ops := strings.Join(h.soar.ops(), ","); ops != "execute "+oldETL+",execute "+ciDeployer {
+		if ops := strings.Join(h.soar.Ops(), ","); ops != "execute "+oldETL+",execute "+ciDeployer {
 			t.Fatalf("receiver got %s", ops)
 		}
 		last := h.slack.Calls("chat.postMessage")
@@ -89,8 +89,8 @@ func TestAskRemediateApproveRollback(t *testing.T) {
 		if got, _ := h.svc.Get(context.Background(), p.ID); got.State != approval.StateDone {
 			t.Fatalf("state = %s", got.State)
 		}
-		if len(h.soar.ops()) != 2 {
-			t.Fatalf("receiver got %v", h.soar.ops())
+		if len(h.soar.Ops()) != 2 {
+			t.Fatalf("receiver got %v", h.soar.Ops())
 		}
 	})
 
@@ -100,7 +100,7 @@ func TestAskRemediateApproveRollback(t *testing.T) {
 		if got.State != approval.StateRolledBack {
 			t.Fatalf("state = %s (%s)", got.State, got.Reason)
 		}
-		ops := h.soar.ops()
+		ops := h.soar.Ops()
 		if len(ops) != 4 || ops[2] != "rollback "+ciDeployer || ops[3] != "rollback "+oldETL {
 			t.Fatalf("receiver got %v", ops)
 		}
@@ -155,8 +155,8 @@ func TestRefusedClicksChangeNothing(t *testing.T) {
 			if after.State != before.State || len(after.Decisions) != len(before.Decisions) || !after.UpdatedAt.Equal(before.UpdatedAt) {
 				t.Fatalf("proposal changed: %s/%d -> %s/%d", before.State, len(before.Decisions), after.State, len(after.Decisions))
 			}
-			if len(h.soar.ops()) != 0 {
-				t.Fatalf("receiver called: %v", h.soar.ops())
+			if len(h.soar.Ops()) != 0 {
+				t.Fatalf("receiver called: %v", h.soar.Ops())
 			}
 			eph := h.slack.Calls("chat.postEphemeral")
 			if len(eph) == 0 || !strings.Contains(eph[len(eph)-1].Form.Get("text"), tt.want) || eph[len(eph)-1].Form.Get("user") != tt.user {
@@ -202,7 +202,7 @@ func TestRejectThroughModal(t *testing.T) {
 	if got.State != approval.StateRejected || got.Reason != "ci-deployer still ships releases" {
 		t.Fatalf("state = %s (%s)", got.State, got.Reason)
 	}
-	if len(h.soar.ops()) != 0 {
+	if len(h.soar.Ops()) != 0 {
 		t.Fatal("a rejected proposal ran")
 	}
 }
@@ -375,8 +375,8 @@ func TestRollbackBeforeExecutionIsRefused(t *testing.T) {
 	if last := recs[len(recs)-1]; last.Action != audit.ActionRollback || last.Outcome != "refused: "+approval.ErrWrongState.Error() {
 		t.Fatalf("last audit record = %+v", last)
 	}
-	if len(h.soar.ops()) != 0 {
-		t.Fatalf("receiver called: %v", h.soar.ops())
+	if len(h.soar.Ops()) != 0 {
+		t.Fatalf("receiver called: %v", h.soar.Ops())
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/internal/testgraph"
+	"github.com/steward-oss/steward/internal/webhooktest"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/server"
@@ -74,47 +75,13 @@ func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func
 		Interpretation: planner.Describe(p, planner.DescribeOptions{Rows: true})}, nil
 }
 
-// soar is the webhook receiver standing in for a SOAR tool; it counts
-// what it was asked to do.
-type soar struct {
-	mu    sync.Mutex
-	calls []actuate.WebhookRequest
-}
-
-func (s *soar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if err := actuate.VerifyWebhook([]byte(hookSecret), r.Header, body, time.Now()); err != nil {
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	var req actuate.WebhookRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.calls = append(s.calls, req)
-	s.mu.Unlock()
-	_ = json.NewEncoder(w).Encode(actuate.WebhookResponse{Call: "disabled " + req.Action.Target})
-}
-
-func (s *soar) ops() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, c := range s.calls {
-		out = append(out, c.Op+" "+c.Action.Target)
-	}
-	return out
-}
-
 type harness struct {
 	t        *testing.T
 	slack    *slackfake.Server
 	bot      *Bot
 	e        http.Handler
 	svc      *approval.Service
-	soar     *soar
+	soar     *webhooktest.Receiver // the SOAR tool behind the webhook actuator
 	clock    *fakeclock.Clock
 	auditLog string
 	log      *audit.Log
@@ -126,7 +93,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	ix := testgraph.Load(t, "testdata/small.jsonl")
 	clock := fakeclock.New(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	dir := t.TempDir()
-	h := &harness{t: t, clock: clock, soar: &soar{}, auditLog: filepath.Join(dir, "audit.log")}
+	h := &harness{t: t, clock: clock, soar: &webhooktest.Receiver{Secret: []byte(hookSecret)}, auditLog: filepath.Join(dir, "audit.log")}
 	h.slack = slackfake.New(emails)
 	t.Cleanup(h.slack.Stop)
 	var err error

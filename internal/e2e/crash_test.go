@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/webhooktest"
 	"github.com/steward-oss/steward/remediation"
 	"github.com/steward-oss/steward/slackbot"
 )
@@ -44,48 +44,37 @@ const crashThread = "1700000900.000001"
 // twice" would show), answers check from them, and can kill the Steward
 // process at a chosen call: before applying it or after.
 type soar struct {
-	mu      sync.Mutex
-	effects map[string]int // idempotency key -> times applied
-	calls   []string       // "op target"
-	killAt  int            // kill on the killAt-th execute call (1-based); 0 never
-	after   bool           // kill after applying rather than before
-	pid     int
-	killed  bool
+	*webhooktest.Receiver
+	mu       sync.Mutex
+	effects  map[string]int // idempotency key -> times applied
+	killAt   int            // kill on the killAt-th execute call (1-based); 0 never
+	after    bool           // kill after applying rather than before
+	executes int
+	pid      int
+	killed   bool
 }
 
-func (s *soar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if err := actuate.VerifyWebhook([]byte(crashHookSecret), r.Header, body, time.Now()); err != nil {
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	var req actuate.WebhookRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+func newSoar(killAt int, after bool) *soar {
+	s := &soar{Receiver: &webhooktest.Receiver{Secret: []byte(crashHookSecret)}, effects: map[string]int{}, killAt: killAt, after: after}
+	s.Answer = s.answer
+	return s
+}
+
+func (s *soar) answer(req actuate.WebhookRequest) (int, actuate.WebhookResponse) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, req.Op+" "+req.Action.Target)
 	switch req.Op {
 	case actuate.OpCheck:
-		_ = json.NewEncoder(w).Encode(actuate.WebhookResponse{Applied: s.effects[req.IdempotencyKey] > 0})
-		return
+		return http.StatusOK, actuate.WebhookResponse{Applied: s.effects[req.IdempotencyKey] > 0}
 	case actuate.OpRollback:
 		delete(s.effects, req.IdempotencyKey)
-		return
+		return http.StatusOK, actuate.WebhookResponse{}
 	}
-	executes := 0
-	for _, c := range s.calls {
-		if strings.HasPrefix(c, actuate.OpExecute+" ") {
-			executes++
-		}
-	}
-	kill := s.killAt > 0 && executes == s.killAt && !s.killed
+	s.executes++
+	kill := s.killAt > 0 && s.executes == s.killAt && !s.killed
 	if kill && !s.after {
 		s.kill()
-		http.Error(w, "steward went away", http.StatusServiceUnavailable)
-		return
+		return http.StatusServiceUnavailable, actuate.WebhookResponse{} // steward went away
 	}
 	// Every execute call applies: a repeated call would show as a
 	// second effect.
@@ -93,7 +82,7 @@ func (s *soar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kill {
 		s.kill()
 	}
-	_ = json.NewEncoder(w).Encode(actuate.WebhookResponse{Call: "disabled " + req.Action.Target})
+	return http.StatusOK, actuate.WebhookResponse{Call: "disabled " + req.Action.Target}
 }
 
 // kill SIGKILLs the Steward child mid-call (its process is gone before
@@ -129,7 +118,7 @@ func TestCrashResume(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			tool := &soar{effects: map[string]int{}, killAt: tt.killAt, after: tt.after}
+			tool := newSoar(tt.killAt, tt.after)
 			hook := httptest.NewServer(tool)
 			t.Cleanup(hook.Close)
 			secret := writeFile(t, dir, "hook.key", crashHookSecret+"\n")
@@ -163,9 +152,7 @@ func TestCrashResume(t *testing.T) {
 				t.Fatalf("child was not killed (err %v):\n%s", err, out.String())
 			}
 
-			tool.mu.Lock()
-			beforeRestart := len(tool.calls)
-			tool.mu.Unlock()
+			beforeRestart := len(tool.Calls())
 			if beforeRestart != tt.killAt {
 				t.Fatalf("the child died after %d calls to the tool, want %d", beforeRestart, tt.killAt)
 			}
@@ -183,21 +170,22 @@ func TestCrashResume(t *testing.T) {
 			if after.State != approval.StateDone {
 				t.Fatalf("after resume: %s (%s)", after.State, after.Reason)
 			}
+			ops := tool.Ops() // before tool.mu: the receiver locks its own, then tool.mu
 			tool.mu.Lock()
 			defer tool.mu.Unlock()
 			for i, a := range after.Actions {
 				if n := tool.effects[actuate.IdempotencyKey(a)]; n != 1 {
-					t.Errorf("action %d (%s) applied %d times, want once; calls %v", i, a.Target, n, tool.calls)
+					t.Errorf("action %d (%s) applied %d times, want once; calls %v", i, a.Target, n, ops)
 				}
 			}
 			executes := 0
-			for _, c := range tool.calls {
+			for _, c := range ops {
 				if strings.HasPrefix(c, actuate.OpExecute+" ") {
 					executes++
 				}
 			}
 			if executes != tt.wantExecutes {
-				t.Errorf("execute calls = %d, want %d: %v", executes, tt.wantExecutes, tool.calls)
+				t.Errorf("execute calls = %d, want %d: %v", executes, tt.wantExecutes, ops)
 			}
 			posted := strings.Join(st.slack.Texts("chat.postMessage"), "\n")
 			if !strings.Contains(posted, p.ID+": done") {
