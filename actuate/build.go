@@ -1,8 +1,6 @@
 package actuate
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,11 +11,7 @@ import (
 
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/connectors"
-	awsconn "github.com/steward-oss/steward/connectors/aws"
-	"github.com/steward-oss/steward/connectors/github"
-	"github.com/steward-oss/steward/connectors/k8s"
-	"github.com/steward-oss/steward/connectors/ldap"
-	"github.com/steward-oss/steward/connectors/postgres"
+	_ "github.com/steward-oss/steward/connectors/all" // every connector registers its actuator
 )
 
 // Env is what building actuators may need from the process.
@@ -30,45 +24,35 @@ type Env struct {
 	HTTPClient *http.Client
 }
 
-// Option names per actuator type: a public contract (keys of
-// actuators[].options in steward.yaml).
+// Option names of the webhook actuator: a public contract (keys of
+// actuators[].options in steward.yaml). A connector's actuator declares
+// its own in its connectors.ActuatorRegistration.
 const (
-	OptDSN                = "dsn"
-	OptDSNFile            = "dsn-file"
-	OptName               = "name"
-	OptURL                = "url"
-	OptBaseDN             = "base-dn"
-	OptBindDN             = "bind-dn"
-	OptPasswordFile       = "password-file"
-	OptCAFile             = "ca-file"
-	OptStartTLS           = "start-tls"
-	OptInsecureSkipVerify = "insecure-skip-verify"
-	OptSecretFile         = "secret-file"
-	OptCheck              = "check"
-	OptTimeout            = "timeout"
-	OptProfile            = "profile"
-	OptRegion             = "region"
-	OptEndpoint           = "endpoint"
-	OptKubeconfig         = "kubeconfig"
-	OptContext            = "context"
-	OptInCluster          = "in-cluster"
-	OptTokenFile          = "token-file"
-	OptUserTokenFile      = "user-token-file"
+	OptURL        = "url"
+	OptSecretFile = "secret-file"
+	OptCheck      = "check"
+	OptTimeout    = "timeout"
 )
 
-var knownOptions = map[string][]string{
-	"aws":      {OptProfile, OptRegion, OptEndpoint},
-	"k8s":      {OptKubeconfig, OptContext, OptInCluster},
-	"github":   {OptURL, OptTokenFile, OptUserTokenFile},
-	"postgres": {OptDSN, OptDSNFile, OptName},
-	"ldap":     {OptURL, OptBaseDN, OptBindDN, OptPasswordFile, OptCAFile, OptStartTLS, OptInsecureSkipVerify},
-	"webhook":  {OptURL, OptSecretFile, OptCheck, OptTimeout},
+// webhookOptions are the options of the one actuator type that belongs to
+// no connector: the signed webhook any receiver can implement.
+var webhookOptions = []string{OptURL, OptSecretFile, OptCheck, OptTimeout}
+
+// actuatorTypes are the registered connectors that can act, by name.
+func actuatorTypes() map[string]*connectors.ActuatorRegistration {
+	out := map[string]*connectors.ActuatorRegistration{}
+	for _, r := range connectors.All() {
+		if r.Actuator != nil {
+			out[r.Name] = r.Actuator
+		}
+	}
+	return out
 }
 
 // Types lists the actuator types Build knows.
 func Types() []string {
-	out := make([]string, 0, len(knownOptions))
-	for t := range knownOptions {
+	out := []string{"webhook"}
+	for t := range actuatorTypes() {
 		out = append(out, t)
 	}
 	sort.Strings(out)
@@ -98,8 +82,11 @@ func Build(cfgs []config.Actuator, env Env) (*Executor, error) {
 }
 
 func buildOne(c config.Actuator, env Env) (connectors.Actuator, error) {
-	known, ok := knownOptions[c.Type]
-	if !ok {
+	reg, isConnector := actuatorTypes()[c.Type]
+	known := webhookOptions
+	if isConnector {
+		known = reg.Options
+	} else if c.Type != "webhook" {
 		return nil, fmt.Errorf("type: unknown actuator type %q (known: %s)", c.Type, strings.Join(Types(), ", "))
 	}
 	if strings.TrimSpace(c.Source) == "" {
@@ -111,141 +98,34 @@ func buildOne(c config.Actuator, env Env) (connectors.Actuator, error) {
 		}
 	}
 	o := c.Options
-	switch c.Type {
-	case "aws":
-		// The account comes from the source: an actuator acts on one
-		// account, with credentials from its own shared-config profile.
-		acct, ok := strings.CutPrefix(c.Source, "aws:")
-		if !ok || acct == "" {
-			return nil, fmt.Errorf("source: %q is not aws:<account-id>", c.Source)
-		}
-		if o[OptProfile] == "" {
-			return nil, fmt.Errorf("options.%s: required (the actuator's own credentials, never the reader's)", OptProfile)
-		}
-		return awsconn.NewActuator(awsconn.ActuatorConfig{Account: acct, Profile: o[OptProfile], Region: o[OptRegion], Endpoint: o[OptEndpoint]})
-	case "k8s":
-		kc := k8s.ActuatorConfig{Kubeconfig: o[OptKubeconfig], Context: o[OptContext]}
-		if v := o[OptInCluster]; v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, fmt.Errorf("options.%s: %w", OptInCluster, err)
-			}
-			kc.InCluster = b
-		}
-		if cluster, ok := strings.CutPrefix(c.Source, "k8s:"); ok {
-			kc.Cluster = cluster
-		} else if c.Source != "k8s" {
-			return nil, fmt.Errorf("source: %q is not k8s or k8s:<cluster>", c.Source)
-		}
-		return k8s.NewActuator(kc)
-	case "github":
-		org, ok := strings.CutPrefix(c.Source, "github:")
-		if !ok || org == "" {
-			return nil, fmt.Errorf("source: %q is not github:<org>", c.Source)
-		}
-		if o[OptTokenFile] == "" {
-			return nil, fmt.Errorf("options.%s: required", OptTokenFile)
-		}
-		return github.NewActuator(github.ActuatorConfig{Org: org, BaseURL: o[OptURL], TokenFile: o[OptTokenFile],
-			UserTokenFile: o[OptUserTokenFile], ReadFile: env.ReadFile, HTTPClient: env.HTTPClient})
-	case "postgres":
-		dsn, err := secretOption(o, OptDSN, OptDSNFile, env.ReadFile)
-		if err != nil {
-			return nil, err
-		}
-		name := o[OptName]
-		if full, ok := strings.CutPrefix(c.Source, "postgres:"); ok {
-			if name != "" && name != full {
-				return nil, fmt.Errorf("options.%s: %q contradicts source %q", OptName, name, c.Source)
-			}
-			name = full
-		} else if c.Source != "postgres" {
-			return nil, fmt.Errorf("source: %q is not postgres or postgres:<name>", c.Source)
-		}
-		return postgres.NewActuator(postgres.ActuatorConfig{DSN: dsn, Name: name})
-	case "ldap":
-		lc := ldap.ActuatorConfig{URL: o[OptURL], BaseDN: o[OptBaseDN], BindDN: o[OptBindDN], PasswordFile: o[OptPasswordFile], ReadFile: env.ReadFile}
-		if src, err := ldap.SourceName(lc.BaseDN); err == nil && c.Source != "ldap" && c.Source != src {
-			return nil, fmt.Errorf("source: %q, but options.%s names source %q", c.Source, OptBaseDN, src)
-		}
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if v := o[OptInsecureSkipVerify]; v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, fmt.Errorf("options.%s: %w", OptInsecureSkipVerify, err)
-			}
-			tc.InsecureSkipVerify = b
-		}
-		if v := o[OptStartTLS]; v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, fmt.Errorf("options.%s: %w", OptStartTLS, err)
-			}
-			lc.StartTLS = b
-		}
-		if f := o[OptCAFile]; f != "" {
-			pem, err := env.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("options.%s: %w", OptCAFile, err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("options.%s: %s holds no PEM certificate", OptCAFile, f)
-			}
-			tc.RootCAs = pool
-		}
-		lc.TLS = tc
-		return ldap.NewActuator(lc)
-	default: // webhook
-		wc := WebhookConfig{URL: o[OptURL], Source: c.Source, Client: env.HTTPClient}
-		f := o[OptSecretFile]
-		if f == "" {
-			return nil, fmt.Errorf("options.%s: required (the HMAC key the receiver verifies)", OptSecretFile)
-		}
-		b, err := env.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("options.%s: %w", OptSecretFile, err)
-		}
-		wc.Secret = []byte(strings.TrimSpace(string(b)))
-		if v := o[OptCheck]; v != "" {
-			if wc.Check, err = strconv.ParseBool(v); err != nil {
-				return nil, fmt.Errorf("options.%s: %w", OptCheck, err)
-			}
-		}
-		if v := o[OptTimeout]; v != "" {
-			d, err := config.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("options.%s: want a positive duration, got %q", OptTimeout, v)
-			}
-			cl := *wc.Client
-			cl.Timeout = d
-			wc.Client = &cl
-		}
-		return NewWebhook(wc)
+	if isConnector {
+		return reg.New(c.Source, o, connectors.ActuatorEnv{ReadFile: env.ReadFile, HTTPClient: env.HTTPClient})
 	}
-}
-
-// secretOption returns the value of opt or the trimmed content of
-// optFile (exactly one); the value is never put in an error.
-func secretOption(o map[string]string, opt, optFile string, readFile func(string) ([]byte, error)) (string, error) {
-	v, f := o[opt], o[optFile]
-	switch {
-	case v != "" && f != "":
-		return "", fmt.Errorf("options: give %s or %s, not both", opt, optFile)
-	case v != "":
-		return v, nil
-	case f == "":
-		return "", fmt.Errorf("options.%s: required (or %s)", optFile, opt)
+	wc := WebhookConfig{URL: o[OptURL], Source: c.Source, Client: env.HTTPClient}
+	f := o[OptSecretFile]
+	if f == "" {
+		return nil, fmt.Errorf("options.%s: required (the HMAC key the receiver verifies)", OptSecretFile)
 	}
-	b, err := readFile(f)
+	b, err := env.ReadFile(f)
 	if err != nil {
-		return "", fmt.Errorf("options.%s: %w", optFile, err)
+		return nil, fmt.Errorf("options.%s: %w", OptSecretFile, err)
 	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("options.%s: %s is empty", optFile, f)
+	wc.Secret = []byte(strings.TrimSpace(string(b)))
+	if v := o[OptCheck]; v != "" {
+		if wc.Check, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("options.%s: %w", OptCheck, err)
+		}
 	}
-	return s, nil
+	if v := o[OptTimeout]; v != "" {
+		d, err := config.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("options.%s: want a positive duration, got %q", OptTimeout, v)
+		}
+		cl := *wc.Client
+		cl.Timeout = d
+		wc.Client = &cl
+	}
+	return NewWebhook(wc)
 }
 
 func contains(list []string, s string) bool {

@@ -11,10 +11,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/sources"
 )
 
 // Reader reads one source and returns its subgraphs (usually one; a
@@ -45,12 +47,49 @@ type Env struct {
 	ReadFile func(path string) ([]byte, error)
 }
 
-// Registration is one connector type.
+// Registration is one connector type: everything the rest of Steward
+// knows about the source, so that adding a connector is its own
+// directory plus one line in connectors/all.
 type Registration struct {
 	Name    string // "aws", "k8s", "gcp", ...
 	Summary string
 	Options []Option
 	New     func(opts Options, env Env) (Reader, error)
+
+	// Actuator builds the source's actuator (an actuators[] entry of
+	// steward.yaml whose type is Name); nil for a read-only source.
+	Actuator *ActuatorRegistration
+	// Expect returns the approved state of n that the actuator re-checks
+	// before acting (a proposal copies it into each action's params); nil
+	// means the node's status only.
+	Expect func(n *graph.Node) map[string]string
+
+	// The data half, published in package sources for the planner, query
+	// and ownership (see sources.Source): how people name the source in
+	// questions, whether it is a secret scanner, whether it is the roster
+	// of accountable people.
+	Words      []string
+	Finding    bool
+	PeopleFeed bool
+}
+
+// ActuatorRegistration is how a source's actuator is built from the
+// actuators section of the configuration.
+type ActuatorRegistration struct {
+	// Options are the keys its options map may hold (a public contract).
+	Options []string
+	// New builds the actuator for source ("aws:123456789012") from opts.
+	// Errors name the option ("options.profile: required") and never
+	// quote a secret.
+	New func(source string, opts Options, env ActuatorEnv) (Actuator, error)
+}
+
+// ActuatorEnv is what building an actuator may need from the process.
+type ActuatorEnv struct {
+	// ReadFile reads secret files; actuators never read environment
+	// variables.
+	ReadFile   func(path string) ([]byte, error)
+	HTTPClient *http.Client
 }
 
 var (
@@ -58,8 +97,9 @@ var (
 	registry = map[string]Registration{}
 )
 
-// Register adds a connector type. Registering a name twice panics: two
-// packages claiming one source is a build mistake.
+// Register adds a connector type and publishes its data half in package
+// sources. Registering a name twice panics: two packages claiming one
+// source is a build mistake.
 func Register(r Registration) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -69,7 +109,11 @@ func Register(r Registration) {
 	if _, dup := registry[r.Name]; dup {
 		panic("connectors: Register called twice for " + r.Name)
 	}
+	if r.Actuator != nil && r.Actuator.New == nil {
+		panic("connectors: Register " + r.Name + " with an actuator but no New")
+	}
 	registry[r.Name] = r
+	sources.Register(sources.Source{Name: r.Name, Words: r.Words, Finding: r.Finding, PeopleFeed: r.PeopleFeed})
 }
 
 // Lookup returns the registration for name.
@@ -89,6 +133,18 @@ func Names() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// All returns every registration, sorted by name.
+func All() []Registration {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]Registration, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 

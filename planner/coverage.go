@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/sources"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -121,8 +123,9 @@ func wordSet(s string) map[string]bool {
 }
 
 // terms is the planner's vocabulary, checked for coverage. Each entry
-// mirrors a parse rule.
-var terms = buildTerms()
+// mirrors a parse rule. It is built on first use, after every connector
+// has registered its words.
+var terms = sync.OnceValue(buildTerms)
 
 func buildTerms() []term {
 	var ts []term
@@ -146,9 +149,11 @@ func buildTerms() []term {
 			return c.holder && c.hasKind(graph.KindCredential)
 		}})
 	}
-	for _, sw := range sourceWords {
-		sw := sw
-		ts = append(ts, term{name: "source", phrases: sw.words, used: func(c *coverCtx) bool { return c.hasSource(sw.src) }})
+	for _, src := range sources.All() {
+		if len(src.Words) > 0 {
+			name := src.Name
+			ts = append(ts, term{name: "source", phrases: src.Words, used: func(c *coverCtx) bool { return c.hasSource(name) }})
+		}
 	}
 	cond := func(name string, phrases []string, used func(c *coverCtx) bool) {
 		ts = append(ts, term{name: name, phrases: phrases, used: used})
@@ -244,7 +249,7 @@ func coverage(q string, p *query.Plan, prev *query.Plan, entities []string) []st
 	used := make([]bool, len(toks))
 	c := &coverCtx{q: q, p: p, prev: prev}
 	_, c.holder = credentialRows(q)
-	for _, t := range terms {
+	for _, t := range terms() {
 		if !t.used(c) {
 			continue
 		}
@@ -409,7 +414,7 @@ func toFloat(v any) (float64, bool) {
 
 // vocabulary lists the single words of every term and filler, for typo
 // correction.
-var vocabulary = func() []string {
+var vocabulary = sync.OnceValue(func() []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(w string) {
@@ -418,7 +423,7 @@ var vocabulary = func() []string {
 			out = append(out, w)
 		}
 	}
-	for _, t := range terms {
+	for _, t := range terms() {
 		for _, ph := range t.phrases {
 			ws := strings.Fields(ph)
 			for i, w := range ws {
@@ -444,7 +449,7 @@ var vocabulary = func() []string {
 	}
 	slices.Sort(out)
 	return out
-}()
+})
 
 // Correction is a word the planner read as another ("admnis → admins").
 type Correction struct {
@@ -467,7 +472,7 @@ func correct(w string) (string, bool) {
 	}
 	bestD := max + 1
 	var best []string
-	for _, v := range vocabulary {
+	for _, v := range vocabulary() {
 		if abs(len(v)-len(w)) > max {
 			continue
 		}

@@ -6,25 +6,9 @@ import (
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/sources"
 	"github.com/steward-oss/steward/query"
 )
-
-// sourceWords maps how people name a source to its connector type.
-var sourceWords = []struct {
-	words []string
-	src   string
-}{
-	{[]string{"aws", "amazon", "iam"}, "aws"},
-	{[]string{"gcp", "google cloud", "gke"}, "gcp"},
-	{[]string{"entra", "azure", "azure ad", "aad", "microsoft"}, "entra"},
-	{[]string{"kubernetes", "k8s", "kube", "cluster"}, "k8s"},
-	{[]string{"github", "gh"}, "github"},
-	{[]string{"okta"}, "okta"},
-	{[]string{"ldap", "active directory", "ad", "directory"}, "ldap"},
-	{[]string{"postgres", "postgresql", "database", "db", "databases"}, "postgres"},
-	{[]string{"vault"}, "vault"},
-	{[]string{"conjur", "cyberark"}, "conjur"},
-}
 
 // kindWords map phrases to kinds, most specific first. subtype narrows
 // credentials.
@@ -310,12 +294,14 @@ func matchKinds(q string) ([]graph.Kind, string, bool) {
 	return kinds, subtype, true
 }
 
+// matchSources returns the sources q names, by the words each connector
+// registers (sources.Source.Words).
 func matchSources(q string) []string {
 	var out []string
-	for _, sw := range sourceWords {
-		for _, w := range sw.words {
+	for _, src := range sources.All() {
+		for _, w := range src.Words {
 			if containsWord(q, w) {
-				out = append(out, sw.src)
+				out = append(out, src.Name)
 				break
 			}
 		}

@@ -140,7 +140,7 @@ func unknownWords(phrases []string) []string {
 
 // vocabWord reports whether w is a word of the planner's vocabulary.
 func vocabWord(w string) bool {
-	_, ok := slices.BinarySearch(vocabulary, w)
+	_, ok := slices.BinarySearch(vocabulary(), w)
 	return ok
 }
 

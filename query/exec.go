@@ -13,23 +13,22 @@ import (
 
 	"github.com/steward-oss/steward/findings/escalation"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/sources"
 )
 
 // DefaultKinds are the kinds a plan selects when it names none: the
 // non-human identities themselves (credentials are asked for by kind).
 var DefaultKinds = []graph.Kind{graph.KindServiceAccount, graph.KindOAuthApp, graph.KindBot, graph.KindAIAgent, graph.KindWorkload}
 
-// scannerSources produce leak findings: credential-shaped records that are
-// evidence about other credentials, never identities themselves.
-var scannerSources = map[string]bool{"gitleaks": true, "trufflehog": true}
-
 // IsFinding reports whether n is a secret-scanner finding rather than a
-// live credential.
+// live credential: its source registered as a scanner (sources.Source.
+// Finding), whose credential-shaped records are evidence about other
+// credentials, never identities themselves.
 func IsFinding(n *graph.Node) bool { return IsFindingSource(n.Source) }
 
 // IsFindingSource reports whether nodes of source are secret-scanner
 // findings (IsFinding without the node).
-func IsFindingSource(source string) bool { return scannerSources[graph.SourceType(source)] }
+func IsFindingSource(source string) bool { return sources.IsFinding(graph.SourceType(source)) }
 
 // EdgeRef is one edge of evidence, in the export format's shape.
 type EdgeRef struct {

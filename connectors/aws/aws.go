@@ -39,8 +39,11 @@ const (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "aws",
-		Summary: "AWS IAM users, roles, groups, policies, access keys and role trust",
+		Name:     "aws",
+		Summary:  "AWS IAM users, roles, groups, policies, access keys and role trust",
+		Actuator: actuatorRegistration,
+		Expect:   expect,
+		Words:    words,
 		Options: []connectors.Option{
 			{Name: OptAuthorizationDetails, Usage: "file of `aws iam get-account-authorization-details` JSON (one object, an array of pages, or pages one after another)"},
 			{Name: OptCredentialReport, Usage: "IAM credential report CSV file"},

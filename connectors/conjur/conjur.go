@@ -23,6 +23,7 @@ func init() {
 	connectors.Register(connectors.Registration{
 		Name:    "conjur",
 		Summary: "CyberArk Conjur policy YAML: hosts, layers, groups, variables, permits, grants",
+		Words:   []string{"conjur", "cyberark"},
 		Options: []connectors.Option{
 			{Name: "from", Usage: "policy YAML file", Required: true},
 			{Name: "account", Usage: "Conjur account (names the source)", Required: true},

@@ -26,6 +26,7 @@ func init() {
 	connectors.Register(connectors.Registration{
 		Name:    "entra",
 		Summary: "Microsoft Entra ID apps, service principals, managed identities, directory roles, API permissions and Azure RBAC",
+		Words:   []string{"entra", "azure", "azure ad", "aad", "microsoft"},
 		Options: []connectors.Option{
 			{Name: "from", Usage: "directory of Microsoft Graph / ARM JSON exports"},
 			{Name: "live", Usage: "read Microsoft Graph (and ARM with subscription) live", Bool: true},

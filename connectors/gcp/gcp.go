@@ -24,6 +24,7 @@ func init() {
 	connectors.Register(connectors.Registration{
 		Name:    "gcp",
 		Summary: "Google Cloud IAM: service accounts, keys and IAM policies (org, folder, project, service account)",
+		Words:   []string{"gcp", "google cloud", "gke"},
 		Options: []connectors.Option{
 			{Name: "from", Usage: "directory of gcloud/IAM API JSON exports"},
 			{Name: "live", Usage: "read the project through the Google APIs (application default credentials)", Bool: true},

@@ -22,8 +22,11 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "github",
-		Summary: "GitHub organization: app installations, deploy keys, PATs, Actions secrets, bots",
+		Name:     "github",
+		Summary:  "GitHub organization: app installations, deploy keys, PATs, Actions secrets, bots",
+		Actuator: actuatorRegistration,
+		Expect:   expect,
+		Words:    words,
 		Options: []connectors.Option{
 			{Name: "org", Usage: "organization login", Required: true},
 			{Name: "from", Usage: "directory of recorded REST responses (see README)"},

@@ -43,8 +43,9 @@ var columns = []string{"email", "name", "team", "manager", "status", "end_date"}
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "hr",
-		Summary: "HR roster CSV (email,name,team,manager,status,end_date): the accountable people",
+		Name:       "hr",
+		Summary:    "HR roster CSV (email,name,team,manager,status,end_date): the accountable people",
+		PeopleFeed: true,
 		Options: []connectors.Option{
 			{Name: "from", Usage: "path of the roster CSV file", Required: true},
 		},

@@ -21,8 +21,10 @@ import (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "k8s",
-		Summary: "Kubernetes RBAC, service accounts, legacy SA token secrets and audit-log activity",
+		Name:     "k8s",
+		Summary:  "Kubernetes RBAC, service accounts, legacy SA token secrets and audit-log activity",
+		Actuator: actuatorRegistration,
+		Words:    words,
 		Options: []connectors.Option{
 			{Name: "from", Usage: "directory of kubectl get -o json|yaml exports"},
 			{Name: "kubeconfig", Usage: "read the cluster live through this kubeconfig file"},

@@ -62,8 +62,11 @@ const dialTimeout = 30 * time.Second
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "ldap",
-		Summary: "LDAP / Active Directory (live over ldap(s):// with paging, or an LDIF export): service accounts, gMSA/sMSA, users, nested groups, admin groups",
+		Name:     "ldap",
+		Summary:  "LDAP / Active Directory (live over ldap(s):// with paging, or an LDIF export): service accounts, gMSA/sMSA, users, nested groups, admin groups",
+		Actuator: actuatorRegistration,
+		Expect:   expect,
+		Words:    words,
 		Options: []connectors.Option{
 			{Name: OptURL, Usage: "server URL, ldaps://dc1.example.com or ldap://host:389 (or give from)"},
 			{Name: OptBindDN, Usage: "DN to bind as for reading (read-only account)"},

@@ -24,6 +24,7 @@ func init() {
 	connectors.Register(connectors.Registration{
 		Name:    "okta",
 		Summary: "Okta org: service apps, API tokens, service users, groups, admin roles",
+		Words:   []string{"okta"},
 		Options: []connectors.Option{
 			{Name: "org", Usage: "Okta org domain, e.g. example.okta.com (names the source)", Required: true},
 			{Name: "from", Usage: "directory of recorded API responses (see README)"},

@@ -46,8 +46,11 @@ const (
 
 func init() {
 	connectors.Register(connectors.Registration{
-		Name:    "postgres",
-		Summary: "PostgreSQL roles, memberships, role attributes, database/schema/table privileges, expiry and sessions",
+		Name:     "postgres",
+		Summary:  "PostgreSQL roles, memberships, role attributes, database/schema/table privileges, expiry and sessions",
+		Actuator: actuatorRegistration,
+		Expect:   expect,
+		Words:    words,
 		Options: []connectors.Option{
 			{Name: OptDSN, Usage: "connection string of the read-only role (prefer dsn-file: a DSN can hold a password)"},
 			{Name: OptDSNFile, Usage: "file holding the reader's connection string"},

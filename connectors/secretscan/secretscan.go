@@ -40,6 +40,7 @@ func init() {
 		connectors.Register(connectors.Registration{
 			Name:    s.name,
 			Summary: s.summary,
+			Finding: true,
 			Options: []connectors.Option{
 				{Name: "from", Usage: "path of the report file", Required: true},
 				{Name: "repo", Usage: "repository the report scanned (URL or graph node id), when the report does not say"},

@@ -15,6 +15,7 @@ func init() {
 	connectors.Register(connectors.Registration{
 		Name:    "vault",
 		Summary: "HashiCorp Vault: auth roles, ACL policies, token accessors",
+		Words:   []string{"vault"},
 		Options: []connectors.Option{
 			{Name: "url", Usage: "Vault address, e.g. https://vault.example.com:8200 (its host names the source)"},
 			{Name: "org", Usage: "source scope to use instead of the url host"},

@@ -33,16 +33,20 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/graph/sources"
 )
 
 // Source is the name of the subgraph Infer returns.
 const Source = "ownership"
 
-// hrSource is the only source whose human nodes count as owners.
-const hrSource = "hr"
+// peopleFeed reports whether source src is a roster of accountable
+// people (the HR feed): the only sources whose human nodes count as
+// owners, as each connector registers (sources.Source.PeopleFeed).
+func peopleFeed(src string) bool { return sources.IsPeopleFeed(graph.SourceType(src)) }
 
-// hrTeamPrefix is the id prefix of HR team groups (see connectors/hr).
-const hrTeamPrefix = "hr:team/"
+// teamPrefix is the id prefix of a people feed's team groups
+// ("hr:team/", see connectors/hr).
+func teamPrefix(src string) string { return src + ":team/" }
 
 // AttrDN is the attribute holding a node's LDAP distinguished name, used to
 // resolve managed_by hints written as DNs.
@@ -138,7 +142,7 @@ func Infer(sgs []*graph.Subgraph, overrides []Override) (*graph.Subgraph, []Unre
 
 // ownable reports whether n is something that should have an owner.
 func ownable(n *graph.Node) bool {
-	return n.Source != hrSource && n.Source != Source && (n.Kind.IsIdentity() || n.Kind == graph.KindCredential)
+	return !peopleFeed(n.Source) && n.Source != Source && (n.Kind.IsIdentity() || n.Kind == graph.KindCredential)
 }
 
 func build(sgs []*graph.Subgraph, overrides []Override) *index {
@@ -168,14 +172,14 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 			if n.Subtype == "namespace" && n.Name != "" {
 				ix.namespaces[n.Source+"\x00"+n.Name] = n
 			}
-			if n.Source != hrSource {
+			if !peopleFeed(n.Source) {
 				continue
 			}
 			switch {
 			case n.Kind == graph.KindHuman && n.Attrs[graph.AttrEmail] != "":
 				ix.humans[strings.ToLower(n.Attrs[graph.AttrEmail])] = n.ID
-			case n.Kind == graph.KindGroup && strings.HasPrefix(n.ID, hrTeamPrefix):
-				ix.teams[strings.ToLower(strings.TrimPrefix(n.ID, hrTeamPrefix))] = n
+			case n.Kind == graph.KindGroup && strings.HasPrefix(n.ID, teamPrefix(n.Source)):
+				ix.teams[strings.ToLower(strings.TrimPrefix(n.ID, teamPrefix(n.Source)))] = n
 				if e := n.Attrs[graph.AttrEmail]; e != "" {
 					ix.aliases[strings.ToLower(e)] = n
 				}
@@ -183,7 +187,7 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 		}
 	}
 	for _, n := range ix.nodes {
-		if n.Source == hrSource && n.Kind == graph.KindHuman && n.Status != graph.StatusDeparted {
+		if peopleFeed(n.Source) && n.Kind == graph.KindHuman && n.Status != graph.StatusDeparted {
 			t, m := strings.ToLower(n.Attrs[graph.AttrTeam]), strings.ToLower(n.Attrs[graph.AttrManager])
 			if t != "" && m != "" {
 				if ix.teamMgrs[t] == nil {
@@ -200,7 +204,7 @@ func build(sgs []*graph.Subgraph, overrides []Override) *index {
 		for _, e := range sg.Edges {
 			switch e.Kind {
 			case graph.EdgeOwns:
-				if h, ok := ix.nodes[e.From]; ok && h.Kind == graph.KindHuman && h.Source == hrSource {
+				if h, ok := ix.nodes[e.From]; ok && h.Kind == graph.KindHuman && peopleFeed(h.Source) {
 					ix.ownedBy[e.To] = append(ix.ownedBy[e.To], e.From)
 				}
 			case graph.EdgeCreatedBy:
@@ -298,7 +302,7 @@ func (ix *index) ownersOf(id string, depth int, visiting map[string]bool) ([]own
 			}
 			c, ok := ix.nodes[e.To]
 			switch {
-			case ok && c.Kind == graph.KindHuman && c.Source == hrSource:
+			case ok && c.Kind == graph.KindHuman && peopleFeed(c.Source):
 				creators = append(creators, owner{human: c.ID, confidence: 0.7, reason: reason, rule: RuleCreatedBy})
 			case depth < maxChain && !visiting[e.To] && ok:
 				r := ix.humanOf(c)
@@ -461,7 +465,7 @@ func (ix *index) teamManager(team string) resolution {
 // human, the person with the login's e-mail, or an owns edge a connector
 // emitted.
 func (ix *index) humanOf(n *graph.Node) resolution {
-	if n.Kind == graph.KindHuman && n.Source == hrSource {
+	if n.Kind == graph.KindHuman && peopleFeed(n.Source) {
 		return ok(n.ID, "")
 	}
 	if e := n.Attrs[graph.AttrEmail]; e != "" {
