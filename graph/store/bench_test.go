@@ -165,3 +165,40 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBulk writes one source into an empty store through the bulk
+// path (batched transactions into a fresh file, one rename): the write
+// path of `steward load graph` and `steward demo --out`.
+func BenchmarkBulk(b *testing.B) {
+	ctx := context.Background()
+	for _, backend := range []string{"bolt", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			for _, size := range benchSizes {
+				b.Run(size.name, func(b *testing.B) {
+					sg, n := benchGraph(b, "aws:1", size.quads)
+					b.ReportAllocs()
+					b.StopTimer()
+					for i := 0; i < b.N; i++ {
+						s := benchOpen(b, backend)
+						b.StartTimer()
+						w, err := s.BeginBulk(ctx)
+						if err == nil {
+							err = w.Add(sg)
+						}
+						if err == nil {
+							err = w.Commit()
+						}
+						b.StopTimer()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if err := s.Close(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "quads/s")
+				})
+			}
+		})
+	}
+}

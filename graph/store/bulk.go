@@ -54,6 +54,7 @@ type Bulk struct {
 	tmp     *cayleyBackend
 	batch   []graph.Delta
 	quads   int
+	encoded int
 	done    bool
 
 	// OnBatch, when set, is called after each committed batch with the
@@ -159,8 +160,14 @@ func (w *Bulk) add(in *sgraph.Subgraph) error {
 		return err
 	}
 	w.added[sg.Source] = [2]int{len(sg.Nodes), len(sg.Edges)}
+	w.encoded += len(qs)
 	return w.write(qs)
 }
+
+// Encoded is the number of quads of the sources added so far, the one
+// being added included (its quads are encoded before any is written):
+// with OnBatch's count written so far, it gives a long load's progress.
+func (w *Bulk) Encoded() int { return w.encoded }
 
 // write queues quads for the fresh file, committing a batch whenever
 // bulkBatch quads are queued. Writes are strict, as in Replace: the
@@ -190,6 +197,7 @@ func (w *Bulk) flush() error {
 	}
 	w.quads += len(w.batch)
 	w.batch = w.batch[:0]
+	releaseMapped(w.tmpDB, w.tmpPath)
 	if w.OnBatch != nil {
 		w.OnBatch(w.quads)
 	}
