@@ -167,77 +167,144 @@ type edgeProps struct {
 func ReadJSONL(r io.Reader, name string) ([]*Subgraph, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	bySource := map[string]*Subgraph{}
-	var order []string
-	get := func(src string) *Subgraph {
-		sg, ok := bySource[src]
-		if !ok {
-			sg = &Subgraph{Source: src}
-			bySource[src] = sg
-			order = append(order, src)
-		}
-		return sg
-	}
+	d := NewJSONLDecoder(name)
 	lineNo := 0
 	for sc.Scan() {
 		lineNo++
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		var l rawLine
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			return nil, &LineError{File: name, Line: lineNo, Err: err}
-		}
-		if l.Source == "" {
-			return nil, &LineError{File: name, Line: lineNo, Field: "source", Err: fmt.Errorf("empty")}
-		}
-		switch l.Type {
-		case "node":
-			var p nodeProps
-			if err := strictProps(l.Props, &p); err != nil {
-				return nil, &LineError{File: name, Line: lineNo, Field: "props", Err: err}
-			}
-			if !Kind(l.Kind).Valid() {
-				return nil, &LineError{File: name, Line: lineNo, Field: "kind", Err: fmt.Errorf("unknown node kind %q", l.Kind)}
-			}
-			if l.ID == "" {
-				return nil, &LineError{File: name, Line: lineNo, Field: "id", Err: fmt.Errorf("empty")}
-			}
-			get(l.Source).Nodes = append(get(l.Source).Nodes, Node{ID: l.ID, Kind: Kind(l.Kind), Source: l.Source, Name: l.Name,
-				Subtype: p.Subtype, Status: p.Status, CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt, RotatedAt: p.RotatedAt,
-				ExpiresAt: p.ExpiresAt, Tags: p.Tags, Attrs: p.Attrs})
-		case "edge":
-			var p edgeProps
-			if err := strictProps(l.Props, &p); err != nil {
-				return nil, &LineError{File: name, Line: lineNo, Field: "props", Err: err}
-			}
-			if !EdgeKind(l.Kind).Valid() {
-				return nil, &LineError{File: name, Line: lineNo, Field: "kind", Err: fmt.Errorf("unknown edge kind %q", l.Kind)}
-			}
-			if l.From == "" || l.To == "" {
-				return nil, &LineError{File: name, Line: lineNo, Field: "from/to", Err: fmt.Errorf("empty")}
-			}
-			get(l.Source).Edges = append(get(l.Source).Edges, Edge{From: l.From, To: l.To, Kind: EdgeKind(l.Kind),
-				Action: p.Action, Resource: p.Resource, Effect: p.Effect, Conditional: p.Conditional, Privilege: p.Privilege,
-				LastSeen: p.LastSeen, Attrs: p.Attrs})
-		default:
-			return nil, &LineError{File: name, Line: lineNo, Field: "type", Err: fmt.Errorf("want node or edge, got %q", l.Type)}
+		if err := d.Decode(lineNo, sc.Bytes()); err != nil {
+			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &LineError{File: name, Line: lineNo + 1, Err: err}
 	}
-	out := make([]*Subgraph, 0, len(order))
-	for _, src := range order {
-		sg := bySource[src]
+	return d.Subgraphs()
+}
+
+// JSONLDecoder decodes the export format one line at a time, so that a
+// caller can stream a file of any size instead of holding its bytes. It
+// interns the strings it decodes: an edge's ends share the string of the
+// node they name, and kinds, sources, actions, resources and attribute
+// keys and values repeat across hundreds of thousands of lines but are
+// held once. Lines of one source may appear anywhere in the input.
+type JSONLDecoder struct {
+	name     string
+	bySource map[string]*Subgraph
+	order    []string
+	strs     map[string]string
+	last     *Subgraph
+}
+
+// NewJSONLDecoder starts decoding the input name (used in errors).
+func NewJSONLDecoder(name string) *JSONLDecoder {
+	return &JSONLDecoder{name: name, bySource: map[string]*Subgraph{}, strs: map[string]string{}}
+}
+
+// intern returns the held copy of s, holding s if it is new.
+func (d *JSONLDecoder) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if t, ok := d.strs[s]; ok {
+		return t
+	}
+	d.strs[s] = s
+	return s
+}
+
+func (d *JSONLDecoder) internMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[d.intern(k)] = d.intern(v)
+	}
+	return out
+}
+
+func (d *JSONLDecoder) source(src string) *Subgraph {
+	if d.last != nil && d.last.Source == src {
+		return d.last
+	}
+	sg, ok := d.bySource[src]
+	if !ok {
+		sg = &Subgraph{Source: src}
+		d.bySource[src] = sg
+		d.order = append(d.order, src)
+	}
+	d.last = sg
+	return sg
+}
+
+// Decode adds line lineNo, b, to the subgraph of the source it names. A
+// blank line is skipped. A bad line is a *LineError naming the line and,
+// when one is to blame, the field.
+func (d *JSONLDecoder) Decode(lineNo int, b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	name := d.name
+	var l rawLine
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return &LineError{File: name, Line: lineNo, Err: err}
+	}
+	if l.Source == "" {
+		return &LineError{File: name, Line: lineNo, Field: "source", Err: fmt.Errorf("empty")}
+	}
+	switch l.Type {
+	case "node":
+		var p nodeProps
+		if err := strictProps(l.Props, &p); err != nil {
+			return &LineError{File: name, Line: lineNo, Field: "props", Err: err}
+		}
+		if !Kind(l.Kind).Valid() {
+			return &LineError{File: name, Line: lineNo, Field: "kind", Err: fmt.Errorf("unknown node kind %q", l.Kind)}
+		}
+		if l.ID == "" {
+			return &LineError{File: name, Line: lineNo, Field: "id", Err: fmt.Errorf("empty")}
+		}
+		src := d.intern(l.Source)
+		sg := d.source(src)
+		sg.Nodes = append(sg.Nodes, Node{ID: d.intern(l.ID), Kind: Kind(d.intern(l.Kind)), Source: src, Name: d.intern(l.Name),
+			Subtype: d.intern(p.Subtype), Status: d.intern(p.Status), CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt, RotatedAt: p.RotatedAt,
+			ExpiresAt: p.ExpiresAt, Tags: d.internMap(p.Tags), Attrs: d.internMap(p.Attrs)})
+	case "edge":
+		var p edgeProps
+		if err := strictProps(l.Props, &p); err != nil {
+			return &LineError{File: name, Line: lineNo, Field: "props", Err: err}
+		}
+		if !EdgeKind(l.Kind).Valid() {
+			return &LineError{File: name, Line: lineNo, Field: "kind", Err: fmt.Errorf("unknown edge kind %q", l.Kind)}
+		}
+		if l.From == "" || l.To == "" {
+			return &LineError{File: name, Line: lineNo, Field: "from/to", Err: fmt.Errorf("empty")}
+		}
+		sg := d.source(d.intern(l.Source))
+		sg.Edges = append(sg.Edges, Edge{From: d.intern(l.From), To: d.intern(l.To), Kind: EdgeKind(d.intern(l.Kind)),
+			Action: d.intern(p.Action), Resource: d.intern(p.Resource), Effect: d.intern(p.Effect), Conditional: p.Conditional,
+			Privilege: Privilege(d.intern(string(p.Privilege))), LastSeen: p.LastSeen, Attrs: d.internMap(p.Attrs)})
+	default:
+		return &LineError{File: name, Line: lineNo, Field: "type", Err: fmt.Errorf("want node or edge, got %q", l.Type)}
+	}
+	return nil
+}
+
+// Subgraphs returns one validated subgraph per source, in the order the
+// sources first appeared, and ends the decode: the interned strings are
+// released, the decoder is empty.
+func (d *JSONLDecoder) Subgraphs() ([]*Subgraph, error) {
+	out := make([]*Subgraph, 0, len(d.order))
+	for _, src := range d.order {
+		sg := d.bySource[src]
 		if err := sg.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", d.name, err)
 		}
 		out = append(out, sg)
 	}
+	d.bySource, d.order, d.strs, d.last = map[string]*Subgraph{}, nil, map[string]string{}, nil
 	return out, nil
 }
 

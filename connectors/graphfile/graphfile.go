@@ -5,7 +5,6 @@
 package graphfile
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -27,18 +26,46 @@ func init() {
 }
 
 // Reader reads one JSON-lines file.
-type Reader struct{ Path string }
+type Reader struct {
+	Path string
+	// Progress, when set, is called every few thousand lines with the
+	// bytes read so far and the file's size (-1 when not known).
+	Progress func(read, size int64)
+}
 
 var _ connectors.Reader = (*Reader)(nil)
 
-// Read parses the whole file; any bad line fails the read with its line
-// number and nothing is returned.
+// progressEvery is how many lines pass between Progress calls and
+// checks for cancellation.
+const progressEvery = 1 << 14
+
+// Read parses the file a line at a time, so it never holds the file's
+// bytes, only what they decode to; any bad line fails the read with its
+// line number and nothing is returned.
 func (r *Reader) Read(ctx context.Context) ([]*graph.Subgraph, error) {
-	data, err := input.ReadFile(r.Path, input.JSONL)
+	ls, err := input.OpenLines(r.Path)
 	if err != nil {
 		return nil, fmt.Errorf("graphfile: %w", err)
 	}
-	sgs, err := graph.ReadJSONL(bytes.NewReader(data), r.Path)
+	defer ls.Close()
+	d := graph.NewJSONLDecoder(r.Path)
+	for ls.Next() {
+		if err := d.Decode(ls.Line(), ls.Bytes()); err != nil {
+			return nil, fmt.Errorf("graphfile: %w", err)
+		}
+		if ls.Line()%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if r.Progress != nil {
+				r.Progress(ls.Progress())
+			}
+		}
+	}
+	if err := ls.Err(); err != nil {
+		return nil, fmt.Errorf("graphfile: %w", err)
+	}
+	sgs, err := d.Subgraphs()
 	if err != nil {
 		return nil, fmt.Errorf("graphfile: %w", err)
 	}
