@@ -62,11 +62,18 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 			return fail(e, "demo", err)
 		}
 		defer bulk.Abort()
+	}
+	// Sources differ in size but not wildly (each cloud account, project
+	// or cluster holds at most a few tens of thousands of identities), so
+	// the share of sources written is the progress.
+	srcDone, srcTotal := 0, 0
+	if bulk != nil {
 		bulk.OnBatch = func(quads int) {
-			p.update("%d nodes, %d edges so far; writing: %s", nodes, edges, rate(quads, start))
+			p.update("%s; %d nodes, %d edges, %s", eta(int64(srcDone), int64(srcTotal), "sources", start), nodes, edges, rate(quads, start))
 		}
 	}
-	err = demo.Stream(demo.Config{Seed: *seed, Size: *size}, func(sg *graph.Subgraph) error {
+	err = demo.StreamCounted(demo.Config{Seed: *seed, Size: *size}, func(sg *graph.Subgraph, i, n int) error {
+		srcDone, srcTotal = i, n
 		if bulk != nil {
 			if err := bulk.Add(sg); err != nil {
 				return err
@@ -79,7 +86,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		}
 		nodes += len(sg.Nodes)
 		edges += len(sg.Edges)
-		p.update("%s: %d nodes, %d edges so far", sg.Source, nodes, edges)
+		p.update("%s; %d nodes, %d edges so far", eta(int64(i+1), int64(n), "sources", start), nodes, edges)
 		return nil
 	})
 	if err == nil && bulk != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors"
 	_ "github.com/steward-oss/steward/connectors/all" // every connector registers itself
+	"github.com/steward-oss/steward/connectors/graphfile"
 	"github.com/steward-oss/steward/graph/store"
 )
 
@@ -78,6 +79,11 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return usageErr(e, "load", err.Error())
 	}
+	start := time.Now()
+	p := newProgress(e, "load "+name)
+	if gr, ok := r.(*graphfile.Reader); ok {
+		gr.Progress = func(read, size int64) { p.update("reading: %s", eta(read>>20, size>>20, "MiB", start)) }
+	}
 	// Every load is audited, and the log is opened first: a load that
 	// could not be recorded does not happen.
 	// The log is STEWARD_AUDIT_LOG or the config's audit_log:, else
@@ -94,8 +100,6 @@ func runLoad(ctx context.Context, e *env, args []string) int {
 		return fail(e, "load", err)
 	}
 	defer alog.Close()
-	start := time.Now()
-	p := newProgress(e, "load "+name)
 	p.update("reading")
 	sgs, err := r.Read(ctx)
 	if err == nil {
@@ -191,12 +195,23 @@ func bulkReplace(ctx context.Context, st *store.Store, sgs []*graph.Subgraph, p 
 		return err
 	}
 	start := time.Now()
-	w.OnBatch = func(quads int) { p.update("writing: %s", rate(quads, start)) }
+	total, through := 0, 0
 	for _, sg := range sgs {
+		total += len(sg.Nodes) + len(sg.Edges)
+	}
+	// The quads of the sources encoded so far, scaled to every node and
+	// edge, estimate the quads of the whole load.
+	w.OnBatch = func(quads int) {
+		est := int64(w.Encoded()) * int64(total) / int64(max(through, 1))
+		p.update("writing: %s", eta(int64(quads), est, "quads", start))
+	}
+	for _, sg := range sgs {
+		through += len(sg.Nodes) + len(sg.Edges)
 		if err := w.Add(sg); err != nil {
 			return err
 		}
 	}
+	p.update("committing")
 	return w.Commit()
 }
 

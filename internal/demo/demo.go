@@ -109,18 +109,27 @@ func Generate(cfg Config) []*graph.Subgraph {
 // treat them as read-only. An error from fn stops the stream and is
 // returned.
 func Stream(cfg Config, fn func(*graph.Subgraph) error) error {
+	return StreamCounted(cfg, func(sg *graph.Subgraph, _, _ int) error { return fn(sg) })
+}
+
+// StreamCounted is Stream that also tells fn which subgraph of how many
+// it is given (i from 0 to n-1), for progress on long generations.
+func StreamCounted(cfg Config, fn func(sg *graph.Subgraph, i, n int) error) error {
 	w := newWorld(cfg)
+	plan := w.plan()
+	n, i := len(plan)+3, 0
 	emit := func(sg *graph.Subgraph) error {
 		normalize(sg)
-		if err := fn(sg); err != nil {
+		if err := fn(sg, i, n); err != nil {
 			return fmt.Errorf("demo: emit source %q: %w", sg.Source, err)
 		}
+		i++
 		return nil
 	}
 	if err := emit(w.hr()); err != nil {
 		return err
 	}
-	for _, gen := range w.plan() {
+	for _, gen := range plan {
 		if err := emit(gen()); err != nil {
 			return err
 		}
