@@ -21,14 +21,15 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	reps := fs.Int("reps", 5, "timed repetitions per question (median reported)")
 	pgURL := fs.String("pg", "", "PostgreSQL URL for the SQL baseline (node/edge tables, COPY + indexes, recursive SQL)")
 	askGraph := fs.String("ask-graph", "", "stored graph holding the same demo (steward demo --out): time `steward ask` on it as fresh processes")
+	bulk := fs.Bool("bulk", false, "also time `steward load graph` of the demo's export and `steward demo --out` as fresh processes into empty bolt stores (wall, peak RSS; ratio to PostgreSQL COPY + indexes with --pg)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
 	if *size <= 0 || *reps <= 0 {
 		return usageErr(e, "bench", "--size and --reps must be positive")
 	}
-	o := bench.Options{Size: *size, Seed: *seed, StoreURI: *storeURI, Reps: *reps, AskGraph: *askGraph}
-	if *askGraph != "" {
+	o := bench.Options{Size: *size, Seed: *seed, StoreURI: *storeURI, Reps: *reps, AskGraph: *askGraph, Bulk: *bulk}
+	if *askGraph != "" || *bulk {
 		exe, err := os.Executable()
 		if err != nil {
 			return fail(e, "bench", err)

@@ -61,6 +61,9 @@ type Report struct {
 	SQL *SQLReport
 	// Fresh is `steward ask` run as a fresh process on a stored graph.
 	Fresh *FreshReport
+	// Bulk is `steward load graph` and `steward demo --out` run as fresh
+	// processes, when asked for.
+	Bulk *BulkReport
 }
 
 // SQLReport is the PostgreSQL baseline's load of the same rows.
@@ -171,6 +174,10 @@ type Options struct {
 	// Steward and AskGraph, when set, run `Steward ask --graph AskGraph`
 	// as Reps fresh processes (AskGraph must hold the same demo).
 	Steward, AskGraph string
+	// Bulk, with Steward set, times `Steward load graph` of the demo's
+	// export and `Steward demo --out` as fresh processes into empty bolt
+	// stores (BulkReport).
+	Bulk bool
 }
 
 // RunWith is Run with the optional baselines.
@@ -238,6 +245,16 @@ func RunWith(ctx context.Context, o Options) (*Report, error) {
 		}
 		r.Fresh = f
 	}
+	if o.Bulk && o.Steward != "" {
+		b, err := bulkLoads(ctx, o.Steward, l.inv.Subgraphs(), size, o.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if r.SQL != nil {
+			b.LoadRatio = float64(b.Load.Wall) / float64(max(r.SQL.Load, 1))
+		}
+		r.Bulk = b
+	}
 	return r, nil
 }
 
@@ -285,6 +302,17 @@ func (r *Report) Print(w io.Writer) {
 			f.Graph, f.Question, f.P50.Round(time.Millisecond), len(f.Runs), durs(f.Runs), float64(f.MaxRSS)/(1<<20), f.Rows)
 		if f.SQLRatio > 0 {
 			fmt.Fprintf(w, "  SQL/fresh-ask %.2fx; rows identical to SQL: %v\n", f.SQLRatio, f.SameRows)
+		}
+	}
+	if b := r.Bulk; b != nil {
+		nodesEdges := float64(r.Nodes + r.Edges)
+		fmt.Fprintf(w, "bulk load, fresh process into an empty bolt store: `%s` (%d lines, %.0f MiB): %s, %.0f nodes+edges/s, max RSS %.0f MiB\n",
+			b.Load.Command, b.ExportLines, float64(b.ExportBytes)/(1<<20), b.Load.Wall.Round(time.Millisecond), nodesEdges/b.Load.Wall.Seconds(), float64(b.Load.MaxRSS)/(1<<20))
+		if b.LoadRatio > 0 {
+			fmt.Fprintf(w, "  load graph / PostgreSQL COPY + indexes of the same rows (%s): %.2fx\n", r.SQL.Load.Round(time.Millisecond), b.LoadRatio)
+		}
+		if b.Demo.Command != "" {
+			fmt.Fprintf(w, "  `%s`: %s, max RSS %.0f MiB\n", b.Demo.Command, b.Demo.Wall.Round(time.Millisecond), float64(b.Demo.MaxRSS)/(1<<20))
 		}
 	}
 	fmt.Fprintf(w, "peak RSS of this process: %.0f MiB\n", float64(r.PeakRSS)/(1<<20))

@@ -53,9 +53,13 @@ func TestSQLAgrees(t *testing.T) {
 // same data, as ratios. With STEWARD_BIN (a steward binary) and
 // STEWARD_ASK_GRAPH (a bolt store written by `steward demo --size N
 // --out`, for the one size run) it also times `steward ask` as fresh
-// processes on the stored graph. Run one size at a time:
+// processes on the stored graph. With STEWARD_BIN and STEWARD_BULK=1 it
+// also times the bulk loads as fresh processes (`steward load graph` of
+// the demo's export, `steward demo --out`): wall time, peak RSS, and the
+// load over the PostgreSQL COPY + indexes of the same rows. Run one size
+// at a time:
 //
-//	go test -run X -bench 'Compare/size=100000' -benchtime 1x ./bench/
+//	go test -run X -bench 'Compare/size=100000' -benchtime 1x ./internal/bench/
 func BenchmarkCompare(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range sizes {
@@ -67,7 +71,7 @@ func BenchmarkCompare(b *testing.B) {
 			defer db.Close()
 			for range b.N {
 				o := Options{Size: size, Seed: 1, StoreURI: "none", Reps: 5, SQL: db,
-					Steward: os.Getenv("STEWARD_BIN"), AskGraph: os.Getenv("STEWARD_ASK_GRAPH")}
+					Steward: os.Getenv("STEWARD_BIN"), AskGraph: os.Getenv("STEWARD_ASK_GRAPH"), Bulk: os.Getenv("STEWARD_BULK") == "1"}
 				r, err := RunWith(ctx, o)
 				if err != nil {
 					b.Fatal(err)
