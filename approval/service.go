@@ -246,6 +246,31 @@ func newID() string {
 	return "p-" + hex.EncodeToString(b[:])
 }
 
+// MayDecide reports, changing nothing, whether by may approve or reject p
+// now: the one decision rule, which Approve, Reject and RequestChanges
+// check again when they record the decision. A client (Slack's reject
+// dialog) asks it before collecting a reason, so a refused decider is told
+// at once and in the same words as when the decision itself is refused.
+func (s *Service) MayDecide(p *Proposal, by Actor) error {
+	return s.decide(p, by, s.clock.Now().UTC())
+}
+
+// MayRollback reports, changing nothing, whether by may ask for p to be
+// undone: an approver eligible now or one who approved it. Rollback, the
+// state machine's step, does not check it; the client that acts for a
+// person (Slack's rollback command) asks first.
+func (s *Service) MayRollback(p *Proposal, by Actor) error {
+	if s.eligible(p)[normID(by.ID)] {
+		return nil
+	}
+	for _, a := range p.Approvals() {
+		if normID(a) == normID(by.ID) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrNotApprover, by.ID)
+}
+
 // decide checks the rules every decision shares; it changes nothing.
 func (s *Service) decide(p *Proposal, by Actor, now time.Time) error {
 	if !p.State.awaitingDecision() {

@@ -574,3 +574,58 @@ func TestOpenStore(t *testing.T) {
 		t.Errorf("postgres URL opened %T, want *PGStore", s2)
 	}
 }
+
+// TestMayDecide: the check clients ask before collecting a reason (Slack's
+// reject dialog) is the rule Reject applies, and it changes nothing;
+// MayRollback admits the eligible and those who approved.
+func TestMayDecide(t *testing.T) {
+	tests := []struct {
+		name         string
+		setup        func(t *testing.T, e *env, id string)
+		by           Actor
+		want         error // nil: may decide
+		wantRollback error
+	}{
+		{name: "group member", by: sam},
+		{name: "owner", by: owner},
+		{name: "requester", by: requester, want: ErrSelfApproval, wantRollback: ErrNotApprover},
+		{name: "requester in other case", by: Actor{ID: " REQ@Example.COM", Where: audit.WhereSlack}, want: ErrSelfApproval, wantRollback: ErrNotApprover},
+		{name: "stranger", by: mallory, want: ErrNotApprover, wantRollback: ErrNotApprover},
+		{name: "escalation group before escalation", by: lee, want: ErrNotApprover, wantRollback: ErrNotApprover},
+		{name: "expired", setup: func(t *testing.T, e *env, _ string) { e.clock.Advance(72 * time.Hour) }, by: sam, want: ErrExpired},
+		{name: "after rejection", setup: func(t *testing.T, e *env, id string) {
+			if _, err := e.svc.Reject(context.Background(), id, sue, "still used by billing"); err != nil {
+				t.Fatal(err)
+			}
+		}, by: sam, want: ErrAlreadyDecided},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, storeMakers()["bolt"](t))
+			ctx := context.Background()
+			p := e.propose(t, sampleProposal())
+			if tt.setup != nil {
+				tt.setup(t, e, p.ID)
+			}
+			p, err := e.svc.Get(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := e.log.Head()
+			got := e.svc.MayDecide(p, tt.by)
+			if e.log.Head() != head {
+				t.Fatal("MayDecide wrote an audit record")
+			}
+			if (tt.want == nil) != (got == nil) || (tt.want != nil && !errors.Is(got, tt.want)) {
+				t.Fatalf("MayDecide = %v, want %v", got, tt.want)
+			}
+			if rb := e.svc.MayRollback(p, tt.by); (tt.wantRollback == nil) != (rb == nil) || (rb != nil && !errors.Is(rb, tt.wantRollback)) {
+				t.Fatalf("MayRollback = %v, want %v", rb, tt.wantRollback)
+			}
+			_, rerr := e.svc.Reject(ctx, p.ID, tt.by, "not needed")
+			if (tt.want == nil) != (rerr == nil) || (tt.want != nil && !errors.Is(rerr, tt.want)) {
+				t.Fatalf("Reject = %v, but MayDecide said %v", rerr, got)
+			}
+		})
+	}
+}

@@ -62,6 +62,8 @@ type Approvals interface {
 	Get(ctx context.Context, id string) (*approval.Proposal, error)
 	List(ctx context.Context, f approval.Filter) ([]*approval.Proposal, error)
 	Eligible(p *approval.Proposal) []string
+	MayDecide(p *approval.Proposal, by approval.Actor) error
+	MayRollback(p *approval.Proposal, by approval.Actor) error
 	Approve(ctx context.Context, id string, by approval.Actor, reason string) (*approval.Proposal, error)
 	Reject(ctx context.Context, id string, by approval.Actor, reason string) (*approval.Proposal, error)
 	RequestChanges(ctx context.Context, id string, by approval.Actor, reason string) (*approval.Proposal, error)

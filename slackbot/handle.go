@@ -6,21 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
-	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
-	"github.com/steward-oss/steward/connectors"
-	"github.com/steward-oss/steward/graph"
-	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/remediation"
 	"github.com/steward-oss/steward/tools"
+	"github.com/steward-oss/steward/workflow"
 )
 
 // Action ids of the bot's buttons and modal.
@@ -209,9 +205,10 @@ func (b *Bot) remediate(ctx context.Context, th thread, user, args string) {
 		return
 	}
 	by := b.actor(ctx, user)
-	rp, msg := b.proposalFrom(conv, args, by)
-	if rp == nil {
-		b.post(ctx, th, msg)
+	rp, err := workflow.FromAnswer(b.deps.Index, workflow.AnswerRequest{Answer: conv.answer, Question: conv.question, Args: args,
+		Requester: by.ID, Required: b.cfg.Required, Group: b.cfg.ApproverGroup, ExpiresAt: b.deps.Clock.Now().Add(b.cfg.Expiry)})
+	if err != nil {
+		b.post(ctx, th, err.Error())
 		return
 	}
 	p, err := remediation.Submit(ctx, b.deps.Approvals, rp, by)
@@ -228,95 +225,6 @@ func (b *Bot) remediate(ctx context.Context, th thread, user, args string) {
 	b.setThread(p.ID, th)
 	b.mu.Unlock()
 	b.postProposal(ctx, th, p)
-}
-
-// proposalFrom builds the remediation of the rows of conv's answer; on
-// failure it returns nil and what to tell the analyst.
-func (b *Bot) proposalFrom(conv *conversation, args string, by approval.Actor) (*remediation.Proposal, string) {
-	ans := conv.answer
-	idCol := slices.Index(ans.Columns, "id")
-	if idCol < 0 || len(ans.Rows) == 0 {
-		return nil, "The previous result lists no identities to remediate."
-	}
-	if ans.Total > len(ans.Rows) {
-		return nil, fmt.Sprintf("The previous result shows %d of %d rows; narrow the question so every target is visible before remediating.", len(ans.Rows), ans.Total)
-	}
-	action := ""
-	if w, rest, _ := strings.Cut(args, " "); slices.Contains(remediation.ActionTypes, w) {
-		switch w {
-		case remediation.ActionDeactivateIdentity, remediation.ActionDisableCredential, remediation.ActionRotateCredential, remediation.ActionNotifyOwner:
-			action, args = w, strings.TrimSpace(rest)
-		case remediation.ActionDelete:
-			return nil, "Deletion is not proposed from Slack; disable first."
-		default:
-			return nil, fmt.Sprintf("%s needs parameters (which grant or group); ask the agent to propose it.", w)
-		}
-	}
-	ix := b.deps.Index.Index()
-	if ix == nil {
-		return nil, "No graph is loaded."
-	}
-	rp := &remediation.Proposal{
-		Approvers: remediation.Approvers{Required: b.cfg.Required, Group: b.cfg.ApproverGroup},
-		ExpiresAt: b.deps.Clock.Now().Add(b.cfg.Expiry).UTC(),
-		OnExpiry:  approval.ExpiryCancel,
-	}
-	var ids []string
-	for r, row := range ans.Rows {
-		id, _ := row[idCol].(string)
-		i, ok := ix.Lookup(id)
-		if !ok {
-			return nil, fmt.Sprintf("%s is no longer in the graph; ask again.", tools.MaskSecrets(id))
-		}
-		n := ix.Node(i)
-		t := remediation.Target{ID: n.ID, Name: n.Name, Kind: n.Kind, Source: n.Source, Expect: actuate.Expect(&n)}
-		if owners, _ := ix.Owners(i); len(owners) > 0 {
-			for _, ei := range owners {
-				// A departed owner is no longer someone who may approve.
-				e := ix.Edge(ei)
-				if e.Kind != graph.EdgeOwns {
-					continue
-				}
-				if j, ok := ix.Lookup(e.From); ok && ix.NodeStatus(j) == graph.StatusDeparted {
-					continue
-				}
-				t.OwnerEmail = strings.TrimPrefix(e.From, "human:")
-				break
-			}
-		}
-		if r < len(ans.Evidence) {
-			for _, ev := range ans.Evidence[r] {
-				if len(t.Why) == 3 {
-					break
-				}
-				t.Why = append(t.Why, fmt.Sprintf("%s -%s-> %s", ev.From, ev.Kind, ev.To))
-			}
-		}
-		typ := action
-		if typ == "" {
-			typ = remediation.ActionDeactivateIdentity
-			if n.Kind == graph.KindCredential {
-				typ = remediation.ActionDisableCredential
-			}
-		}
-		rp.Targets = append(rp.Targets, t)
-		rp.Actions = append(rp.Actions, connectors.Action{Type: typ, Target: n.ID})
-		ids = append(ids, n.ID)
-	}
-	plan := ans.Plan
-	if plan == nil {
-		plan = &query.Plan{Version: query.Version, IDs: ids}
-	}
-	pj, err := json.Marshal(plan)
-	if err != nil {
-		return nil, "The previous result's plan cannot be encoded."
-	}
-	rp.Plan = pj
-	rp.Justification = strings.TrimSpace(args)
-	if rp.Justification == "" {
-		rp.Justification = fmt.Sprintf("Requested in Slack by %s for the result of %q", by.ID, clip(conv.question, 300))
-	}
-	return rp, ""
 }
 
 // onClick handles a button.
@@ -450,7 +358,7 @@ func (b *Bot) openReject(ctx context.Context, ic slack.InteractionCallback, chan
 	by := b.actor(ctx, ic.User.ID)
 	p, err := b.deps.Approvals.Get(ctx, id)
 	if err == nil {
-		err = b.mayDecide(p, by)
+		err = b.deps.Approvals.MayDecide(p, by)
 	}
 	if err != nil {
 		b.refused(ctx, channel, ic.User.ID, by, audit.ActionRejection, id, err)
@@ -474,22 +382,6 @@ func (b *Bot) openReject(ctx context.Context, ic slack.InteractionCallback, chan
 		b.log.Error("views.open failed", attrProposal, id, attrErr, err)
 		b.ephemeral(ctx, channel, ic.User.ID, "I could not open the reject dialog; try again.")
 	}
-}
-
-// mayDecide checks, without changing anything, what approval will check
-// again when the decision is recorded.
-func (b *Bot) mayDecide(p *approval.Proposal, by approval.Actor) error {
-	switch {
-	case strings.EqualFold(p.Requester, by.ID):
-		return approval.ErrSelfApproval
-	case p.State != approval.StateProposed && p.State != approval.StateEscalated:
-		return approval.ErrAlreadyDecided
-	case !b.deps.Clock.Now().Before(p.ExpiresAt):
-		return approval.ErrExpired
-	case !slices.Contains(b.deps.Approvals.Eligible(p), strings.ToLower(by.ID)):
-		return approval.ErrNotApprover
-	}
-	return nil
 }
 
 type rejectMeta struct {
@@ -575,8 +467,8 @@ func (b *Bot) rollback(ctx context.Context, th thread, user string) {
 		return
 	}
 	id := p.ID
-	if !slices.Contains(b.deps.Approvals.Eligible(p), strings.ToLower(by.ID)) && !containsFold(p.Approvals(), by.ID) {
-		b.refused(ctx, th.Channel, user, by, audit.ActionRollback, id, approval.ErrNotApprover)
+	if err := b.deps.Approvals.MayRollback(p, by); err != nil {
+		b.refused(ctx, th.Channel, user, by, audit.ActionRollback, id, err)
 		return
 	}
 	q, err := b.deps.Approvals.Rollback(ctx, id, b.deps.Executor, by)
@@ -642,15 +534,6 @@ func (b *Bot) postResult(ctx context.Context, p *approval.Proposal, title string
 		th = thread{Channel: b.cfg.Channel}
 	}
 	b.post(ctx, th, fmt.Sprintf("Proposal %s: %s", p.ID, p.State), resultBlocks(p, title)...)
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func clip(s string, n int) string {

@@ -10,6 +10,10 @@
 // state the source's actuator must still find (actuate.Expect), which
 // approval copies into each action's params.
 //
+// The Slack app's `remediate` command builds its proposal here too
+// (FromAnswer, answer.go): one action per row of the thread's previous
+// answer, with the configured rule, so the Slack app only carries words.
+//
 // Approval rule of an analyst's proposal: the targets' active owners and
 // the configured approver group may approve; 2 distinct approvals when any
 // target holds admin privilege or the action deletes, 1 otherwise. A
