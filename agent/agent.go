@@ -216,6 +216,9 @@ func (a *Agent) converse(ctx context.Context, env *tools.Env, q Question, th *Th
 	if err != nil {
 		return nil, nil, err
 	}
+	// Change questions name times relative to the asker's now
+	// ("since yesterday"); the model resolves them against this clock.
+	sys += "\n\nThe current time is " + env.Now.UTC().Format(time.RFC3339) + " (UTC)."
 	exposed := a.exposed(env)
 	var specs []ToolSpec
 	for _, t := range a.o.Tools.List() {

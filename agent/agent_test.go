@@ -147,7 +147,7 @@ func TestMultiStep(t *testing.T) {
 					t.Errorf("tool %+v", tl)
 				}
 			}
-			if !reflect.DeepEqual(offered, []string{"aggregate", "describe_identity", "explain_access", "find_identities", "propose_remediation", "who_can"}) {
+			if !reflect.DeepEqual(offered, []string{"aggregate", "describe_identity", "explain_access", "find_identities", "list_changes", "propose_remediation", "who_can"}) {
 				t.Errorf("offered %v", offered)
 			}
 			r1 := reqs[1]

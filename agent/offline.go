@@ -19,6 +19,9 @@ func (a *Agent) offline(ctx context.Context, env *tools.Env, q Question, th *Thr
 	// Names in the question resolve against the graph the tools read, so
 	// the plan and its execution see the same identities.
 	var o planner.Options
+	if env != nil {
+		o.Now = env.Now // "since yesterday" is the asker's yesterday
+	}
 	if env != nil && env.Index != nil {
 		o.Resolver = planner.IndexResolver(env.Index)
 	}
@@ -58,6 +61,8 @@ func toolCallFor(p *query.Plan) (string, []byte, error) {
 	var name string
 	var v any
 	switch {
+	case p.Changes != nil:
+		name, v = "list_changes", p
 	case p.Reach != nil:
 		name, v = "explain_access", map[string]any{"identity": p.Reach.From, "action": p.Reach.Action, "resource": p.Reach.Resource,
 			"max_depth": p.Reach.MaxDepth, "filters": p.Filters}

@@ -50,6 +50,7 @@ type Service struct {
 	graph    IndexSource
 	now      func() time.Time
 	proposer tools.Proposer
+	changes  tools.ChangeHistory
 	audit    Auditor
 	where    string
 	log      *slog.Logger
@@ -95,7 +96,10 @@ type Options struct {
 	Graph    IndexSource
 	Now      func() time.Time
 	Proposer tools.Proposer
-	Audit    Auditor
+	// Changes is the change history change questions read (nil: none
+	// is recorded).
+	Changes tools.ChangeHistory
+	Audit   Auditor
 	// Where names the channel in audit records ("http", "slack").
 	Where  string
 	Logger *slog.Logger
@@ -112,7 +116,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{agent: o.Agent, graph: o.Graph, now: o.Now, proposer: o.Proposer, audit: o.Audit, where: o.Where, log: o.Logger,
+	return &Service{agent: o.Agent, graph: o.Graph, now: o.Now, proposer: o.Proposer, changes: o.Changes, audit: o.Audit, where: o.Where, log: o.Logger,
 		convs: map[string]*conversation{}}
 }
 
@@ -134,7 +138,7 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 	if err := s.admit(conversation, actor); err != nil {
 		return nil, err
 	}
-	env := &tools.Env{Index: s.graph.Index(), Now: s.now().UTC(), Proposer: s.proposer, Actor: actor}
+	env := &tools.Env{Index: s.graph.Index(), Now: s.now().UTC(), Proposer: s.proposer, Actor: actor, Changes: s.changes}
 	if !strings.Contains(actor, "@") {
 		// Separation of duties compares people: a requester that is not
 		// a person (an API key without an e-mail) could approve its own

@@ -69,7 +69,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 	defer inv.Close()
 	ix := inv.Index()
 	var plan *query.Plan
-	u, err := planner.Understand(question, nil, planner.Options{Resolver: planner.IndexResolver(ix)})
+	u, err := planner.Understand(question, nil, planner.Options{Resolver: planner.IndexResolver(ix), Now: g.nowAt})
 	if err == nil {
 		plan = u.Plan
 		for _, c := range u.Corrections {
@@ -91,7 +91,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 			// With a model configured, the question the planner could
 			// not fully map goes to the model, through the same read
 			// tools; without one, the refusal stands.
-			mp, how, merr := askModel(ctx, e, ix, g.nowAt, question, um)
+			mp, how, merr := askModel(ctx, e, ix, g.nowAt, changeHistory(e, &g), question, um)
 			switch {
 			case merr != nil:
 				return fail(e, "ask", merr)
@@ -260,6 +260,9 @@ func runPlan(ctx context.Context, e *env, cmd string, g *graphFlags, out *output
 
 // executePlan runs plan on ix and writes the answer.
 func executePlan(ctx context.Context, e *env, cmd string, ix *graph.Index, g *graphFlags, out *outputFlags, question string, plan *query.Plan) int {
+	if plan.Changes != nil {
+		return executeChanges(ctx, e, cmd, ix, g, out, question, plan)
+	}
 	res, err := query.Execute(ctx, ix, plan, g.nowAt)
 	if err != nil {
 		return fail(e, cmd, err)
@@ -276,7 +279,7 @@ func executePlan(ctx context.Context, e *env, cmd string, ix *graph.Index, g *gr
 // planned it; no plan and a note when the model declined too; nothing
 // when no model is configured or the planner refused an action, which no
 // model may take.
-func askModel(ctx context.Context, e *env, ix *graph.Index, now time.Time, question string, um *planner.UnmappedError) (*query.Plan, string, error) {
+func askModel(ctx context.Context, e *env, ix *graph.Index, now time.Time, hist tools.ChangeHistory, question string, um *planner.UnmappedError) (*query.Plan, string, error) {
 	if len(um.Unknown) == 0 && strings.Contains(um.Reason, "is an action") {
 		return nil, "", nil
 	}
@@ -294,7 +297,7 @@ func askModel(ctx context.Context, e *env, ix *graph.Index, now time.Time, quest
 	if err != nil {
 		return nil, "", err
 	}
-	ans, err := a.Ask(ctx, &tools.Env{Index: ix, Now: now, Actor: "cli:" + os.Getenv("USER")}, agent.Question{Text: question})
+	ans, err := a.Ask(ctx, &tools.Env{Index: ix, Now: now, Actor: "cli:" + os.Getenv("USER"), Changes: hist}, agent.Question{Text: question})
 	if err != nil && ans == nil {
 		return nil, "", fmt.Errorf("model: %w", err)
 	}

@@ -70,10 +70,12 @@ func runEval(ctx context.Context, e *env, args []string) int {
 	}
 	defer inv.Close()
 	ix := inv.Index()
-	var ans eval.Answerer = eval.Offline{}
+	var ans eval.Answerer = eval.Offline{Now: g.nowAt}
+	// Change questions are scored on the demo's fixed change history.
+	hist := demoChanges(g.seed, g.size)
 	mode := "offline"
 	if *resolve {
-		ans, mode = eval.Offline{Resolver: planner.IndexResolver(ix)}, "offline+resolver"
+		ans, mode = eval.Offline{Resolver: planner.IndexResolver(ix), Now: g.nowAt}, "offline+resolver"
 	}
 	if *llm {
 		if mc.Offline() {
@@ -83,10 +85,10 @@ func runEval(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return usageErr(e, "eval", err.Error())
 		}
-		ans = &eval.Agent{Agent: a, Env: &tools.Env{Index: ix, Now: g.nowAt, Actor: "steward-eval"}}
+		ans = &eval.Agent{Agent: a, Env: &tools.Env{Index: ix, Now: g.nowAt, Actor: "steward-eval", Changes: hist}}
 		mode = "llm:" + mc.Provider + "/" + mc.Model
 	}
-	results, err := eval.Run(ctx, ix, g.nowAt, cases, ans)
+	results, err := eval.RunHistory(ctx, ix, g.nowAt, hist, cases, ans)
 	if err != nil {
 		return fail(e, "eval", err)
 	}

@@ -82,6 +82,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if rem.changes, err = changeTracker(cfg); err != nil {
 		return usageErr(e, "serve", err.Error())
 	}
+	rem.history = serveChanges(&g, rem.changes)
 	defer rem.Close()
 	if rem.executor != nil {
 		// Finish what a crash interrupted: journalled actions never run
@@ -105,7 +106,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		// The demo is generated relative to its reference time.
 		now = func() time.Time { return g.nowAt }
 	}
-	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Proposer: rem.proposer, Where: "http", Logger: log.With("component", "chat")})
+	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Proposer: rem.proposer, Changes: rem.history, Where: "http", Logger: log.With("component", "chat")})
 	var keys []server.Key // each with its role and holder (config validated both)
 	for _, k := range cfg.APIKeys {
 		keys = append(keys, server.Key{Name: k.Name, SHA256: k.SHA256, Role: k.Role, Email: k.Email})

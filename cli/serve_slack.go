@@ -45,7 +45,7 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 			return nil, nil, fmt.Errorf("slack: socket mode needs the app-level token in %q", cfg.Slack.AppTokenEnv)
 		}
 	}
-	asker := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Where: "slack", Logger: log.With("component", "chat")})
+	asker := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Changes: rem.history, Where: "slack", Logger: log.With("component", "chat")})
 	b, err := slackbot.New(sc, slackbot.Deps{Asker: asker, Approvals: rem.approvals, Executor: rem.executor, Audit: alog,
 		Index: inv, Logger: log.With("component", "slack"), Reviews: rem.reviews.slackReviews()})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/steward-oss/steward/graph/inventory"
 	"github.com/steward-oss/steward/review"
 	"github.com/steward-oss/steward/server"
+	"github.com/steward-oss/steward/tools"
 	"github.com/steward-oss/steward/workflow"
 )
 
@@ -34,7 +35,8 @@ type remediationParts struct {
 	policies  *workflow.PolicyRunner
 	workflow  *server.WorkflowHandlers
 	reviews   *serveReviews
-	changes   *changes.Tracker // what changed between scheduled syncs (cli/changes.go)
+	changes   *changes.Tracker    // what changed between scheduled syncs (cli/changes.go)
+	history   tools.ChangeHistory // what change questions read (cli/ask_changes.go)
 }
 
 func (r *remediationParts) Close() error {

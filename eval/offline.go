@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"time"
 
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
@@ -14,6 +15,9 @@ import (
 // names are resolved against the graph as planner.PlanWith does.
 type Offline struct {
 	Resolver planner.Resolver
+	// Now is the planner's clock for relative times ("since
+	// yesterday"): the demo's reference time; zero means time.Now().
+	Now time.Time
 }
 
 var _ Answerer = Offline{}
@@ -22,14 +26,14 @@ var _ Answerer = Offline{}
 func (o Offline) Answer(_ context.Context, c *Case) Attempt {
 	var prev *query.Plan
 	for _, q := range c.Context {
-		p, err := planner.PlanWith(q, prev, planner.Options{Resolver: o.Resolver})
+		p, err := planner.PlanWith(q, prev, planner.Options{Resolver: o.Resolver, Now: o.Now})
 		if err != nil {
 			// The conversation goes on without a previous result.
 			continue
 		}
 		prev = p
 	}
-	p, err := planner.PlanWith(c.Question, prev, planner.Options{Resolver: o.Resolver})
+	p, err := planner.PlanWith(c.Question, prev, planner.Options{Resolver: o.Resolver, Now: o.Now})
 	if err != nil {
 		return Attempt{Err: err}
 	}

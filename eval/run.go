@@ -13,6 +13,7 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
+	"github.com/steward-oss/steward/tools"
 )
 
 // Attempt is what an answerer produced for one case: the plan it ran (nil
@@ -103,16 +104,32 @@ func (o Outcome) String() string {
 // Plans at the default limit run unlimited, so the whole answer set is
 // compared, not its first page.
 func Execute(ctx context.Context, ix *graph.Index, now time.Time, p *query.Plan, countOnly bool) Outcome {
+	return execute(ctx, ix, now, nil, p, countOnly)
+}
+
+// execute is Execute with the change history change plans read.
+func execute(ctx context.Context, ix *graph.Index, now time.Time, hist tools.ChangeHistory, p *query.Plan, countOnly bool) Outcome {
 	q := *p
 	if q.Limit == 0 || q.Limit == query.DefaultLimit {
 		q.Limit = query.MaxLimit
 	}
-	res, err := query.Execute(ctx, ix, &q, now)
+	var res *query.Result
+	var err error
+	if q.Changes != nil {
+		res, _, err = tools.RunChanges(ctx, hist, ix, &q, now)
+	} else {
+		res, err = query.Execute(ctx, ix, &q, now)
+	}
 	if err != nil {
 		return errOutcome(err)
 	}
 	o := Outcome{Kind: OutRows, Total: res.Total}
 	switch {
+	case q.Changes != nil:
+		// A change is its time, source, type, identity and detail.
+		for _, r := range res.Rows {
+			o.Keys = append(o.Keys, fmt.Sprintf("%v|%v|%v|%v|%v", r[0], r[1], r[2], r[3], r[5]))
+		}
 	case len(q.GroupBy) > 0:
 		o.Kind, o.Total = OutGroups, 0
 		for _, r := range res.Rows {
@@ -156,10 +173,14 @@ func errOutcome(err error) Outcome {
 
 // Gold returns the gold outcome of c.
 func Gold(ctx context.Context, ix *graph.Index, now time.Time, c *Case) Outcome {
+	return goldOf(ctx, ix, now, nil, c)
+}
+
+func goldOf(ctx context.Context, ix *graph.Index, now time.Time, hist tools.ChangeHistory, c *Case) Outcome {
 	if c.Expect == ExpectRefusal {
 		return Outcome{Kind: OutRefusal}
 	}
-	return Execute(ctx, ix, now, c.GoldPlan(), c.Answer == AnswerCount)
+	return execute(ctx, ix, now, hist, c.GoldPlan(), c.Answer == AnswerCount)
 }
 
 // CaseResult is the scored answer to one case.
@@ -179,13 +200,20 @@ type CaseResult struct {
 // Run answers every case with a and scores it against its gold. ix and now
 // must be those the answerer uses.
 func Run(ctx context.Context, ix *graph.Index, now time.Time, cases []Case, a Answerer) ([]CaseResult, error) {
+	return RunHistory(ctx, ix, now, nil, cases, a)
+}
+
+// RunHistory is Run with the change history the change questions' plans
+// (gold and answered) read: the demo's (demo.History) for the question
+// set.
+func RunHistory(ctx context.Context, ix *graph.Index, now time.Time, hist tools.ChangeHistory, cases []Case, a Answerer) ([]CaseResult, error) {
 	out := make([]CaseResult, 0, len(cases))
 	for i := range cases {
 		c := &cases[i]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		gold := Gold(ctx, ix, now, c)
+		gold := goldOf(ctx, ix, now, hist, c)
 		if gold.Kind == OutError {
 			return nil, fmt.Errorf("eval: %s:%d (%s): gold plan fails: %s", c.File, c.Line, c.ID, gold.Err)
 		}
@@ -213,7 +241,7 @@ func Run(ctx context.Context, ix *graph.Index, now time.Time, cases []Case, a An
 		case at.Refused || at.Plan == nil:
 			got = Outcome{Kind: OutRefusal}
 		default:
-			got = Execute(ctx, ix, now, at.Plan, c.Answer == AnswerCount)
+			got = execute(ctx, ix, now, hist, at.Plan, c.Answer == AnswerCount)
 		}
 		lat := time.Since(start)
 		out = append(out, CaseResult{Case: c, Gold: gold, Got: got, Correct: got.Equal(gold), Latency: lat,

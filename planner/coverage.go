@@ -218,6 +218,8 @@ func buildTerms() []term {
 	cond("who can", whoCanTemplateWords, func(c *coverCtx) bool { return c.p.WhoCan != nil })
 	cond("follow-up", append(slices.Clone(followUpWords), "and", "but", "also", "then", "ok", "okay", "now", "only", "just", "what about", "how about", "narrow", "filter", "same", "ones", "of those", "of them", "among", "which of"),
 		func(c *coverCtx) bool { return c.prev != nil })
+	// Change questions (planner/changes.go).
+	cond("changes", changeTermWords, func(c *coverCtx) bool { return c.p.Changes != nil })
 	cond("machine", []string{"machine", "non-human", "nonhuman"}, func(c *coverCtx) bool { return true })
 	return ts
 }
@@ -399,6 +401,15 @@ func markNumbers(q string, toks []tok, used []bool, p *query.Plan) {
 	}
 	if p.Limit > 0 {
 		markPhrase(toks, used, strconv.Itoa(p.Limit))
+	}
+	// A change plan's window: "last 7 days", "last 24 hours", "since
+	// 2026-10-28".
+	if p.Changes != nil && !p.Changes.LastSync {
+		for _, re := range []*regexp.Regexp{durationRE, hoursRE, sinceDateRE} {
+			for _, loc := range re.FindAllStringIndex(q, -1) {
+				markSpan(q, toks, used, loc)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,8 @@ type DescribeOptions struct {
 func Describe(p *query.Plan, o DescribeOptions) string {
 	var parts []string
 	switch {
+	case p.Changes != nil:
+		parts = append(parts, describeChanges(p.Changes))
 	case p.Reach != nil:
 		s := "what " + p.Reach.From + " can reach (through groups, roles and policies"
 		if p.Reach.MaxDepth > 0 {
@@ -229,4 +231,24 @@ func describeFilter(f query.Filter) string {
 		op = f.Op
 	}
 	return fmt.Sprintf("%s %s %s", field, op, num(f.Value))
+}
+
+// describeChanges says which recorded changes a change plan selects.
+func describeChanges(c *query.Changes) string {
+	s := "changes between syncs"
+	if len(c.Types) > 0 {
+		s += " of type " + strings.Join(c.Types, ", ")
+	}
+	switch {
+	case c.LastSync:
+		s += ", found by the last sync"
+	case !c.Since.IsZero():
+		s += ", recorded since " + c.Since.UTC().Format("Mon 2006-01-02 15:04 MST")
+		if c.Window != "" && c.Window != "since "+c.Since.UTC().Format("2006-01-02") {
+			s += " (" + c.Window + ")"
+		}
+	default:
+		s += ", the whole history"
+	}
+	return s
 }

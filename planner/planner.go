@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/steward-oss/steward/query"
 )
@@ -81,16 +82,18 @@ type Understanding struct {
 // the question (see coverage.go): a question with words the planner
 // cannot use is refused, never answered without them.
 func Plan(question string, prev *query.Plan) (*query.Plan, error) {
-	u, err := understand(question, prev)
+	u, err := understand(question, prev, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	return u.Plan, nil
 }
 
-func understand(question string, prev *query.Plan) (*Understanding, error) {
+// understand plans question; now resolves the relative times of change
+// questions ("since yesterday").
+func understand(question string, prev *query.Plan, now time.Time) (*Understanding, error) {
 	q := normalize(question)
-	p, ents, err := planText(question, q, prev)
+	p, ents, err := planText(question, q, prev, now)
 	var um *UnmappedError
 	if err != nil && (!errors.As(err, &um) || um.Reason != reasonUnrecognised) {
 		return nil, err
@@ -118,7 +121,7 @@ func understand(question string, prev *query.Plan) (*Understanding, error) {
 	}
 	if len(fixes) > 0 {
 		q2 := strings.Join(words, " ")
-		if p2, ents2, err2 := planText(question, q2, prev); err2 == nil {
+		if p2, ents2, err2 := planText(question, q2, prev, now); err2 == nil {
 			if rest := coverage(q2, p2, prev, ents2); len(rest) == 0 {
 				return &Understanding{Plan: p2, Corrections: fixes}, nil
 			}
@@ -148,7 +151,7 @@ const reasonUnrecognised = "no identity kind, source, condition or access questi
 
 // planText plans the normalised question q; it also returns the entity
 // names the plan takes from q, as written there.
-func planText(question, q string, prev *query.Plan) (*query.Plan, []string, error) {
+func planText(question, q string, prev *query.Plan, now time.Time) (*query.Plan, []string, error) {
 	if q == "" {
 		return nil, nil, &UnmappedError{Question: question, Reason: "empty question"}
 	}
@@ -165,9 +168,14 @@ func planText(question, q string, prev *query.Plan) (*query.Plan, []string, erro
 	var p *query.Plan
 	var ok bool
 	switch {
+	case prev != nil && prev.Changes != nil && isFollowUp(q):
+		p, ok = changeFollowUp(q, prev)
 	case prev != nil && isFollowUp(q):
 		p, ok = followUp(q, prev)
 	default:
+		if p, ok = parseChanges(q, now); ok {
+			break
+		}
 		p, ok = parse(q)
 		// "how many are there by source" names no subject of its own: in
 		// a conversation it is about the previous result.

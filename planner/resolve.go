@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
@@ -36,6 +37,10 @@ type Candidate struct {
 type Options struct {
 	// Resolver, when set, resolves entity names against the graph.
 	Resolver Resolver
+	// Now is the clock change questions' relative times ("since
+	// yesterday", "last 7 days") are resolved against; zero means
+	// time.Now().
+	Now time.Time
 }
 
 // PlanWith is Plan with options.
@@ -50,7 +55,11 @@ func PlanWith(question string, prev *query.Plan, o Options) (*query.Plan, error)
 // Understand is PlanWith that also returns the typo corrections made, to
 // be shown with the answer.
 func Understand(question string, prev *query.Plan, o Options) (*Understanding, error) {
-	u, err := understand(question, prev)
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	u, err := understand(question, prev, now)
 	if err != nil || o.Resolver == nil {
 		return u, err
 	}

@@ -88,6 +88,8 @@ func Schema() string {
 	fmt.Fprintf(&b, "Operators: %s. in and not_in take \"values\"; exists and not_exists take no value.\n", strings.Join(tools.Ops(), ", "))
 	fmt.Fprintf(&b, "group_by fields: %s.\n", strings.Join(tools.GroupFields(), ", "))
 	fmt.Fprintf(&b, "Columns (sort fields): %s.\n", strings.Join(query.Columns, ", "))
+	fmt.Fprintf(&b, "Change plans (list_changes): changes.since (RFC 3339) or changes.last_sync, changes.types (%s), sources, ids; rows have columns %s.\n",
+		strings.Join(query.ChangeTypes, ", "), strings.Join(query.ChangeColumns, ", "))
 	fmt.Fprintf(&b, "Depth of reach and who_can walks: 1..%d (default %d).\n", query.MaxDepth, query.DefaultMaxDepth)
 	b.WriteString("Remediation actions (propose only):\n")
 	for _, a := range tools.Actions {

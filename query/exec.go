@@ -76,6 +76,9 @@ func Execute(ctx context.Context, ix *graph.Index, p *Plan, now time.Time) (*Res
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if p.Changes != nil {
+		return nil, &FieldError{"changes", "a change plan reads the change history, not the graph: run it with the list_changes tool (steward ask, chat)"}
+	}
 	if !p.Now.IsZero() {
 		now = p.Now
 	}

@@ -13,6 +13,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type Plan struct {
 	Filters []Filter `json:"filters,omitempty"`
 	Reach   *Reach   `json:"reach,omitempty"`
 	WhoCan  *WhoCan  `json:"who_can,omitempty"`
+	// Changes asks what changed between syncs: it reads the change
+	// history (findings/changes, `steward changes`), not the graph, so
+	// it runs through the list_changes tool and Execute refuses it.
+	Changes *Changes `json:"changes,omitempty"`
 	GroupBy []string `json:"group_by,omitempty"`
 	Sort    []Sort   `json:"sort,omitempty"`
 	Limit   int      `json:"limit,omitempty"`
@@ -83,6 +88,31 @@ type WhoCan struct {
 	// namespace or resource inside it.
 	Scope string `json:"scope,omitempty"`
 }
+
+// Changes selects recorded changes between syncs. Sources (by type or
+// full name) and IDs (the identities changed) of the plan narrow it too.
+type Changes struct {
+	// Since keeps the changes recorded at or after this time; zero keeps
+	// the whole history. The planner resolves "yesterday", "since
+	// Monday", "last 7 days" to it against its clock (UTC).
+	Since time.Time `json:"since,omitzero"`
+	// LastSync keeps only what the most recent sync found ("since the
+	// last sync"); Since must then be zero.
+	LastSync bool `json:"last_sync,omitempty"`
+	// Types keeps these change types (ChangeTypes); empty keeps all.
+	Types []string `json:"types,omitempty"`
+	// Window is the question's words for the time ("yesterday", "since
+	// monday"), shown with the answer; it does not select anything.
+	Window string `json:"window,omitempty"`
+}
+
+// ChangeTypes are the change types findings/changes records (its Types;
+// a test there keeps the two lists equal).
+var ChangeTypes = []string{"identity_added", "identity_removed", "new_admin", "new_escalation_path", "new_credential",
+	"new_long_lived_admin_key", "owner_lost", "owner_departed", "grant_added"}
+
+// ChangeColumns are the columns of a change plan's rows.
+var ChangeColumns = []string{"at", "source", "type", "id", "name", "detail"}
 
 // Sort orders rows by a column.
 type Sort struct {
@@ -189,6 +219,9 @@ func (p *Plan) Validate() error {
 			return err
 		}
 	}
+	if err := p.validateChanges(); err != nil {
+		return err
+	}
 	if p.Reach != nil && p.WhoCan != nil {
 		return &FieldError{"reach", "reach and who_can are exclusive"}
 	}
@@ -234,6 +267,37 @@ func (p *Plan) Validate() error {
 		return &FieldError{"limit", fmt.Sprintf("at most %d", MaxLimit)}
 	case p.Limit == 0:
 		p.Limit = DefaultLimit
+	}
+	return nil
+}
+
+// validateChanges checks a change plan: it selects changes, so nothing
+// that selects or groups graph nodes may come with it.
+func (p *Plan) validateChanges() error {
+	c := p.Changes
+	if c == nil {
+		return nil
+	}
+	switch {
+	case p.Reach != nil:
+		return &FieldError{"changes", "changes and reach are exclusive"}
+	case p.WhoCan != nil:
+		return &FieldError{"changes", "changes and who_can are exclusive"}
+	case len(p.Kinds) > 0:
+		return &FieldError{"kinds", "a change plan selects changes, not node kinds (use changes.types)"}
+	case len(p.Filters) > 0:
+		return &FieldError{"filters", "a change plan takes no filters (use changes.types, sources, ids)"}
+	case len(p.GroupBy) > 0:
+		return &FieldError{"group_by", "a change plan is not grouped"}
+	case len(p.Sort) > 0:
+		return &FieldError{"sort", "change rows come newest sync first and are not sorted otherwise"}
+	case c.LastSync && !c.Since.IsZero():
+		return &FieldError{"changes.since", "since and last_sync are exclusive"}
+	}
+	for i, t := range c.Types {
+		if !slices.Contains(ChangeTypes, t) {
+			return &FieldError{fmt.Sprintf("changes.types[%d]", i), fmt.Sprintf("unknown change type %q (known: %s)", t, strings.Join(ChangeTypes, ", "))}
+		}
 	}
 	return nil
 }

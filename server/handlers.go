@@ -165,6 +165,10 @@ func (s *Server) query(c echo.Context) error {
 	if err != nil {
 		return problem(http.StatusBadRequest, "invalid_plan", err.Error())
 	}
+	if p.Changes != nil {
+		// The change history is read by the agent's list_changes tool.
+		return problem(http.StatusBadRequest, "invalid_plan", "query: plan.changes: a change plan reads the change history: ask it through POST /v1/chat")
+	}
 	res, err := query.Execute(c.Request().Context(), s.cfg.Graph.Index(), p, s.cfg.Now())
 	if aerr := s.auditPlan(c, p, res, err); aerr != nil {
 		return aerr

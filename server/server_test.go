@@ -98,6 +98,7 @@ func TestAuthAndErrors(t *testing.T) {
 		{"conversation unknown", "GET", "/v1/conversations/nope", "foo", "", 404, "not_found"},
 		{"query bad plan", "POST", "/v1/query", "foo", `{"plan":{"version":1,"filters":[{"field":"idle_days","op":"contains","value":1}]}}`, 400, "invalid_plan"},
 		{"query unknown entity", "POST", "/v1/query", "foo", `{"plan":{"version":1,"reach":{"from":"ci-deploer"}}}`, 422, "unknown_entity"},
+		{"query change plan", "POST", "/v1/query", "foo", `{"plan":{"version":1,"changes":{"last_sync":true}}}`, 400, "invalid_plan"},
 		{"query ok", "POST", "/v1/query", "foo", `{"plan":{"version":1,"filters":[{"field":"privilege","op":"eq","value":"admin"}]}}`, 200, ""},
 		{"no route", "GET", "/v1/nothing", "foo", "", 404, "not_found"},
 	}

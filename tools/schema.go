@@ -146,6 +146,13 @@ func planProps() obj {
 				"resource":  str("resource id, name or glob; * for anything"),
 				"max_depth": depth("hops to follow backwards from the grant"),
 			}},
+		"changes": obj{"type": "object", "additionalProperties": false, "description": "what changed between syncs (the recorded change history, not the graph)",
+			"properties": obj{
+				"since":     obj{"type": "string", "format": "date-time", "description": "changes recorded at or after this time (RFC 3339, UTC): resolve yesterday, since Monday, last 7 days against now; omit for the whole history"},
+				"last_sync": obj{"type": "boolean", "description": "only what the most recent sync found (since the last sync); not with since"},
+				"types":     enumArray("change types to keep; empty keeps all", query.ChangeTypes),
+				"window":    str("the question's words for the time (yesterday, since monday), shown with the answer"),
+			}},
 		"group_by": obj{"type": "array", "items": obj{"type": "string"}, "description": "count rows by these fields: " + strings.Join(GroupFields(), ", ")},
 		"sort": obj{"type": "array", "items": obj{"type": "object", "additionalProperties": false, "required": []string{"field"},
 			"properties": obj{"field": obj{"type": "string", "enum": query.Columns}, "desc": obj{"type": "boolean"}}}},

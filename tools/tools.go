@@ -88,6 +88,9 @@ type Env struct {
 	// Actor is who asked (an e-mail, "api-key:<name>"); proposals are
 	// requested in their name.
 	Actor string
+	// Changes is the change history list_changes reads; nil means none
+	// is recorded here.
+	Changes ChangeHistory
 }
 
 // Output is what a tool returns. Which fields are set depends on the tool.
@@ -159,7 +162,7 @@ func NewRegistry(ts ...Tool) *Registry {
 
 // Default is the registry of every Steward tool.
 func Default() *Registry {
-	return NewRegistry(findIdentities(), explainAccess(), whoCan(), describeIdentity(), aggregate(), proposeRemediation())
+	return NewRegistry(findIdentities(), explainAccess(), whoCan(), describeIdentity(), aggregate(), listChanges(), proposeRemediation())
 }
 
 // List returns the tools sorted by name.

@@ -447,7 +447,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: no description", tl.Name)
 		}
 	}
-	want := []string{"aggregate", "describe_identity", "explain_access", "find_identities", "propose_remediation", "who_can"}
+	want := []string{"aggregate", "describe_identity", "explain_access", "find_identities", "list_changes", "propose_remediation", "who_can"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("tools %v, want %v", names, want)
 	}

@@ -41,7 +41,9 @@ const (
 	GrantAdded        = "grant_added"
 )
 
-// Types lists every change type, for validating alert rules.
+// Types lists every change type, for validating alert rules. Change
+// plans (query.Changes) name them too: query.ChangeTypes is the same
+// list (query cannot import this package; a test keeps them equal).
 var Types = []string{IdentityAdded, IdentityRemoved, NewAdmin, NewEscalationPath, NewCredential, NewLongLivedKey,
 	OwnerLost, OwnerDeparted, GrantAdded}
 
@@ -260,6 +262,9 @@ func (t *Tracker) Record(ctx context.Context, ix *graph.Index, at time.Time) ([]
 		}
 	}
 	if err := t.saveSnapshot(cur); err != nil {
+		return nil, err
+	}
+	if err := t.appendSync(Sync{At: cur.At, Changes: len(diff), Baseline: prev == nil}); err != nil {
 		return nil, err
 	}
 	if err := t.alert(ctx, diff); err != nil {

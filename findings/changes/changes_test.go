@@ -11,9 +11,9 @@ import (
 	"github.com/steward-oss/steward/internal/testgraph"
 )
 
-// Sync reads one of the test syncs through the export-format reader, as
+// loadSync reads one of the test syncs through the export-format reader, as
 // `steward load graph` does.
-func Sync(t testing.TB, path string) *graph.Index {
+func loadSync(t testing.TB, path string) *graph.Index {
 	t.Helper()
 	return testgraph.Load(t, path)
 }
@@ -56,11 +56,11 @@ func TestTwoSyncs(t *testing.T) {
 	n := &notes{}
 	tr := &Tracker{Dir: dir, Channel: "#nhi-alerts", Notifier: n}
 	ctx := context.Background()
-	first, err := tr.Record(ctx, Sync(t, "testdata/sync1.jsonl"), t1)
+	first, err := tr.Record(ctx, loadSync(t, "testdata/sync1.jsonl"), t1)
 	if err != nil || len(first) != 0 {
 		t.Fatalf("first sync is the baseline: %v %v", first, err)
 	}
-	got, err := tr.Record(ctx, Sync(t, "testdata/sync2.jsonl"), t2)
+	got, err := tr.Record(ctx, loadSync(t, "testdata/sync2.jsonl"), t2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestTwoSyncs(t *testing.T) {
 		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// A third sync of the same data changes nothing and alerts nobody.
-	if again, err := tr.Record(ctx, Sync(t, "testdata/sync2.jsonl"), t2.Add(time.Hour)); err != nil || len(again) != 0 {
+	if again, err := tr.Record(ctx, loadSync(t, "testdata/sync2.jsonl"), t2.Add(time.Hour)); err != nil || len(again) != 0 {
 		t.Fatalf("unchanged sync: %v %v", again, err)
 	}
 	if len(n.sent) != 1 {
