@@ -57,7 +57,7 @@ func TestDemoHistory(t *testing.T) {
 		t.Fatalf("syncs %+v", l.Syncs)
 	}
 	// The last sync is the demo itself.
-	if last := graph.Build(demo.Generate(demo.Config{Seed: 1, Size: 2000})); len(last.Nodes) != len(pts[2].Index.Nodes) {
-		t.Fatalf("last sync has %d nodes, the demo %d", len(pts[2].Index.Nodes), len(last.Nodes))
+	if last := graph.Build(demo.Generate(demo.Config{Seed: 1, Size: 2000})); last.NumNodes() != pts[2].Index.NumNodes() {
+		t.Fatalf("last sync has %d nodes, the demo %d", pts[2].Index.NumNodes(), last.NumNodes())
 	}
 }

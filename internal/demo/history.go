@@ -67,12 +67,12 @@ func clone(sgs []*graph.Subgraph) []*graph.Subgraph {
 // sortedIdentities are the identity node indexes of ix in id order.
 func sortedIdentities(ix *graph.Index) []int32 {
 	var out []int32
-	for i := range ix.Nodes {
-		if n := &ix.Nodes[i]; n.Kind.IsIdentity() && n.Kind != graph.KindHuman {
-			out = append(out, int32(i))
+	for i, n := range ix.Nodes() {
+		if n.Kind.IsIdentity() && n.Kind != graph.KindHuman {
+			out = append(out, i)
 		}
 	}
-	slices.SortFunc(out, func(a, b int32) int { return strings.Compare(ix.Nodes[a].ID, ix.Nodes[b].ID) })
+	slices.SortFunc(out, func(a, b int32) int { return strings.Compare(ix.NodeID(a), ix.NodeID(b)) })
 	return out
 }
 
@@ -105,7 +105,10 @@ func firstCredential(ix *graph.Index, i int32, want func(c *graph.Node) bool) st
 		if e.Kind != graph.EdgeHasCredential {
 			continue
 		}
-		if c, ok := ix.Lookup(e.To); ok && ix.Nodes[c].Status != graph.StatusDisabled && want(&ix.Nodes[c]) {
+		if c, ok := ix.Lookup(e.To); ok && ix.NodeStatus(c) != graph.StatusDisabled {
+			if n := ix.Node(c); !want(&n) {
+				continue
+			}
 			return e.To
 		}
 	}
@@ -122,7 +125,7 @@ func undoSunday(ix *graph.Index, sgs []*graph.Subgraph) {
 		if !isAdmin(i) || len(path) == 0 {
 			continue
 		}
-		if e := ix.Edge(path[0]); e.Kind == graph.EdgeMemberOf && e.From == ix.Nodes[i].ID && strings.HasSuffix(e.To, "group/admins") {
+		if e := ix.Edge(path[0]); e.Kind == graph.EdgeMemberOf && e.From == ix.NodeID(i) && strings.HasSuffix(e.To, "group/admins") {
 			from, to := e.From, e.To
 			dropEdge(sgs, func(e *graph.Edge) bool { return e.Kind == graph.EdgeMemberOf && e.From == from && e.To == to })
 			break
@@ -150,7 +153,7 @@ func undoSunday(ix *graph.Index, sgs []*graph.Subgraph) {
 			if len(p.Evidence) == 0 {
 				continue
 			}
-			if e := ix.Edge(p.Evidence[0]); e.Kind == graph.EdgeGrants && e.From == ix.Nodes[i].ID {
+			if e := ix.Edge(p.Evidence[0]); e.Kind == graph.EdgeGrants && e.From == ix.NodeID(i) {
 				g := *e
 				done = dropEdge(sgs, func(e *graph.Edge) bool {
 					return e.Kind == graph.EdgeGrants && e.From == g.From && e.To == g.To && e.Action == g.Action && e.Resource == g.Resource
@@ -190,7 +193,7 @@ func undoWednesday(ix *graph.Index, sgs []*graph.Subgraph) {
 	isAdmin := func(i int32) bool { p, _ := ix.Privilege(i); return p == graph.PrivAdmin }
 	// Identity added: the first non-admin GitHub bot.
 	for _, i := range ids {
-		if n := &ix.Nodes[i]; n.Kind == graph.KindBot && graph.SourceType(n.Source) == "github" && !isAdmin(i) {
+		if n := ix.Node(i); n.Kind == graph.KindBot && graph.SourceType(n.Source) == "github" && !isAdmin(i) {
 			dropNode(sgs, n.ID)
 			break
 		}
@@ -206,7 +209,7 @@ func undoWednesday(ix *graph.Index, sgs []*graph.Subgraph) {
 	// Grant added: the first non-admin service account's first direct
 	// grant.
 	for _, i := range ids {
-		if ix.Nodes[i].Kind != graph.KindServiceAccount || isAdmin(i) {
+		if ix.NodeKind(i) != graph.KindServiceAccount || isAdmin(i) {
 			continue
 		}
 		done := false
@@ -225,7 +228,7 @@ func undoWednesday(ix *graph.Index, sgs []*graph.Subgraph) {
 	}
 	// New credential on an identity that is not admin.
 	for _, i := range ids {
-		if isAdmin(i) || ix.Nodes[i].Kind != graph.KindServiceAccount {
+		if isAdmin(i) || ix.NodeKind(i) != graph.KindServiceAccount {
 			continue
 		}
 		if c := firstCredential(ix, i, func(*graph.Node) bool { return true }); c != "" {
@@ -236,8 +239,8 @@ func undoWednesday(ix *graph.Index, sgs []*graph.Subgraph) {
 	// Owner lost: the first identity without an owner was owned before
 	// by the first active person.
 	var person string
-	for i := range ix.Nodes {
-		if n := &ix.Nodes[i]; n.Kind == graph.KindHuman && n.Status == graph.StatusActive && (person == "" || n.ID < person) {
+	for _, n := range ix.Nodes() {
+		if n.Kind == graph.KindHuman && n.Status == graph.StatusActive && (person == "" || n.ID < person) {
 			person = n.ID
 		}
 	}
@@ -247,7 +250,7 @@ func undoWednesday(ix *graph.Index, sgs []*graph.Subgraph) {
 		}
 		for _, sg := range sgs {
 			if slices.ContainsFunc(sg.Edges, func(e graph.Edge) bool { return e.Kind == graph.EdgeOwns }) {
-				sg.Edges = append(sg.Edges, graph.Edge{From: person, To: ix.Nodes[i].ID, Kind: graph.EdgeOwns})
+				sg.Edges = append(sg.Edges, graph.Edge{From: person, To: ix.NodeID(i), Kind: graph.EdgeOwns})
 				break
 			}
 		}
