@@ -116,12 +116,15 @@ type snapData struct {
 	from, to []int32
 
 	// Nodes, read in place.
-	nnodes int
-	nodes  []uint32 // nnodes*nodeCols string ids and map offsets
-	tsec   []int64  // nnodes*nodeTime
-	tnsec  []uint32
-	byKind map[Kind][]int32
+	sources []uint32 // string ids of Index.Sources
+	nnodes  int
+	nodes   []uint32 // nnodes*nodeCols string ids and map offsets
+	tsec    []int64  // nnodes*nodeTime
+	tnsec   []uint32
+	byKind  map[Kind][]int32
 }
+
+func (s *snapData) ekind(ei int32) EdgeKind { return EdgeKind(s.str(s.edges[int(ei)*edgeCols+2])) }
 
 func (s *snapData) nodeStr(i int32, col int) string {
 	return s.str(s.nodes[int(i)*nodeCols+col])
@@ -198,177 +201,56 @@ func timeParts(t time.Time) (int64, uint32) {
 	return t.Unix(), uint32(t.Nanosecond())
 }
 
-// snapWriter accumulates sections.
-type snapWriter struct {
-	ids  map[string]uint32
-	off  []uint32
-	blob []byte
-}
-
-func (w *snapWriter) intern(s string) uint32 {
-	if id, ok := w.ids[s]; ok {
-		return id
-	}
-	id := uint32(len(w.off) - 1)
-	w.ids[s] = id
-	w.blob = append(w.blob, s...)
-	w.off = append(w.off, uint32(len(w.blob)))
-	return id
-}
-
-func (w *snapWriter) strMap(maps *[]uint32, m map[string]string) uint32 {
-	if m == nil {
-		return nilMap
-	}
-	off := uint32(len(*maps))
-	*maps = append(*maps, uint32(len(m)))
-	for _, k := range sortedKeys(m) {
-		*maps = append(*maps, w.intern(k), w.intern(m[k]))
-	}
-	return off
-}
-
 func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-func u32bytes(v []uint32) []byte {
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, x)
+// asBytes is the little-endian bytes of a column, without a copy (the
+// host is little endian; OpenSnapshot refuses big-endian hosts).
+func asBytes[T uint32 | int32 | int64](v []T) []byte {
+	if len(v) == 0 {
+		return nil
 	}
-	return b
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(z)))
 }
 
-func i32bytes(v []int32) []byte {
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, uint32(x))
-	}
-	return b
-}
-
-func i64bytes(v []int64) []byte {
-	b := make([]byte, 0, 8*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, uint64(x))
-	}
-	return b
-}
-
-// csrOf flattens per-node lists: offsets (n+1) and data.
-func csrOf(n int, get func(i int32) []int32) ([]uint32, []int32) {
-	off := make([]uint32, n+1)
-	var data []int32
-	for i := 0; i < n; i++ {
-		data = append(data, get(int32(i))...)
-		off[i+1] = uint32(len(data))
-	}
-	return off, data
-}
-
-// WriteSnapshot writes the index as a snapshot tagged with tag.
+// WriteSnapshot writes the index as a snapshot tagged with tag. The
+// columns are written as they are held: writing copies nothing.
 func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
+	s := ix.snap
 	n, m := ix.NumNodes(), ix.NumEdges()
-	if uint64(n) >= uint64(nilMap) || uint64(m) >= uint64(nilMap) {
+	if uint64(n) >= uint64(nilMap) || uint64(m) >= uint64(nilMap) || uint64(len(s.maps)) >= uint64(nilMap) {
 		return fmt.Errorf("graph: snapshot: %d nodes, %d edges: too many", n, m)
 	}
-	w := &snapWriter{ids: map[string]uint32{}, off: []uint32{0}}
-	w.intern("")
-	secs := make([][]byte, numSections)
-
-	srcs := make([]uint32, len(ix.Sources))
-	for i, s := range ix.Sources {
-		srcs[i] = w.intern(s)
+	if !littleEndian {
+		return fmt.Errorf("graph: snapshot: big-endian host")
 	}
-	var mapsArea []uint32
-	nodes := make([]uint32, 0, n*nodeCols)
-	nsec := make([]int64, 0, n*nodeTime)
-	nnsec := make([]uint32, 0, n*nodeTime)
-	for i := int32(0); i < int32(n); i++ {
-		nd := ix.Node(i)
-		nodes = append(nodes, w.intern(nd.ID), w.intern(string(nd.Kind)), w.intern(nd.Source), w.intern(nd.Name),
-			w.intern(nd.Subtype), w.intern(nd.Status), w.strMap(&mapsArea, nd.Tags), w.strMap(&mapsArea, nd.Attrs))
-		for _, t := range [nodeTime]time.Time{nd.CreatedAt, nd.LastUsedAt, nd.RotatedAt, nd.ExpiresAt} {
-			s, ns := timeParts(t)
-			nsec, nnsec = append(nsec, s), append(nnsec, ns)
-		}
-	}
-	edges := make([]uint32, 0, m*edgeCols)
-	esec := make([]int64, 0, m)
-	ensec := make([]uint32, 0, m)
-	for ei := int32(0); ei < int32(m); ei++ {
-		e := ix.Edge(ei)
-		cond := uint32(0)
-		if e.Conditional {
-			cond = 1
-		}
-		edges = append(edges, w.intern(e.From), w.intern(e.To), w.intern(string(e.Kind)), w.intern(e.Action),
-			w.intern(e.Resource), w.intern(e.Effect), w.intern(string(e.Privilege)), cond, w.strMap(&mapsArea, e.Attrs))
-		s, ns := timeParts(e.LastSeen)
-		esec, ensec = append(esec, s), append(ensec, ns)
-	}
-	secs[secSources] = u32bytes(srcs)
-	secs[secNodes] = u32bytes(nodes)
-	secs[secNodeSec] = i64bytes(nsec)
-	secs[secNodeNsec] = u32bytes(nnsec)
-	secs[secEdges] = u32bytes(edges)
-	secs[secEdgeSec] = i64bytes(esec)
-	secs[secEdgeNsec] = u32bytes(ensec)
-
-	put := func(offSec, dataSec int, get func(i int32) []int32) {
-		off, data := csrOf(n, get)
-		secs[offSec], secs[dataSec] = u32bytes(off), i32bytes(data)
-	}
-	put(secOutOff, secOut, ix.Out)
-	put(secInOff, secIn, ix.In)
-	put(secPrivPathOff, secPrivPath, func(i int32) []int32 { _, p := ix.Privilege(i); return p })
-	put(secOwnOff, secOwn, func(i int32) []int32 { o, _ := ix.Owners(i); return o })
-	put(secLeakOff, secLeak, ix.Leaks)
-	priv := make([]uint32, n)
-	stat := make([]uint32, n)
-	lsec := make([]int64, n)
-	lnsec := make([]uint32, n)
-	ledge := make([]int32, n)
-	for i := int32(0); i < int32(n); i++ {
-		p, _ := ix.Privilege(i)
-		priv[i] = w.intern(string(p))
-		_, st := ix.Owners(i)
-		stat[i] = w.intern(string(st))
-		t, le := ix.LastUsed(i)
-		lsec[i], lnsec[i] = timeParts(t)
-		ledge[i] = le
-	}
-	secs[secPriv] = u32bytes(priv)
-	secs[secOwnStat] = u32bytes(stat)
-	secs[secLastSec] = i64bytes(lsec)
-	secs[secLastNsec] = u32bytes(lnsec)
-	secs[secLastEdge] = i32bytes(ledge)
-	sorted := make([]uint32, n)
-	for i := range sorted {
-		sorted[i] = uint32(i)
-	}
-	sort.Slice(sorted, func(a, b int) bool { return ix.NodeID(int32(sorted[a])) < ix.NodeID(int32(sorted[b])) })
-	secs[secSorted] = u32bytes(sorted)
-	from, to := make([]int32, m), make([]int32, m)
-	for ei := int32(0); ei < int32(m); ei++ {
-		from[ei], to[ei] = ix.EdgeFrom(ei), ix.EdgeTo(ei)
-	}
-	secs[secEdgeFrom], secs[secEdgeTo] = i32bytes(from), i32bytes(to)
 	var kidx []uint32
 	var byKind []int32
-	kinds := ix.byKind
-	if ix.snap != nil {
-		kinds = ix.snap.byKind
+	kinds := slices.Sorted(maps.Keys(s.byKind))
+	for _, k := range kinds {
+		if len(s.byKind[k]) == 0 {
+			continue
+		}
+		byKind = append(byKind, s.byKind[k]...)
+		kidx = append(kidx, s.nodes[int(s.byKind[k][0])*nodeCols+1], uint32(len(byKind)))
 	}
-	for _, k := range sortedKinds(kinds) {
-		byKind = append(byKind, kinds[k]...)
-		kidx = append(kidx, w.intern(string(k)), uint32(len(byKind)))
-	}
-	secs[secKindIdx], secs[secByKind] = u32bytes(kidx), i32bytes(byKind)
-	secs[secMaps] = u32bytes(mapsArea)
-	secs[secStrOff] = u32bytes(w.off)
-	secs[secStrBlob] = w.blob
+	secs := make([][]byte, numSections)
+	secs[secStrOff], secs[secStrBlob] = asBytes(s.strOff), s.strBlob
+	secs[secSources] = asBytes(s.sources)
+	secs[secNodes], secs[secNodeSec], secs[secNodeNsec] = asBytes(s.nodes), asBytes(s.tsec), asBytes(s.tnsec)
+	secs[secEdges], secs[secEdgeSec], secs[secEdgeNsec] = asBytes(s.edges), asBytes(s.edgeSec), asBytes(s.edgeNsec)
+	secs[secMaps] = asBytes(s.maps)
+	secs[secOutOff], secs[secOut] = asBytes(s.outOff), asBytes(s.out)
+	secs[secInOff], secs[secIn] = asBytes(s.inOff), asBytes(s.in)
+	secs[secPriv], secs[secPrivPathOff], secs[secPrivPath] = asBytes(s.priv), asBytes(s.ppOff), asBytes(s.pp)
+	secs[secOwnOff], secs[secOwn], secs[secOwnStat] = asBytes(s.ownOff), asBytes(s.own), asBytes(s.ownStat)
+	secs[secLastSec], secs[secLastNsec], secs[secLastEdge] = asBytes(s.lastSec), asBytes(s.lastNsec), asBytes(s.lastEdge)
+	secs[secLeakOff], secs[secLeak] = asBytes(s.leakOff), asBytes(s.leak)
+	secs[secSorted] = asBytes(s.sorted)
+	secs[secEdgeFrom], secs[secEdgeTo] = asBytes(s.from), asBytes(s.to)
+	secs[secKindIdx], secs[secByKind] = asBytes(kidx), asBytes(byKind)
 
 	// Header, key and section table, then the sections, all 8-aligned.
 	head := make([]byte, 32, 64+len(tag.Key)+16*numSections)
@@ -380,27 +262,27 @@ func (ix *Index) WriteSnapshot(out io.Writer, tag SnapshotTag) error {
 	head = append(head, tag.Key...)
 	head = pad8(head)
 	pos := uint64(len(head) + 16*numSections)
-	for _, s := range secs {
+	for _, sec := range secs {
 		head = binary.LittleEndian.AppendUint64(head, pos)
-		head = binary.LittleEndian.AppendUint64(head, uint64(len(s)))
-		pos += uint64(len(s)+7) &^ 7
+		head = binary.LittleEndian.AppendUint64(head, uint64(len(sec)))
+		pos += uint64(len(sec)+7) &^ 7
 	}
 	crc := crc32.New(castagnoli)
 	crc.Write(head[16:])
 	var zeros [8]byte
-	for _, s := range secs {
-		crc.Write(s)
-		crc.Write(zeros[:padLen(len(s))])
+	for _, sec := range secs {
+		crc.Write(sec)
+		crc.Write(zeros[:padLen(len(sec))])
 	}
 	binary.LittleEndian.PutUint32(head[12:], crc.Sum32())
 	if _, err := out.Write(head); err != nil {
 		return fmt.Errorf("graph: write snapshot: %w", err)
 	}
-	for _, s := range secs {
-		if _, err := out.Write(s); err != nil {
+	for _, sec := range secs {
+		if _, err := out.Write(sec); err != nil {
 			return fmt.Errorf("graph: write snapshot: %w", err)
 		}
-		if _, err := out.Write(zeros[:padLen(len(s))]); err != nil {
+		if _, err := out.Write(zeros[:padLen(len(sec))]); err != nil {
 			return fmt.Errorf("graph: write snapshot: %w", err)
 		}
 	}
@@ -497,8 +379,9 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 	if err := s.openKinds(u32(secKindIdx), i32(secByKind)); err != nil {
 		return nil, tag, err
 	}
-	ix := &Index{snap: s, nedges: m}
-	for _, id := range u32(secSources) {
+	ix := &Index{snap: s, nedges: m, opened: true}
+	s.sources = u32(secSources)
+	for _, id := range s.sources {
 		if int(id)+1 >= len(s.strOff) {
 			return nil, tag, fmt.Errorf("%w: bad source string", ErrSnapshot)
 		}
@@ -675,8 +558,4 @@ func (s *snapData) openKinds(idx []uint32, nodes []int32) error {
 		return bad("kind lists")
 	}
 	return nil
-}
-
-func sortedKinds(m map[Kind][]int32) []Kind {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/testgraph"
 )
 
 var (
@@ -299,10 +301,15 @@ func TestChangedSinceLaunch(t *testing.T) {
 	}
 	// The role loses its superuser grant in a later sync.
 	etl := itemByName(t, in, "svc_etl")
-	i, _ := fx.ix.Lookup(etl.Snapshot.ID)
-	for _, ei := range fx.ix.Out(i) {
-		fx.ix.Edge(ei).Effect = "deny"
+	sgs := testgraph.Read(t, "testdata/org.jsonl")
+	for _, sg := range sgs {
+		for k := range sg.Edges {
+			if sg.Edges[k].From == etl.Snapshot.ID {
+				sg.Edges[k].Effect = "deny"
+			}
+		}
 	}
+	fx.svc.o.Graph = testgraph.NewSource(graph.Build(sgs))
 	if rep, err := fx.svc.Tick(ctx); err != nil || rep.Changed != 1 {
 		t.Fatalf("tick %+v %v", rep, err)
 	}
