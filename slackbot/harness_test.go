@@ -11,21 +11,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
-	"github.com/steward-oss/steward/chat"
-	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/offlineasker"
 	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/internal/testgraph"
 	"github.com/steward-oss/steward/internal/webhooktest"
-	"github.com/steward-oss/steward/planner"
-	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot/slackfake"
 )
@@ -41,39 +37,6 @@ const (
 )
 
 var emails = map[string]string{alice: "alice@example.com", carol: "carol@example.com", dave: "Dave@Example.com", eve: "eve@example.com"}
-
-// plannerAsker answers with the offline planner and the query executor,
-// remembering each conversation's last plan for follow-ups: the agent's
-// offline path in miniature.
-type plannerAsker struct {
-	ix    *graph.Index
-	clock *fakeclock.Clock
-	mu    sync.Mutex
-	prev  map[string]*query.Plan
-}
-
-func (a *plannerAsker) Chat(ctx context.Context, conv, actor, msg string, _ func(chat.Step)) (*chat.Answer, error) {
-	a.mu.Lock()
-	prev := a.prev[conv]
-	a.mu.Unlock()
-	p, err := planner.Plan(msg, prev)
-	if err != nil {
-		return &chat.Answer{ConversationID: conv, Answer: err.Error()}, err
-	}
-	res, err := query.Execute(ctx, a.ix, p, a.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	a.mu.Lock()
-	if a.prev == nil {
-		a.prev = map[string]*query.Plan{}
-	}
-	a.prev[conv] = p
-	a.mu.Unlock()
-	return &chat.Answer{ConversationID: conv, Answer: "Found " + itoa(res.Total) + " matches.", Plan: p,
-		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total,
-		Interpretation: planner.Describe(p, planner.DescribeOptions{Rows: true})}, nil
-}
 
 type harness struct {
 	t        *testing.T
@@ -125,7 +88,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	h.bot, err = New(cfg, Deps{Asker: &plannerAsker{ix: ix, clock: clock}, Approvals: h.svc, Executor: exec, Audit: h.log,
+	h.bot, err = New(cfg, Deps{Asker: offlineasker.New(ix, clock.Now), Approvals: h.svc, Executor: exec, Audit: h.log,
 		Index: testgraph.NewSource(ix), Clock: clock, Logger: slog.New(slog.NewTextHandler(testLogOut(), nil))})
 	if err != nil {
 		t.Fatal(err)

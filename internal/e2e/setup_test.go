@@ -11,22 +11,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
-	"github.com/steward-oss/steward/chat"
 	"github.com/steward-oss/steward/config"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/fakeclock"
+	"github.com/steward-oss/steward/internal/offlineasker"
 	"github.com/steward-oss/steward/internal/pgtest"
 	"github.com/steward-oss/steward/internal/secret"
 	"github.com/steward-oss/steward/internal/testgraph"
-	"github.com/steward-oss/steward/planner"
-	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/slackbot"
 	"github.com/steward-oss/steward/slackbot/slackfake"
@@ -47,38 +44,6 @@ var emails = map[string]string{alice: "alice@example.com", carol: "carol@example
 	frank: "frank@example.com", heidi: "heidi@example.com", grace: "grace@example.com", ivan: "ivan@example.com"}
 
 var groups = approval.StaticGroups{"secops": {"carol@example.com", "dave@example.com"}}
-
-// plannerAsker is the agent's offline path: the planner maps the
-// question (narrowing the thread's previous plan on follow-ups) and the
-// query executor runs it over the graph the connectors loaded.
-type plannerAsker struct {
-	ix    *graph.Index
-	clock interface{ Now() time.Time }
-	mu    sync.Mutex
-	prev  map[string]*query.Plan
-}
-
-func (a *plannerAsker) Chat(ctx context.Context, conv, _, msg string, _ func(chat.Step)) (*chat.Answer, error) {
-	a.mu.Lock()
-	prev := a.prev[conv]
-	a.mu.Unlock()
-	p, err := planner.Plan(msg, prev)
-	if err != nil {
-		return &chat.Answer{ConversationID: conv, Answer: err.Error()}, err
-	}
-	res, err := query.Execute(ctx, a.ix, p, a.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	a.mu.Lock()
-	if a.prev == nil {
-		a.prev = map[string]*query.Plan{}
-	}
-	a.prev[conv] = p
-	a.mu.Unlock()
-	return &chat.Answer{ConversationID: conv, Answer: strconv.Itoa(res.Total) + " matches", Plan: p,
-		Columns: res.Columns, Rows: res.Rows, Evidence: res.Evidence, Total: res.Total}, nil
-}
 
 // stack is Steward as `serve` wires it for Slack: approval service over a
 // bbolt store, the audit log, the actuate executor built from actuator
@@ -149,7 +114,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	s.bot, err = slackbot.New(slackbot.Config{BotToken: secret.New("xoxb-e2e-not-real"), SigningSecret: secret.New(signingSecret), APIURL: s.slack.APIURL(),
 		ApproverGroup: "secops", Required: 1, Expiry: 72 * time.Hour, Channel: channel},
-		slackbot.Deps{Asker: &plannerAsker{ix: o.index, clock: o.clock}, Approvals: approvals, Executor: exec, Audit: s.log,
+		slackbot.Deps{Asker: offlineasker.New(o.index, o.clock.Now), Approvals: approvals, Executor: exec, Audit: s.log,
 			Index: testgraph.NewSource(o.index), Clock: o.clock, Logger: quietLogger(), Reviews: reviews})
 	if err != nil {
 		t.Fatal(err)
