@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/steward-oss/steward/findings/escalation"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/graph/sources"
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // DefaultKinds are the kinds a plan selects when it names none: the
@@ -653,18 +653,10 @@ func Levenshtein(a, b string) int {
 	return prev[len(rb)]
 }
 
-// globMatch matches s against a pattern with * and ? (case-insensitive),
-// the syntax IAM-style policies use.
-func globMatch(pattern, s string) bool {
-	pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	if pattern == "*" || pattern == s {
-		return true
-	}
-	// path.Match treats '/' specially; IAM wildcards span it.
-	pattern = strings.ReplaceAll(pattern, "/", "\x00")
-	ok, err := path.Match(pattern, strings.ReplaceAll(s, "/", "\x00"))
-	return err == nil && ok
-}
+// globMatch matches s against an IAM-style pattern (internal/glob: '*'
+// and '?', '[' literal). A question's case carries no meaning, so query
+// folds case even for resources.
+func globMatch(pattern, s string) bool { return glob.Match(pattern, s, true) }
 
 // cell is the displayed value of column c for r: a value the walk
 // recorded, else the node's field.

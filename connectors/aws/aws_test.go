@@ -258,45 +258,6 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-func TestGlob(t *testing.T) {
-	tests := []struct {
-		name                   string
-		a, b                   string
-		fold                   bool
-		match, covers, overlap bool
-	}{
-		{"star covers all", "*", "s3:GetObject", true, true, true, true},
-		{"service wildcard", "s3:*", "s3:GetObject", true, true, true, true},
-		{"case folding", "S3:Get*", "s3:getobject", true, true, true, true},
-		{"no folding for ARNs", "arn:aws:s3:::Bucket/*", "arn:aws:s3:::bucket/x", false, false, false, false},
-		{"question mark", "s3:Get?bject", "s3:GetObject", true, true, true, true},
-		{"pattern covers pattern", "s3:*", "s3:Get*", true, true, true, true},
-		{"narrower does not cover wider", "s3:Get*", "s3:*", true, false, false, true},
-		{"disjoint", "s3:Get*", "s3:Put*", true, false, false, false},
-		{"partial overlap", "s3:*Object", "s3:Get*", true, false, false, true},
-		{"star covers star", "*", "*", true, true, true, true},
-		{"same pattern covers itself", "a*b", "a*b", true, true, true, true},
-		{"question mark covers literal", "a?c", "abc", true, true, true, true},
-		{"literal does not cover question mark", "abc", "a?c", true, false, false, true},
-		{"star covers empty", "*", "", true, true, true, true},
-		{"question mark needs a character", "?", "", true, false, false, false},
-		{"long patterns use the heap path", "arn:aws:s3:::" + strings.Repeat("x", 80) + "/*", "arn:aws:s3:::" + strings.Repeat("x", 80) + "/k/*", false, true, true, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := globMatch(tc.a, tc.b, tc.fold); got != tc.match {
-				t.Errorf("globMatch = %v, want %v", got, tc.match)
-			}
-			if got := globCovers(tc.a, tc.b, tc.fold); got != tc.covers {
-				t.Errorf("globCovers = %v, want %v", got, tc.covers)
-			}
-			if got := globOverlap(tc.a, tc.b, tc.fold); got != tc.overlap {
-				t.Errorf("globOverlap = %v, want %v", got, tc.overlap)
-			}
-		})
-	}
-}
-
 func writeTemp(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)

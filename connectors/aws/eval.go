@@ -1,8 +1,10 @@
 package aws
 
 import (
-	"github.com/steward-oss/steward/graph"
 	"strings"
+
+	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // Decision is the outcome of evaluating one request against a principal's
@@ -181,9 +183,9 @@ func (ps *PolicySet) boundaryNarrow(a, r string) []string {
 		for _, bp := range b.Action {
 			bp = normAction(bp)
 			switch {
-			case globCovers(a, bp, true):
+			case glob.Covers(a, bp, true):
 				out = append(out, bp)
-			case globOverlap(a, bp, true):
+			case glob.Overlaps(a, bp, true):
 				out = append(out, a)
 			}
 		}
@@ -194,7 +196,7 @@ func (ps *PolicySet) boundaryNarrow(a, r string) []string {
 func (s Statement) resourceOverlaps(r string) bool {
 	if s.NotResource != nil {
 		for _, p := range s.NotResource {
-			if globCovers(p, r, false) {
+			if glob.Covers(p, r, false) {
 				return false
 			}
 		}
@@ -204,7 +206,7 @@ func (s Statement) resourceOverlaps(r string) bool {
 		return true
 	}
 	for _, p := range s.Resource {
-		if globOverlap(p, r, false) {
+		if glob.Overlaps(p, r, false) {
 			return true
 		}
 	}

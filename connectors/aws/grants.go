@@ -6,6 +6,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // emitPolicies adds nodes for managed policies the export lists but
@@ -183,7 +184,7 @@ func readsSecrets(s Statement, a string, notAction bool, r string, notResource b
 			if s.matchesAction(act) {
 				return true
 			}
-		} else if globMatch(normAction(a), act, true) {
+		} else if glob.Match(normAction(a), act, true) {
 			return true
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // Document is a parsed IAM policy document (identity, boundary or trust
@@ -223,14 +225,14 @@ func normAction(a string) string {
 func (s Statement) matchesAction(action string) bool {
 	if s.NotAction != nil {
 		for _, p := range s.NotAction {
-			if globMatch(normAction(p), action, true) {
+			if glob.Match(normAction(p), action, true) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, p := range s.Action {
-		if globMatch(normAction(p), action, true) {
+		if glob.Match(normAction(p), action, true) {
 			return true
 		}
 	}
@@ -242,7 +244,7 @@ func (s Statement) matchesAction(action string) bool {
 func (s Statement) matchesResource(res string) bool {
 	if s.NotResource != nil {
 		for _, p := range s.NotResource {
-			if globMatch(p, res, false) {
+			if glob.Match(p, res, false) {
 				return false
 			}
 		}
@@ -252,7 +254,7 @@ func (s Statement) matchesResource(res string) bool {
 		return true
 	}
 	for _, p := range s.Resource {
-		if globMatch(p, res, false) {
+		if glob.Match(p, res, false) {
 			return true
 		}
 	}
@@ -265,14 +267,14 @@ func (s Statement) coversAction(a string) bool {
 	a = normAction(a)
 	if s.NotAction != nil {
 		for _, p := range s.NotAction {
-			if globOverlap(normAction(p), a, true) {
+			if glob.Overlaps(normAction(p), a, true) {
 				return false
 			}
 		}
 		return true
 	}
 	for _, p := range s.Action {
-		if globCovers(normAction(p), a, true) {
+		if glob.Covers(normAction(p), a, true) {
 			return true
 		}
 	}
@@ -283,7 +285,7 @@ func (s Statement) coversAction(a string) bool {
 func (s Statement) coversResource(r string) bool {
 	if s.NotResource != nil {
 		for _, p := range s.NotResource {
-			if globOverlap(p, r, false) {
+			if glob.Overlaps(p, r, false) {
 				return false
 			}
 		}
@@ -293,7 +295,7 @@ func (s Statement) coversResource(r string) bool {
 		return true
 	}
 	for _, p := range s.Resource {
-		if globCovers(p, r, false) {
+		if glob.Covers(p, r, false) {
 			return true
 		}
 	}
@@ -350,7 +352,7 @@ func actionIsRead(a string) bool {
 	name = strings.ToLower(name)
 	la := strings.ToLower(a)
 	for p := range readOnlyActions {
-		if p == la || globMatch(p, la, true) {
+		if p == la || glob.Match(p, la, true) {
 			return true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/glob"
 )
 
 // Edge attributes read here. They match the names connectors/cloudtrail
@@ -334,7 +335,8 @@ func covers(g graph.Edge, kube bool, u use) bool {
 			}
 			continue
 		}
-		if globMatch(res, u.resource) {
+		// Kubernetes RBAC compares resource names exactly.
+		if glob.Match(res, u.resource, false) {
 			return true
 		}
 	}
@@ -424,7 +426,7 @@ func onlyDenied(e graph.Edge) bool {
 func actionMatches(pattern, action string) bool {
 	if rest, ok := strings.CutPrefix(pattern, notActionPref); ok {
 		for _, p := range strings.Split(rest, ",") {
-			if globMatch(p, action) {
+			if glob.Match(p, action, true) {
 				return false
 			}
 		}
@@ -433,33 +435,7 @@ func actionMatches(pattern, action string) bool {
 	if pattern == "*:*" {
 		pattern = "*"
 	}
-	return globMatch(pattern, action)
-}
-
-// globMatch matches IAM action wildcards ('*', '?'), case-insensitively.
-func globMatch(p, s string) bool {
-	p, s = strings.ToLower(p), strings.ToLower(s)
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return glob.Match(pattern, action, true) // IAM actions ignore case
 }
 
 func sortedSet(m map[string]bool) []string {
