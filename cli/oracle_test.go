@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"sort"
 	"testing"
@@ -22,16 +20,7 @@ import (
 func TestQuestionsAgainstOracle(t *testing.T) {
 	for _, seed := range []int64{1, 7} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			g := graphFlags{demo: true, seed: seed, size: 3000}
-			if err := g.validate(); err != nil {
-				t.Fatal(err)
-			}
-			e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			inv, err := g.open(context.Background(), e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inv.Close()
+			inv := openGraph(t, graphFlags{demo: true, seed: seed, size: 3000})
 			or := oracle.New(inv.All())
 			now := demo.Reference
 			ids := func(q string) []string {

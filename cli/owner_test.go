@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,16 +40,7 @@ func TestOwnerSetSemantics(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("set: %d %s", code, errs)
 	}
-	g := graphFlags{demo: true, seed: defaultDemoSeed, size: defaultDemoSize, overrides: path}
-	if err := g.validate(); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	inv, err := g.open(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
+	inv := openGraph(t, graphFlags{demo: true, seed: defaultDemoSeed, size: defaultDemoSize, overrides: path})
 	ix := inv.Index()
 	i, ok := ix.Lookup(ci)
 	if !ok {

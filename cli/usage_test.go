@@ -2,10 +2,7 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"reflect"
 	"sort"
 	"strings"
@@ -120,16 +117,7 @@ func TestUnusedAgainstExport(t *testing.T) {
 		return w
 	}
 
-	g := graphFlags{demo: true, seed: defaultDemoSeed, size: defaultDemoSize}
-	if err := g.validate(); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	inv, err := g.open(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
+	inv := openGraph(t, graphFlags{demo: true, seed: defaultDemoSeed, size: defaultDemoSize})
 
 	// A spread of the identities with recorded use (every 25th by id:
 	// each report re-indexes the whole demo), across sources.

@@ -2,12 +2,10 @@ package review
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/audittest"
 	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/testgraph"
 )
@@ -108,22 +107,7 @@ func campaign(t *testing.T) *Campaign {
 	return c
 }
 
-func records(t *testing.T, path string) []audit.Record {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []audit.Record
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var r audit.Record
-		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
+func records(t *testing.T, path string) []audit.Record { return audittest.Records(t, path) }
 
 func itemByName(t *testing.T, in *Instance, name string) *Item {
 	t.Helper()

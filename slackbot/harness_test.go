@@ -2,7 +2,6 @@ package slackbot
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,13 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-oss/steward/actuate"
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/internal/audittest"
 	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/offlineasker"
 	"github.com/steward-oss/steward/internal/secret"
@@ -158,25 +157,7 @@ func (h *harness) propose(question string) *approval.Proposal {
 	return ps[0]
 }
 
-func (h *harness) auditRecords() []audit.Record {
-	h.t.Helper()
-	data, err := os.ReadFile(h.auditLog)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []audit.Record
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if l == "" {
-			continue
-		}
-		var r audit.Record
-		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			h.t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
+func (h *harness) auditRecords() []audit.Record { return audittest.Records(h.t, h.auditLog) }
 
 // testLogOut is where the bot logs in tests: nowhere, unless
 // STEWARD_TEST_LOG is set.

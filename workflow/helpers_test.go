@@ -1,10 +1,7 @@
 package workflow
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +9,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/audittest"
 	"github.com/steward-oss/steward/internal/fakeclock"
 	"github.com/steward-oss/steward/internal/testgraph"
 )
@@ -75,20 +73,5 @@ func (e *env) records(t *testing.T) []audit.Record {
 	if _, err := audit.VerifyFile(e.auditLog); err != nil {
 		t.Fatalf("audit chain: %v", err)
 	}
-	f, err := os.Open(e.auditLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r audit.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return audittest.Records(t, e.auditLog)
 }

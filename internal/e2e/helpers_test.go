@@ -2,36 +2,16 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/internal/audittest"
 )
 
 // records decodes the audit log at path.
-func records(t *testing.T, path string) []audit.Record {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []audit.Record
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if l == "" {
-			continue
-		}
-		var r audit.Record
-		if err := json.Unmarshal([]byte(l), &r); err != nil {
-			t.Fatalf("audit line %q: %v", l, err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
+func records(t *testing.T, path string) []audit.Record { return audittest.Records(t, path) }
 
 func countRecords(t *testing.T, path string) int { return len(records(t, path)) }
 
