@@ -57,7 +57,8 @@ func artefacts(t *testing.T) string {
 
 // TestBrowserConsole drives every page of the console in headless
 // Chromium against `steward serve --demo`: log in; ask "admins idle 30
-// days", sort, page, download, follow up, be refused (the old table
+// days", sort, page, download, follow up, ask what changed since
+// yesterday (the demo's change history as a table), be refused (the old table
 // goes); open a row's evidence graph and click a node; open that
 // identity's page; the overview; findings filtered with evidence; a
 // launched access review's items with evidence; the approvals queue with
@@ -369,6 +370,16 @@ reviews:
 	}
 	t.Logf("follow-up: %q", text("#page-info"))
 	contrast("ask")
+	// A change question: the demo's change history, as a table.
+	do("changes", setQuestion("what changed since yesterday"))
+	// The previous answer's table is still shown until this one arrives.
+	poll("changes", `document.getElementById("interpretation").textContent.includes("changes between syncs")`)
+	changeCols, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#answer-table thead th")).map(th => th.textContent).join(",")`))
+	if n := rowCount("answer-table"); n != 14 || changeCols != "at,source,type,id,name,detail,Evidence" || !strings.Contains(text("#interpretation"), "since Sat 2026-10-31 00:00 UTC") ||
+		!strings.Contains(text("#answer-text"), "14 changes from 1 sync") {
+		t.Errorf("changes: %d rows, columns %q, interpretation %q, answer %q", n, changeCols, text("#interpretation"), text("#answer-text"))
+	}
+	shot("3b-changes.png")
 	// A refusal is shown with its reason, and the previous answer goes.
 	do("refusal", setQuestion("delete all admins"), chromedp.WaitVisible(chromedp.CSS("#refusal:not(:empty)")))
 	if got := text("#refusal"); !strings.HasPrefix(got, "Refused: ") || len(got) < 20 {
