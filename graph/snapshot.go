@@ -336,23 +336,37 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 		copy(cb, data)
 		data = cb
 	}
-	if got, want := crc32.Checksum(data[16:], castagnoli), binary.LittleEndian.Uint32(data[12:]); got != want {
+	// The checksum and the structural checks each read the whole file;
+	// they run side by side, and a checksum mismatch is reported first.
+	crcOK := make(chan bool, 1)
+	go func() { crcOK <- crc32.Checksum(data[16:], castagnoli) == binary.LittleEndian.Uint32(data[12:]) }()
+	ix, err := openSections(data, tag)
+	if !<-crcOK {
 		return nil, tag, fmt.Errorf("%w: checksum mismatch", ErrSnapshot)
 	}
+	if err != nil {
+		return nil, tag, err
+	}
+	return ix, tag, nil
+}
+
+// openSections lays the typed views over a snapshot's sections and checks
+// every reference the accessors follow.
+func openSections(data []byte, tag SnapshotTag) (*Index, error) {
 	nsec := int(binary.LittleEndian.Uint32(data[28:]))
 	if nsec != numSections {
-		return nil, tag, fmt.Errorf("%w: %d sections, want %d", ErrSnapshot, nsec, numSections)
+		return nil, fmt.Errorf("%w: %d sections, want %d", ErrSnapshot, nsec, numSections)
 	}
 	tbl := (32 + len(tag.Key) + 7) &^ 7
 	if tbl+16*nsec > len(data) {
-		return nil, tag, fmt.Errorf("%w: truncated section table", ErrSnapshot)
+		return nil, fmt.Errorf("%w: truncated section table", ErrSnapshot)
 	}
 	raw := make([][]byte, nsec)
 	for i := range raw {
 		off := binary.LittleEndian.Uint64(data[tbl+16*i:])
 		ln := binary.LittleEndian.Uint64(data[tbl+16*i+8:])
 		if off%8 != 0 || off > uint64(len(data)) || ln > uint64(len(data))-off {
-			return nil, tag, fmt.Errorf("%w: section %d out of bounds", ErrSnapshot, i)
+			return nil, fmt.Errorf("%w: section %d out of bounds", ErrSnapshot, i)
 		}
 		raw[i] = data[off : off+ln]
 	}
@@ -374,20 +388,20 @@ func OpenSnapshot(data []byte) (*Index, SnapshotTag, error) {
 	m := len(s.edges) / edgeCols
 	s.nnodes = n
 	if err := s.check(s.nodes, n, m, len(s.tsec), len(s.tnsec)); err != nil {
-		return nil, tag, err
+		return nil, err
 	}
 	if err := s.openKinds(u32(secKindIdx), i32(secByKind)); err != nil {
-		return nil, tag, err
+		return nil, err
 	}
 	ix := &Index{snap: s, nedges: m, opened: true}
 	s.sources = u32(secSources)
 	for _, id := range s.sources {
 		if int(id)+1 >= len(s.strOff) {
-			return nil, tag, fmt.Errorf("%w: bad source string", ErrSnapshot)
+			return nil, fmt.Errorf("%w: bad source string", ErrSnapshot)
 		}
 		ix.Sources = append(ix.Sources, s.str(id))
 	}
-	return ix, tag, nil
+	return ix, nil
 }
 
 // check validates what the accessors index without further checks, so a

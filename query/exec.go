@@ -112,6 +112,18 @@ type executor struct {
 	columns []string
 	rows    []row
 	grouped bool
+
+	// Nodes are grouped by source, so the last source's finding verdict
+	// answers most lookups without a map.
+	lastSrc     string
+	lastFinding bool
+}
+
+func (ex *executor) isFindingSource(src string) bool {
+	if src != ex.lastSrc || ex.lastSrc == "" {
+		ex.lastSrc, ex.lastFinding = src, IsFindingSource(src)
+	}
+	return ex.lastFinding
 }
 
 func (ex *executor) inScope(i int32) bool {
@@ -141,7 +153,7 @@ func (ex *executor) inScope(i int32) bool {
 		if !ok {
 			return false
 		}
-	} else if IsFindingSource(src) {
+	} else if ex.isFindingSource(src) {
 		return false
 	}
 	for _, f := range ex.p.Filters {
@@ -286,7 +298,9 @@ func (ex *executor) findColumns() []string {
 // value returns the value of field for node i, and whether it has one.
 func (ex *executor) value(i int32, field string) (any, bool) {
 	ix := ex.ix
-	days := func(t time.Time) float64 { return ex.now.Sub(t).Hours() / 24 }
+	if x, present, ok := ex.number(i, field); ok {
+		return x, present
+	}
 	switch field {
 	case "id":
 		return ix.NodeID(i), true
@@ -322,30 +336,6 @@ func (ex *executor) value(i int32, field string) (any, bool) {
 	case "environment":
 		s := ex.environment(i)
 		return s, s != ""
-	case "idle_days":
-		last, _ := ex.ix.LastUsed(i)
-		if c := ix.NodeCreatedAt(i); c.After(last) {
-			last = c
-		}
-		if last.IsZero() {
-			return math.MaxFloat64, true // never used, creation unknown: no evidence of any use
-		}
-		return days(last), true
-	case "last_used_days":
-		last, _ := ex.ix.LastUsed(i)
-		return days(last), !last.IsZero()
-	case "age_days":
-		c := ix.NodeCreatedAt(i)
-		return days(c), !c.IsZero()
-	case "rotated_days":
-		t := ix.NodeRotatedAt(i)
-		if t.IsZero() {
-			t = ix.NodeCreatedAt(i)
-		}
-		return days(t), !t.IsZero()
-	case "expires_in_days":
-		t := ix.NodeExpiresAt(i)
-		return -days(t), !t.IsZero()
 	case "never_used":
 		last, _ := ex.ix.LastUsed(i)
 		return last.IsZero(), true
@@ -458,7 +448,55 @@ func (ex *executor) nodeEnvironment(i int32) string {
 	return ""
 }
 
+// number is value for the numeric fields, unboxed: filters over a
+// million identities should not allocate per node.
+func (ex *executor) number(i int32, field string) (x float64, present, ok bool) {
+	ix := ex.ix
+	days := func(t time.Time) float64 { return ex.now.Sub(t).Hours() / 24 }
+	switch field {
+	case "idle_days":
+		last, _ := ix.LastUsed(i)
+		if c := ix.NodeCreatedAt(i); c.After(last) {
+			last = c
+		}
+		if last.IsZero() {
+			return math.MaxFloat64, true, true // never used, creation unknown: no evidence of any use
+		}
+		return days(last), true, true
+	case "last_used_days":
+		last, _ := ix.LastUsed(i)
+		return days(last), !last.IsZero(), true
+	case "age_days":
+		c := ix.NodeCreatedAt(i)
+		return days(c), !c.IsZero(), true
+	case "rotated_days":
+		t := ix.NodeRotatedAt(i)
+		if t.IsZero() {
+			t = ix.NodeCreatedAt(i)
+		}
+		return days(t), !t.IsZero(), true
+	case "expires_in_days":
+		t := ix.NodeExpiresAt(i)
+		return -days(t), !t.IsZero(), true
+	}
+	return 0, false, false
+}
+
 func (ex *executor) match(i int32, f *Filter) bool {
+	// Fast paths for the fields most questions filter on, same result
+	// as the general path below.
+	if f.Op != "exists" && f.Op != "not_exists" {
+		if x, present, ok := ex.number(i, f.Field); ok {
+			if !present {
+				return f.Op == "ne" || f.Op == "not_in"
+			}
+			return matchNumber(x, f)
+		}
+		if f.Field == "privilege" {
+			p, _ := ex.ix.Privilege(i)
+			return matchPrivilege(p.Rank(), f)
+		}
+	}
 	v, present := ex.value(i, f.Field)
 	switch f.Op {
 	case "exists":
@@ -473,46 +511,12 @@ func (ex *executor) match(i int32, f *Filter) bool {
 	}
 	switch t {
 	case tNumber:
-		x := v.(float64)
-		y, _ := toFloat(f.Value)
-		switch f.Op {
-		case "eq":
-			return x == y
-		case "ne":
-			return x != y
-		case "gt":
-			return x > y
-		case "gte":
-			return x >= y
-		case "lt":
-			return x < y
-		case "lte":
-			return x <= y
-		}
+		return matchNumber(v.(float64), f)
 	case tBool:
 		b, _ := f.Value.(bool)
 		return v.(bool) == b
 	case tPrivilege:
-		r := graph.Privilege(v.(string)).Rank()
-		if f.Op == "in" {
-			for _, w := range f.Values {
-				if s, _ := w.(string); graph.Privilege(s).Rank() == r {
-					return true
-				}
-			}
-			return false
-		}
-		y := graph.Privilege(f.Value.(string)).Rank()
-		switch f.Op {
-		case "eq":
-			return r == y
-		case "ne":
-			return r != y
-		case "gte":
-			return r >= y
-		case "lte":
-			return r <= y
-		}
+		return matchPrivilege(graph.Privilege(v.(string)).Rank(), f)
 	case tString:
 		s := strings.ToLower(v.(string))
 		want, _ := f.Value.(string)
@@ -540,6 +544,48 @@ func (ex *executor) match(i int32, f *Filter) bool {
 	return false
 }
 
+func matchNumber(x float64, f *Filter) bool {
+	y, _ := toFloat(f.Value)
+	switch f.Op {
+	case "eq":
+		return x == y
+	case "ne":
+		return x != y
+	case "gt":
+		return x > y
+	case "gte":
+		return x >= y
+	case "lt":
+		return x < y
+	case "lte":
+		return x <= y
+	}
+	return false
+}
+
+func matchPrivilege(r int, f *Filter) bool {
+	if f.Op == "in" {
+		for _, w := range f.Values {
+			if s, _ := w.(string); graph.Privilege(s).Rank() == r {
+				return true
+			}
+		}
+		return false
+	}
+	y := graph.Privilege(f.Value.(string)).Rank()
+	switch f.Op {
+	case "eq":
+		return r == y
+	case "ne":
+		return r != y
+	case "gte":
+		return r >= y
+	case "lte":
+		return r <= y
+	}
+	return false
+}
+
 func containsItem(list, item string) bool {
 	for _, x := range strings.Split(list, ",") {
 		if x == item {
@@ -562,7 +608,9 @@ func Resolve(ix *graph.Index, name string) (int32, error) {
 		if k := ix.NodeKind(i); !(k.IsIdentity() || k == graph.KindCredential || k == graph.KindRole || k == graph.KindGroup) {
 			continue
 		}
-		if strings.ToLower(ix.NodeName(i)) == low {
+		// An ASCII name lower-cases to its own length: most names are
+		// rejected here without building their lower-case copy.
+		if nm := ix.NodeName(i); (len(nm) == len(low) || !isASCII(nm)) && strings.ToLower(nm) == low {
 			exact = append(exact, int32(i))
 		}
 	}
@@ -622,6 +670,15 @@ func Suggest(ix *graph.Index, name string, k int) []string {
 		out = append(out, cs[i].name)
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func abs(x int) int {
@@ -706,23 +763,26 @@ func (ex *executor) finish() *Result {
 		k[len(sorts)] = ex.cell(&ex.rows[ri], ex.columns[0])
 		keys[ri] = k
 	}
-	order := make([]int, len(ex.rows))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		ka, kb := keys[order[a]], keys[order[b]]
+	// Rows compare by the sort keys, then the first column, then their
+	// position: a total order, so selecting the first Limit rows gives
+	// exactly what a stable sort of every row would.
+	cmpRows := func(a, b int) int {
+		ka, kb := keys[a], keys[b]
 		for si, s := range sorts {
 			if c := compare(ka[si], kb[si]); c != 0 {
-				return (c < 0) != s.Desc
+				if s.Desc {
+					return -c
+				}
+				return c
 			}
 		}
-		return compare(ka[len(sorts)], kb[len(sorts)]) < 0
-	})
-	res.Total = len(order)
-	if len(order) > ex.p.Limit {
-		order = order[:ex.p.Limit]
+		if c := compare(ka[len(sorts)], kb[len(sorts)]); c != 0 {
+			return c
+		}
+		return a - b
 	}
+	res.Total = len(ex.rows)
+	order := firstRows(len(ex.rows), ex.p.Limit, cmpRows)
 	res.Columns = ex.columns
 	res.Rows = make([][]any, len(order))
 	res.Evidence = make([][]EdgeRef, len(order))
@@ -745,6 +805,55 @@ func (ex *executor) finish() *Result {
 		}
 	}
 	return res
+}
+
+// firstRows returns the k smallest of rows 0..n-1 under cmp, in order,
+// keeping a bounded heap so a question matching 300k identities does
+// not sort them all to show 200.
+func firstRows(n, k int, cmp func(a, b int) int) []int {
+	if k > n {
+		k = n
+	}
+	if k <= 0 {
+		return nil
+	}
+	h := make([]int, 0, k) // max-heap under cmp
+	down := func(i int) {
+		for {
+			l, big := 2*i+1, i
+			if l < len(h) && cmp(h[l], h[big]) > 0 {
+				big = l
+			}
+			if r := l + 1; r < len(h) && cmp(h[r], h[big]) > 0 {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	for r := 0; r < n; r++ {
+		if len(h) < k {
+			h = append(h, r)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if cmp(h[i], h[p]) <= 0 {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+			continue
+		}
+		if cmp(r, h[0]) < 0 {
+			h[0] = r
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
+	return h
 }
 
 func compare(a, b any) int {
