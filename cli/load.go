@@ -195,18 +195,18 @@ func bulkReplace(ctx context.Context, st *store.Store, sgs []*graph.Subgraph, p 
 		return err
 	}
 	start := time.Now()
-	total, through := 0, 0
+	total := 0
 	for _, sg := range sgs {
 		total += len(sg.Nodes) + len(sg.Edges)
 	}
-	// The quads of the sources encoded so far, scaled to every node and
-	// edge, estimate the quads of the whole load.
+	// The quads of the nodes and edges encoded so far, scaled to all of
+	// them, estimate the quads of the whole load.
 	w.OnBatch = func(quads int) {
-		est := int64(w.Encoded()) * int64(total) / int64(max(through, 1))
+		eq, items := w.Encoded()
+		est := int64(eq) * int64(total) / int64(max(items, 1))
 		p.update("writing: %s", eta(int64(quads), est, "quads", start))
 	}
 	for _, sg := range sgs {
-		through += len(sg.Nodes) + len(sg.Edges)
 		if err := w.Add(sg); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	hkv "github.com/hidal-go/hidalgo/kv"
 	bolt "go.etcd.io/bbolt"
@@ -22,7 +23,17 @@ import (
 // value creates the bucket, and scans cover a bucket or a key prefix in
 // one. boltKV supports exactly that and reports anything else as an error
 // rather than guessing.
-type boltKV struct{ db *bolt.DB }
+type boltKV struct {
+	db *bolt.DB
+	// release, when set, is called every releaseEvery reads (a bulk
+	// load's fresh file; see releaseMapped): one batch's index lookups
+	// at a million identities touch most of a multi-gigabyte file.
+	release func()
+	reads   atomic.Int64
+}
+
+// releaseEvery is how many reads pass between release calls.
+const releaseEvery = 1 << 14
 
 var _ hkv.KV = (*boltKV)(nil)
 
@@ -33,10 +44,13 @@ func (k *boltKV) Tx(rw bool) (hkv.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &boltTx{tx: tx}, nil
+	return &boltTx{tx: tx, kv: k}, nil
 }
 
-type boltTx struct{ tx *bolt.Tx }
+type boltTx struct {
+	tx *bolt.Tx
+	kv *boltKV
+}
 
 var errKeyShape = errors.New("store: bolt: key is not {bucket, key}")
 
@@ -61,6 +75,9 @@ func (t *boltTx) Get(_ context.Context, k hkv.Key) (hkv.Value, error) {
 	bucket, key, err := split(k)
 	if err != nil {
 		return nil, err
+	}
+	if t.kv.release != nil && t.kv.reads.Add(1)%releaseEvery == 0 {
+		t.kv.release()
 	}
 	b := t.tx.Bucket(bucket)
 	if b == nil {
