@@ -21,12 +21,12 @@ type recorder struct {
 
 func (r *recorder) Plan(_ context.Context, a connectors.Action) ([]connectors.Step, error) {
 	r.calls = append(r.calls, "plan "+a.Target)
-	return []connectors.Step{{Call: r.name + " would " + a.Type}}, nil
+	return []connectors.Step{{Call: r.name + " would " + string(a.Type)}}, nil
 }
 
 func (r *recorder) Execute(_ context.Context, a connectors.Action) (connectors.Step, error) {
 	r.calls = append(r.calls, "execute "+a.Target)
-	return connectors.Step{Call: r.name + " did " + a.Type}, nil
+	return connectors.Step{Call: r.name + " did " + string(a.Type)}, nil
 }
 
 func (r *recorder) Rollback(_ context.Context, a connectors.Action, _ connectors.Step) error {

@@ -316,7 +316,7 @@ func TestPromptInjection(t *testing.T) {
 			for _, tg := range p.Targets {
 				ids = append(ids, tg.ID)
 			}
-			r.proposals = append(r.proposals, p.Action+" "+strings.Join(ids, ",")+" "+p.Justification)
+			r.proposals = append(r.proposals, string(p.Action)+" "+strings.Join(ids, ",")+" "+p.Justification)
 		}
 		if len(ans.Proposals) != len(rec.reqs) {
 			t.Errorf("answer lists %d proposals, proposer got %d", len(ans.Proposals), len(rec.reqs))

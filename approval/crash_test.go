@@ -57,7 +57,7 @@ func (l *liveSystem) Execute(_ context.Context, a connectors.Action) (connectors
 	if a.Target == l.killTarget {
 		killSelf()
 	}
-	return connectors.Step{Call: a.Type + " " + a.Target, Undo: map[string]string{"target": a.Target}}, nil
+	return connectors.Step{Call: string(a.Type) + " " + a.Target, Undo: map[string]string{"target": a.Target}}, nil
 }
 
 func (l *liveSystem) effects(t *testing.T) map[string]int {

@@ -219,7 +219,7 @@ func (s *Service) recordAction(ctx context.Context, by Actor, p *Proposal, i int
 // the action's node rather than the whole proposal.
 func (s *Service) recordActionAs(ctx context.Context, by Actor, action string, p *Proposal, i int, outcome string, extra map[string]string) error {
 	a := p.Actions[i]
-	d := map[string]string{"proposal": p.ID, "index": strconv.Itoa(i), "type": a.Type, "state": string(p.State), "digest": p.Digest}
+	d := map[string]string{"proposal": p.ID, "index": strconv.Itoa(i), "type": string(a.Type), "state": string(p.State), "digest": p.Digest}
 	for k, v := range extra {
 		d[k] = v
 	}

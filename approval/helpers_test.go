@@ -155,7 +155,7 @@ func (r *recorder) Execute(_ context.Context, a connectors.Action) (connectors.S
 	if err := r.failAt[a.Target]; err != nil {
 		return connectors.Step{}, err
 	}
-	return connectors.Step{Call: a.Type + " " + a.Target, Undo: map[string]string{"target": a.Target}}, nil
+	return connectors.Step{Call: string(a.Type) + " " + a.Target, Undo: map[string]string{"target": a.Target}}, nil
 }
 
 func (r *recorder) Rollback(_ context.Context, a connectors.Action, done connectors.Step) error {

@@ -55,10 +55,6 @@ const (
 	ExpiryCancel OnExpiry = "cancel"
 )
 
-// actionNotifyOwner is the one action type that changes nothing in a
-// source, so it alone may run without approval (Rule.Required 0).
-const actionNotifyOwner = "notify_owner"
-
 // Rule says who may approve and how many must.
 type Rule struct {
 	// Required is N of N-of-M: how many distinct eligible approvers must

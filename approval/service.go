@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Auditor receives one record per transition; *audit.Log implements it.
@@ -204,7 +205,9 @@ func (s *Service) validateNew(p *Proposal, now time.Time) error {
 		if a.Type == "" || a.Target == "" {
 			return bad("actions[%d]: type and target are required", i)
 		}
-		if a.Type != actionNotifyOwner {
+		// notify_owner changes nothing in a source, so it alone may run
+		// without approval (Rule.Required 0).
+		if a.Type != action.NotifyOwner {
 			notifyOnly = false
 		}
 	}

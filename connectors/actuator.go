@@ -3,11 +3,13 @@ package connectors
 import (
 	"context"
 	"errors"
+
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action is one change an actuator can make to one target.
 type Action struct {
-	Type   string            `json:"type"`   // "disable_credential", "deactivate_identity", "revoke_grant", "remove_membership", "rotate_credential", "delete"
+	Type   action.Kind       `json:"type"`   // action.DisableCredential, ...
 	Target string            `json:"target"` // graph node id
 	Params map[string]string `json:"params,omitempty"`
 }

@@ -37,7 +37,7 @@ func TestSystemCoversSchema(t *testing.T) {
 	want = append(want, tools.Ops()...)
 	want = append(want, tools.GroupFields()...)
 	for _, a := range tools.Actions {
-		want = append(want, a.Type)
+		want = append(want, string(a.Type))
 	}
 	want = append(want, `["aws:111111111111","k8s:prod"]`, prompts.DataOpen("kind=sources"), prompts.DataOpen("tool=NAME call=ID"), prompts.DataClose("call=ID"))
 	for _, w := range want {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/steward-oss/steward/approval"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Policy is a saved remediation: a query plan whose matches go through a
@@ -49,7 +49,7 @@ type Stage struct {
 	// (with no answer: the target still matches and nobody rejected)
 	// before this stage opens. Zero for the first stage.
 	After  time.Duration
-	Action string
+	Action action.Kind
 	Params map[string]string
 	// Approvers is the effective rule after inheritance (see package doc).
 	Approvers Approvers
@@ -94,7 +94,7 @@ type policyYAML struct {
 
 type stageYAML struct {
 	After     Duration          `yaml:"after"`
-	Action    string            `yaml:"action"`
+	Action    action.Kind       `yaml:"action"`
 	Params    map[string]string `yaml:"params"`
 	Approvers *Approvers        `yaml:"approvers"`
 }
@@ -280,7 +280,7 @@ func ParsePolicy(file string, data []byte, validatePlan func(json.RawMessage) er
 		f := fmt.Sprintf("stages[%d]", i)
 		st := Stage{After: time.Duration(s.After), Action: s.Action, Params: s.Params}
 		switch {
-		case !slices.Contains(ActionTypes, s.Action):
+		case !s.Action.Known():
 			return nil, fail(f+".action", fmt.Errorf("unknown action %q (known: %s)", s.Action, strings.Join(ActionTypes, ", ")))
 		case i == 0 && st.After != 0:
 			return nil, fail(f+".after", errors.New("the first stage opens on a match; it takes no after"))

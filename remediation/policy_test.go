@@ -11,6 +11,7 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/query"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 func validatePlan(raw json.RawMessage) error {
@@ -38,7 +39,7 @@ func TestLoadPolicies(t *testing.T) {
 		}
 		want := []struct {
 			after     time.Duration
-			action    string
+			action    action.Kind
 			approvers Approvers
 		}{
 			{0, ActionNotifyOwner, Approvers{}},

@@ -12,24 +12,24 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
-// Action types a proposal may carry. Actuators declare which they support;
-// notify_owner changes nothing in a source and is the only one that runs
-// without approval.
+// Action types a proposal may carry, under the names remediation has
+// always given them; each is its action.Kind (package action declares
+// them once, with the rules).
 const (
-	ActionDisableCredential  = "disable_credential"
-	ActionDeactivateIdentity = "deactivate_identity"
-	ActionRevokeGrant        = "revoke_grant"
-	ActionRemoveMembership   = "remove_membership"
-	ActionRotateCredential   = "rotate_credential"
-	ActionNotifyOwner        = "notify_owner"
-	ActionDelete             = "delete"
+	ActionDisableCredential  = action.DisableCredential
+	ActionDeactivateIdentity = action.DeactivateIdentity
+	ActionRevokeGrant        = action.RevokeGrant
+	ActionRemoveMembership   = action.RemoveMembership
+	ActionRotateCredential   = action.RotateCredential
+	ActionNotifyOwner        = action.NotifyOwner
+	ActionDelete             = action.Delete
 )
 
 // ActionTypes lists every action type, for validation and help text.
-var ActionTypes = []string{ActionDisableCredential, ActionDeactivateIdentity, ActionRevokeGrant,
-	ActionRemoveMembership, ActionRotateCredential, ActionNotifyOwner, ActionDelete}
+var ActionTypes = action.Names()
 
 // ErrInvalid is wrapped by every validation error of a proposal or policy.
 var ErrInvalid = errors.New("invalid")
@@ -115,7 +115,7 @@ func (p *Proposal) Validate() error {
 	}
 	for i, a := range p.Actions {
 		f := fmt.Sprintf("actions[%d]", i)
-		if !slices.Contains(ActionTypes, a.Type) {
+		if !a.Type.Known() {
 			return bad(f+".type", "unknown action %q (known: %s)", a.Type, strings.Join(ActionTypes, ", "))
 		}
 		t := targets[a.Target]

@@ -12,6 +12,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Finder runs a query plan over the graph at now and returns the matching
@@ -22,11 +23,11 @@ type Finder interface {
 
 // Opened is a proposal RunPolicies opened.
 type Opened struct {
-	Policy     string `json:"policy"`
-	Stage      int    `json:"stage"`
-	Action     string `json:"action"`
-	Target     string `json:"target"`
-	ProposalID string `json:"proposal_id"`
+	Policy     string      `json:"policy"`
+	Stage      int         `json:"stage"`
+	Action     action.Kind `json:"action"`
+	Target     string      `json:"target"`
+	ProposalID string      `json:"proposal_id"`
 }
 
 // Skipped is a matched target RunPolicies left alone, and why.

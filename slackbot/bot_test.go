@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
+	"github.com/steward-oss/steward/remediation/action"
 	"github.com/steward-oss/steward/slackbot/slackfake"
 )
 
@@ -353,7 +354,7 @@ func TestRemediateArguments(t *testing.T) {
 				}
 				return
 			}
-			if len(ps) != 1 || ps[0].Actions[0].Type != tt.wantType || ps[0].Justification != tt.wantWhy {
+			if len(ps) != 1 || ps[0].Actions[0].Type != action.Kind(tt.wantType) || ps[0].Justification != tt.wantWhy {
 				t.Fatalf("proposals = %+v", ps)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Proposer records a remediation proposal for people to approve. It is
@@ -23,7 +24,7 @@ type Proposer interface {
 // ProposalRequest is what propose_remediation asks the Proposer to record.
 type ProposalRequest struct {
 	Requester     string            `json:"requester"`
-	Action        string            `json:"action"`
+	Action        action.Kind       `json:"action"`
 	Params        map[string]string `json:"params,omitempty"`
 	Justification string            `json:"justification"`
 	Targets       []Target          `json:"targets"`
@@ -55,15 +56,15 @@ type ProposalReceipt struct {
 // Proposal is propose_remediation's Output.Proposal.
 type Proposal struct {
 	ProposalReceipt
-	Action        string   `json:"action"`
-	Targets       []string `json:"targets"`
-	Justification string   `json:"justification"`
+	Action        action.Kind `json:"action"`
+	Targets       []string    `json:"targets"`
+	Justification string      `json:"justification"`
 }
 
 // ActionSpec says which node kinds an action type applies to and which
 // params it needs.
 type ActionSpec struct {
-	Type   string
+	Type   action.Kind
 	Kinds  []graph.Kind
 	Params []string // required params
 	Doc    string
@@ -73,15 +74,15 @@ type ActionSpec struct {
 // propose. Deletion is deliberately absent: the agent proposes reversible
 // changes only.
 var Actions = []ActionSpec{
-	{"notify_owner", append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindCredential), nil, "ask the owner to review; changes nothing"},
-	{"disable_credential", []graph.Kind{graph.KindCredential}, nil, "disable (not delete) a credential"},
-	{"rotate_credential", []graph.Kind{graph.KindCredential}, nil, "issue a new credential and retire the old one"},
-	{"deactivate_identity", graph.IdentityKinds, nil, "disable an identity's login/use"},
-	{"remove_membership", append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindGroup), []string{"group"}, "remove the identity from the group or role given as params.group (node id)"},
-	{"revoke_grant", append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindGroup, graph.KindRole), nil, "revoke a grant; params describe it in the source's terms"},
+	{action.NotifyOwner, append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindCredential), nil, "ask the owner to review; changes nothing"},
+	{action.DisableCredential, []graph.Kind{graph.KindCredential}, nil, "disable (not delete) a credential"},
+	{action.RotateCredential, []graph.Kind{graph.KindCredential}, nil, "issue a new credential and retire the old one"},
+	{action.DeactivateIdentity, graph.IdentityKinds, nil, "disable an identity's login/use"},
+	{action.RemoveMembership, append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindGroup), []string{"group"}, "remove the identity from the group or role given as params.group (node id)"},
+	{action.RevokeGrant, append(append([]graph.Kind{}, graph.IdentityKinds...), graph.KindGroup, graph.KindRole), nil, "revoke a grant; params describe it in the source's terms"},
 }
 
-func actionSpec(t string) (ActionSpec, bool) {
+func actionSpec(t action.Kind) (ActionSpec, bool) {
 	for _, a := range Actions {
 		if a.Type == t {
 			return a, true
@@ -93,7 +94,7 @@ func actionSpec(t string) (ActionSpec, bool) {
 func actionTypes() []string {
 	out := make([]string, len(Actions))
 	for i, a := range Actions {
-		out[i] = a.Type
+		out[i] = string(a.Type)
 	}
 	return out
 }
@@ -105,7 +106,7 @@ const minJustification = 10
 type proposeArgs struct {
 	IDs           []string          `json:"ids"`
 	Plan          json.RawMessage   `json:"plan"`
-	Action        string            `json:"action"`
+	Action        action.Kind       `json:"action"`
 	Params        map[string]string `json:"params"`
 	Justification string            `json:"justification"`
 }
@@ -113,7 +114,7 @@ type proposeArgs struct {
 func proposeRemediation() Tool {
 	var docs []string
 	for _, a := range Actions {
-		docs = append(docs, a.Type+": "+a.Doc)
+		docs = append(docs, string(a.Type)+": "+a.Doc)
 	}
 	return Tool{
 		Name: "propose_remediation",
@@ -148,7 +149,7 @@ func runPropose(ctx context.Context, env *Env, raw json.RawMessage) (*Output, er
 			return nil, argErr("params."+p, "required for %s", a.Action)
 		}
 	}
-	if spec.Type == "revoke_grant" && len(a.Params) == 0 {
+	if spec.Type == action.RevokeGrant && len(a.Params) == 0 {
 		return nil, argErr("params", "revoke_grant needs params naming the grant")
 	}
 	hasPlan := len(a.Plan) > 0 && string(a.Plan) != "null"
@@ -230,7 +231,7 @@ func targetsOf(ctx context.Context, env *Env, ids []string, spec ActionSpec, par
 		if !slices.Contains(spec.Kinds, n.Kind) {
 			return nil, argErr(fmt.Sprintf("ids[%d]", k), "%s is a %s; %s applies to %s", id, n.Kind, spec.Type, kindList(spec.Kinds))
 		}
-		if spec.Type == "remove_membership" && !memberOf(ix, i, params["group"]) {
+		if spec.Type == action.RemoveMembership && !memberOf(ix, i, params["group"]) {
 			return nil, argErr("params.group", "%s is not a member of %q", id, params["group"])
 		}
 		if !slices.Contains(kinds, n.Kind) {

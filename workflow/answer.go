@@ -14,6 +14,7 @@ import (
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/remediation"
+	"github.com/steward-oss/steward/remediation/action"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -62,11 +63,12 @@ func FromAnswer(g IndexSource, req AnswerRequest) (*remediation.Proposal, error)
 	if ans.Total > len(ans.Rows) {
 		return nil, refuse("The previous result shows %d of %d rows; narrow the question so every target is visible before remediating.", len(ans.Rows), ans.Total)
 	}
-	action, args := "", req.Args
-	if w, rest, _ := strings.Cut(args, " "); slices.Contains(remediation.ActionTypes, w) {
-		switch w {
+	var kind action.Kind
+	args := req.Args
+	if w, rest, _ := strings.Cut(args, " "); action.Kind(w).Known() {
+		switch action.Kind(w) {
 		case remediation.ActionDeactivateIdentity, remediation.ActionDisableCredential, remediation.ActionRotateCredential, remediation.ActionNotifyOwner:
-			action, args = w, strings.TrimSpace(rest)
+			kind, args = action.Kind(w), strings.TrimSpace(rest)
 		case remediation.ActionDelete:
 			return nil, refuse("Deletion is not proposed from Slack; disable first.")
 		default:
@@ -99,7 +101,7 @@ func FromAnswer(g IndexSource, req AnswerRequest) (*remediation.Proposal, error)
 				t.Why = append(t.Why, fmt.Sprintf("%s -%s-> %s", ev.From, ev.Kind, ev.To))
 			}
 		}
-		typ := action
+		typ := kind
 		if typ == "" {
 			typ = remediation.ActionDeactivateIdentity
 			if n.Kind == graph.KindCredential {

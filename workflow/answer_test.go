@@ -75,7 +75,7 @@ func TestFromAnswer(t *testing.T) {
 			}
 			var got, owners []string
 			for i, a := range rp.Actions {
-				got = append(got, a.Type+" "+a.Target)
+				got = append(got, string(a.Type)+" "+a.Target)
 				owners = append(owners, rp.Targets[i].OwnerEmail)
 				if n, _ := ix.Lookup(a.Target); !maps.Equal(rp.Targets[i].Expect, actuate.Expect(new(ix.Node(n)))) {
 					t.Errorf("target %s expect = %v", a.Target, rp.Targets[i].Expect)

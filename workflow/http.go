@@ -21,6 +21,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph/derive/ownership"
 	"github.com/steward-oss/steward/remediation"
+	"github.com/steward-oss/steward/remediation/action"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )
@@ -232,7 +233,7 @@ type PolicyView struct {
 // StageView is one stage of a PolicyView.
 type StageView struct {
 	After     string                 `json:"after,omitempty"`
-	Action    string                 `json:"action"`
+	Action    action.Kind            `json:"action"`
 	Params    map[string]string      `json:"params,omitempty"`
 	Approvers *remediation.Approvers `json:"approvers,omitempty"`
 }

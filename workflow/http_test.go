@@ -20,6 +20,7 @@ import (
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph/derive/ownership"
+	"github.com/steward-oss/steward/remediation/action"
 	"github.com/steward-oss/steward/server"
 	"github.com/steward-oss/steward/tools"
 )
@@ -90,8 +91,8 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	t.Cleanup(f.ts.Close)
 
 	p := e.proposer(t, "secops")
-	propose := func(id, action string, params map[string]string) string {
-		rec, err := p.Propose(context.Background(), tools.ProposalRequest{Requester: "api:analyst", Action: action, Params: params,
+	propose := func(id, kind string, params map[string]string) string {
+		rec, err := p.Propose(context.Background(), tools.ProposalRequest{Requester: "api:analyst", Action: action.Kind(kind), Params: params,
 			Justification: "fixture proposal", Targets: []tools.Target{{ID: id}}, At: t0})
 		if err != nil {
 			t.Fatal(err)

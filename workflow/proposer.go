@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/remediation"
+	"github.com/steward-oss/steward/remediation/action"
 	"github.com/steward-oss/steward/tools"
 )
 
@@ -123,7 +123,7 @@ func (p *Proposer) build(req tools.ProposalRequest) (*remediation.Proposal, erro
 	switch {
 	case strings.TrimSpace(req.Requester) == "":
 		return nil, refused("requester", "required: proposals are requested by an authenticated person or key")
-	case !slices.Contains(remediation.ActionTypes, req.Action):
+	case !req.Action.Known():
 		return nil, refused("action", "unknown action %q (known: %s)", req.Action, strings.Join(remediation.ActionTypes, ", "))
 	case strings.TrimSpace(req.Justification) == "":
 		return nil, refused("justification", "required")
@@ -168,7 +168,7 @@ func (p *Proposer) build(req tools.ProposalRequest) (*remediation.Proposal, erro
 }
 
 // approvers sets the rule, deadline and expiry behaviour of rp.
-func (p *Proposer) approvers(rp *remediation.Proposal, action string, admin bool) error {
+func (p *Proposer) approvers(rp *remediation.Proposal, action action.Kind, admin bool) error {
 	now := p.o.Clock.Now().UTC()
 	rp.ExpiresAt = now.Add(p.o.Expiry)
 	rp.OnExpiry = approval.ExpiryCancel

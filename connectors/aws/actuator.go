@@ -18,21 +18,22 @@ import (
 	"github.com/steward-oss/steward/connectors/aws/awsid"
 	"github.com/steward-oss/steward/graph"
 	"github.com/steward-oss/steward/internal/secret"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action types the IAM actuator performs.
 const (
 	// ActionDisableCredential sets one access key Inactive.
-	ActionDisableCredential = "disable_credential"
+	ActionDisableCredential = action.DisableCredential
 	// ActionDeactivateIdentity sets every Active access key of an IAM
 	// user Inactive. It does not touch the console password (login
 	// profile): deleting it cannot be undone, since the password is gone.
-	ActionDeactivateIdentity = "deactivate_identity"
+	ActionDeactivateIdentity = action.DeactivateIdentity
 	// ActionRevokeGrant detaches the managed policy ParamPolicyARN from a
 	// user, role or group.
-	ActionRevokeGrant = "revoke_grant"
+	ActionRevokeGrant = action.RevokeGrant
 	// ActionRemoveMembership removes a user from the group ParamGroup.
-	ActionRemoveMembership = "remove_membership"
+	ActionRemoveMembership = action.RemoveMembership
 )
 
 // Action parameters: the approved state, which Execute re-checks live.
@@ -153,7 +154,7 @@ func NewActuator(cfg ActuatorConfig) (*Actuator, error) {
 
 // op is a resolved action.
 type op struct {
-	typ  string
+	typ  action.Kind
 	kind string // "user", "role", "group" or "access-key" (the target)
 	name string // the user, role or group name; for a key, its user
 	// access key (ActionDisableCredential)

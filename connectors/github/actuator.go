@@ -15,6 +15,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action types the GitHub actuator performs.
@@ -22,10 +23,10 @@ const (
 	// ActionDisableCredential deletes a deploy key (reversible: Rollback
 	// adds the same public key back) or revokes a fine-grained PAT's
 	// access to the org (irreversible).
-	ActionDisableCredential = "disable_credential"
+	ActionDisableCredential = action.DisableCredential
 	// ActionRevokeGrant removes the repository ParamRepository from a
 	// GitHub App installation that has selected repositories.
-	ActionRevokeGrant = "revoke_grant"
+	ActionRevokeGrant = action.RevokeGrant
 )
 
 // Action parameters: the state the approver saw, which Execute re-checks
@@ -174,7 +175,7 @@ const (
 
 // op is a resolved action.
 type op struct {
-	typ string
+	typ action.Kind
 	org string
 	// deploy key
 	keyID       int64

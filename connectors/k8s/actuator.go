@@ -19,16 +19,17 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action types the Kubernetes actuator performs.
 const (
 	// ActionRevokeGrant deletes the binding ParamBinding.
-	ActionRevokeGrant = "revoke_grant"
+	ActionRevokeGrant = action.RevokeGrant
 	// ActionRemoveMembership removes one subject from ParamBinding.
-	ActionRemoveMembership = "remove_membership"
+	ActionRemoveMembership = action.RemoveMembership
 	// ActionDeactivate is refused: see Actuator.
-	ActionDeactivate = "deactivate_identity"
+	ActionDeactivate = action.DeactivateIdentity
 )
 
 // Action parameters.
@@ -283,7 +284,7 @@ func (a *Actuator) roleNode(b bindingRef, ref rbacv1.RoleRef) string {
 
 // op is a resolved action.
 type op struct {
-	typ     string
+	typ     action.Kind
 	binding bindingRef
 	target  target
 	subject subjectRef // remove_membership

@@ -13,16 +13,17 @@ import (
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action types the LDAP actuator performs.
 const (
 	// ActionDeactivate sets ACCOUNTDISABLE in the target account's
 	// userAccountControl.
-	ActionDeactivate = "deactivate_identity"
+	ActionDeactivate = action.DeactivateIdentity
 	// ActionRemoveMembership deletes the target from the member attribute
 	// of the group named by ParamGroup.
-	ActionRemoveMembership = "remove_membership"
+	ActionRemoveMembership = action.RemoveMembership
 )
 
 // Action parameters: the state the approver saw, which Execute re-checks.
@@ -93,7 +94,7 @@ func NewActuator(cfg ActuatorConfig) (*Actuator, error) {
 
 // op is a resolved action: what to change on which entry.
 type op struct {
-	typ     string
+	typ     action.Kind
 	dn      string // the target account (both types)
 	groupDN string // remove_membership
 	before  uint32 // deactivate: approved userAccountControl

@@ -10,17 +10,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/steward-oss/steward/connectors"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // Action types the PostgreSQL actuator performs.
 const (
 	// ActionDeactivate is ALTER ROLE ... NOLOGIN on the target role.
-	ActionDeactivate = "deactivate_identity"
+	ActionDeactivate = action.DeactivateIdentity
 	// ActionRevokeGrant revokes ParamPrivilege on ParamResource from the
 	// target role, or, with ParamRole, the target's membership in a role.
-	ActionRevokeGrant = "revoke_grant"
+	ActionRevokeGrant = action.RevokeGrant
 	// ActionRemoveMembership revokes the target's membership in ParamGroup.
-	ActionRemoveMembership = "remove_membership"
+	ActionRemoveMembership = action.RemoveMembership
 )
 
 // Action parameters: the approved state, which Execute re-checks.
@@ -87,7 +88,7 @@ func NewActuator(cfg ActuatorConfig) (*Actuator, error) {
 
 // op is a resolved action.
 type op struct {
-	typ    string // ActionDeactivate, "revoke_privilege", "revoke_role"
+	typ    string // opDeactivate, opRevokePrivilege, opRevokeRole
 	role   string // target role; "" with public
 	public bool   // the target is PUBLIC
 	priv   string
@@ -98,7 +99,9 @@ type op struct {
 	expectLogin string
 }
 
+// Operations, the action split by what it changes.
 const (
+	opDeactivate      = string(ActionDeactivate)
 	opRevokePrivilege = "revoke_privilege"
 	opRevokeRole      = "revoke_role"
 )
@@ -124,7 +127,7 @@ func (o op) objectSQL() string {
 
 func (o op) sql() string {
 	switch o.typ {
-	case ActionDeactivate:
+	case opDeactivate:
 		return "ALTER ROLE " + ident(o.role) + " NOLOGIN"
 	case opRevokePrivilege:
 		return "REVOKE " + o.priv + " ON " + o.objectSQL() + " FROM " + o.grantee()
@@ -136,7 +139,7 @@ func (o op) sql() string {
 // whether the removed grant carried WITH GRANT/ADMIN OPTION.
 func (o op) undoSQL(option bool) string {
 	switch o.typ {
-	case ActionDeactivate:
+	case opDeactivate:
 		return "ALTER ROLE " + ident(o.role) + " LOGIN"
 	case opRevokePrivilege:
 		s := "GRANT " + o.priv + " ON " + o.objectSQL() + " TO " + o.grantee()
@@ -199,7 +202,7 @@ func (a *Actuator) resolve(act connectors.Action) (op, error) {
 		default:
 			return fail("the approved state has %s=%q: nothing to deactivate", ParamCanLogin, act.Params[ParamCanLogin])
 		}
-		o.typ = ActionDeactivate
+		o.typ = opDeactivate
 		return o, nil
 	}
 	switch v := act.Params[ParamCanLogin]; v {
@@ -284,7 +287,7 @@ func (a *Actuator) connect(ctx context.Context) (*pgx.Conn, error) {
 func (o op) read(ctx context.Context, tx pgx.Tx) (state, error) {
 	var st state
 	switch o.typ {
-	case ActionDeactivate:
+	case opDeactivate:
 		err := tx.QueryRow(ctx, `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, o.role).Scan(&st.present)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return state{}, fmt.Errorf("postgres: role %q no longer exists: %w", o.role, connectors.ErrTargetChanged)
@@ -360,7 +363,7 @@ func (a *Actuator) Execute(ctx context.Context, act connectors.Action) (connecto
 	}
 	defer tx.Rollback(context.Background())
 
-	if o.typ != ActionDeactivate && o.expectLogin != "" {
+	if o.typ != opDeactivate && o.expectLogin != "" {
 		var login bool
 		err := tx.QueryRow(ctx, `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, o.role).Scan(&login)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -401,7 +404,7 @@ func (a *Actuator) Execute(ctx context.Context, act connectors.Action) (connecto
 
 func (o op) absentMsg() string {
 	switch o.typ {
-	case ActionDeactivate:
+	case opDeactivate:
 		return "the role can no longer log in"
 	case opRevokeRole:
 		return "the role is no longer a member"

@@ -25,6 +25,7 @@ import (
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/remediation/action"
 )
 
 // State is the acme state file.
@@ -200,14 +201,14 @@ func (a *actuator) key(act connectors.Action) (*State, *Key, error) {
 }
 
 func (a *actuator) Plan(_ context.Context, act connectors.Action) ([]connectors.Step, error) {
-	if act.Type != "disable_credential" {
+	if act.Type != action.DisableCredential {
 		return nil, fmt.Errorf("acme: %s: %w", act.Type, connectors.ErrUnsupported)
 	}
 	return []connectors.Step{{Call: "acme disable key " + act.Target}}, nil
 }
 
 func (a *actuator) Execute(_ context.Context, act connectors.Action) (connectors.Step, error) {
-	if act.Type != "disable_credential" {
+	if act.Type != action.DisableCredential {
 		return connectors.Step{}, fmt.Errorf("acme: %s: %w", act.Type, connectors.ErrUnsupported)
 	}
 	s, k, err := a.key(act)
