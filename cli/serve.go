@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/approval"
@@ -27,13 +28,36 @@ func init() {
 }
 
 func runServe(ctx context.Context, e *env, args []string) int {
+	cfg, g, code, ok := serveConfig(e, args)
+	if !ok {
+		return code
+	}
+	e.log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s := &serving{cfg: cfg, g: g, log: e.log}
+	defer s.close()
+	if err := s.open(ctx, e); err != nil {
+		return serveFail(e, err)
+	}
+	parts, err := s.build(ctx)
+	if err != nil {
+		return serveFail(e, err)
+	}
+	if err := runParts(ctx, parts); err != nil {
+		return fail(e, "serve", err)
+	}
+	return ExitOK
+}
+
+// serveConfig parses serve's flags over the configuration (file or
+// environment): flags win over both.
+func serveConfig(e *env, args []string) (*config.Config, *graphFlags, int, bool) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var g graphFlags
+	g := &graphFlags{}
 	g.register(fs, true)
 	listen := fs.String("listen", "", "address to listen on (default from config, else 127.0.0.1:8080)")
 	cfgPath := fs.String("config", e.configPath, "configuration file (steward.yaml)")
 	if code, ok := parseFlags(fs, e, args); !ok {
-		return code
+		return nil, nil, code, false
 	}
 	var cfg *config.Config
 	var err error
@@ -43,9 +67,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		cfg, err = config.FromEnv(os.Getenv)
 	}
 	if err != nil {
-		return usageErr(e, "serve", err.Error())
+		return nil, nil, usageErr(e, "serve", err.Error()), false
 	}
-	// Flags win over the environment and the file.
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
@@ -53,125 +76,176 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		g.path = cfg.Graph
 	}
 	if err := g.validate(); err != nil {
-		return usageErr(e, "serve", err.Error())
+		return nil, nil, usageErr(e, "serve", err.Error()), false
 	}
 	if len(cfg.APIKeys) == 0 {
-		return usageErr(e, "serve", "no API keys: set api_keys in the config file or STEWARD_API_KEYS (every endpoint but /healthz needs one)")
+		return nil, nil, usageErr(e, "serve", "no API keys: set api_keys in the config file or STEWARD_API_KEYS (every endpoint but /healthz needs one)"), false
 	}
-	log := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	e.log = log
+	return cfg, g, 0, true
+}
 
-	inv, err := g.open(ctx, e)
-	if err != nil {
-		return fail(e, "serve", err)
+// serveFail reports a configuration mistake as a usage error and anything
+// else as a failure.
+func serveFail(e *env, err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return usageErr(e, "serve", ue.msg)
 	}
-	defer inv.Close()
-	alog, err := openAudit(cfg)
-	if err != nil {
-		return fail(e, "serve", err)
-	}
-	defer alog.Close()
-	if key, _ := cfg.AuditKey(os.ReadFile); key == nil {
-		log.Warn("audit records are hash-chained but not MACed: set STEWARD_AUDIT_KEY or audit_key_file", "audit_log", cfg.AuditLog)
-	}
+	return fail(e, "serve", err)
+}
 
-	rem, err := buildRemediation(ctx, cfg, inv, alog, g.overrides, log)
-	if err != nil {
-		return fail(e, "serve", err)
+// serving holds what `steward serve` opened; close releases it in reverse.
+type serving struct {
+	cfg     *config.Config
+	g       *graphFlags
+	log     *slog.Logger
+	inv     *inventory.Inventory
+	alog    *audit.Log
+	rem     *remediationParts
+	closers []func()
+}
+
+func (s *serving) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
-	if rem.changes, err = changeTracker(cfg); err != nil {
-		return usageErr(e, "serve", err.Error())
+}
+
+// open opens the graph, the audit log and the remediation stores, and
+// finishes what a crash interrupted.
+func (s *serving) open(ctx context.Context, e *env) error {
+	var err error
+	if s.inv, err = s.g.open(ctx, e); err != nil {
+		return err
 	}
-	rem.history = serveChanges(&g, rem.changes)
-	defer rem.Close()
-	if rem.executor != nil {
+	s.closers = append(s.closers, func() { s.inv.Close() })
+	if s.alog, err = openAudit(s.cfg); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() { s.alog.Close() })
+	if key, _ := s.cfg.AuditKey(os.ReadFile); key == nil {
+		s.log.Warn("audit records are hash-chained but not MACed: set STEWARD_AUDIT_KEY or audit_key_file", "audit_log", s.cfg.AuditLog)
+	}
+	if s.rem, err = buildRemediation(ctx, s.cfg, s.inv, s.alog, s.g.overrides, s.log); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() { s.rem.Close() })
+	if s.rem.changes, err = changeTracker(s.cfg); err != nil {
+		return &usageError{err.Error()}
+	}
+	s.rem.history = serveChanges(s.g, s.rem.changes)
+	if s.rem.executor != nil {
 		// Finish what a crash interrupted: journalled actions never run
 		// twice; an action with an unknown outcome is reported.
-		if resumed, err := rem.approvals.Resume(ctx, rem.executor, approval.Actor{ID: "steward", Where: audit.WhereSystem}); err != nil {
-			log.Warn("resuming interrupted executions failed", "err", err)
+		if resumed, err := s.rem.approvals.Resume(ctx, s.rem.executor, approval.Actor{ID: "steward", Where: audit.WhereSystem}); err != nil {
+			s.log.Warn("resuming interrupted executions failed", "err", err)
 		} else if len(resumed) > 0 {
-			log.Info("resumed interrupted executions", "proposals", len(resumed))
+			s.log.Info("resumed interrupted executions", "proposals", len(resumed))
 		}
 	}
+	return nil
+}
 
+// servePart is one of serve's concurrent parts: it runs until ctx ends
+// and returns an error only when it failed.
+type servePart struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// build wires the agent, the conversation service, Slack and the HTTP
+// server, and returns the parts to run: the HTTP server, Slack's socket
+// when in socket mode, the sync loop (or the remediation tick) and the
+// refresh from a shared store.
+func (s *serving) build(ctx context.Context) ([]servePart, error) {
+	cfg, log := s.cfg, s.log
 	agentCfg := agent.Config{Provider: cfg.Agent.Provider, BaseURL: cfg.Agent.BaseURL, Model: cfg.Agent.Model,
 		APIKeyEnv: cfg.Agent.APIKeyEnv, MaxSteps: cfg.Agent.MaxSteps, MaxTokens: cfg.Agent.MaxTokens,
 		Timeout: time.Duration(cfg.Agent.Timeout)}
 	ag, err := agent.FromConfig(ctx, agentCfg, os.Getenv, agent.Options{Logger: log.With("component", "agent")})
 	if err != nil {
-		return usageErr(e, "serve", err.Error())
+		return nil, &usageError{err.Error()}
 	}
 	now := time.Now
-	if g.demo {
+	if s.g.demo {
 		// The demo is generated relative to its reference time.
-		now = func() time.Time { return g.nowAt }
+		now = func() time.Time { return s.g.nowAt }
 	}
-	svc := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Proposer: rem.proposer, Changes: rem.history, Where: "http", Logger: log.With("component", "chat")})
+	svc := chat.New(chat.Options{Agent: ag, Graph: s.inv, Now: now, Audit: s.alog, Proposer: s.rem.proposer, Changes: s.rem.history, Where: "http", Logger: log.With("component", "chat")})
 	var keys []server.Key // each with its role and holder (config validated both)
 	for _, k := range cfg.APIKeys {
 		keys = append(keys, server.Key{Name: k.Name, SHA256: k.SHA256, Role: k.Role, Email: k.Email})
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 1)
-	run := func(fn func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer cancel() // serve's parts run as one group
-			fn()
-		}()
-	}
-	slackRoutes, stopSlack, err := buildSlack(ctx, cfg, ag, inv, alog, rem, now, log, run)
+	sl, err := buildSlack(ctx, cfg, ag, s.inv, s.alog, s.rem, now, log)
 	if err != nil {
-		return usageErr(e, "serve", err.Error())
+		return nil, &usageError{err.Error()}
 	}
-	defer stopSlack()
+	s.closers = append(s.closers, sl.stop)
 	mets := metrics.New()
-	mets.AuditFailures(alog.Failures)
-	if rem.approvals != nil {
-		mets.Proposals(rem.approvals, log.With("component", "metrics"))
+	mets.AuditFailures(s.alog.Failures)
+	if s.rem.approvals != nil {
+		mets.Proposals(s.rem.approvals, log.With("component", "metrics"))
 	}
 	console, err := web.New(web.Options{Logger: log.With("component", "web")})
 	if err != nil {
-		return fail(e, "serve", err)
+		return nil, err
 	}
-	srv := server.New(server.Config{Keys: keys, Audit: alog, Chatter: svc, Graph: inv, Now: now, Logger: log.With("component", "http"),
-		Workflow: rem.workflow, Reviews: rem.reviews.handlers(), Slack: slackRoutes, Registry: mets.Registry, Web: console,
-		History: serveHistory{auditLog: cfg.AuditLog, changesDir: trackedDir(rem.changes)}})
+	srv := server.New(server.Config{Keys: keys, Audit: s.alog, Chatter: svc, Graph: s.inv, Now: now, Logger: log.With("component", "http"),
+		Workflow: s.rem.workflow, Reviews: s.rem.reviews.handlers(), Slack: sl.routes, Registry: mets.Registry, Web: console,
+		History: serveHistory{auditLog: cfg.AuditLog, changesDir: trackedDir(s.rem.changes)}})
 
-	run(func() {
-		log.Info("listening", "addr", cfg.Listen, "demo", g.demo)
-		errc <- srv.Serve(ctx, cfg.Listen)
-	})
-	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !g.demo {
-		run(func() {
-			syncLoop(ctx, iv, cfg.Connectors, inv, alog, log, mets.ObserveSync, func() {
-				rem.afterSync(ctx, log)
-				recordChanges(ctx, rem.changes, inv.Index(), log)
-			})
-		})
-	} else {
-		run(func() { tickLoop(ctx, time.Minute, func() { rem.afterSync(ctx, log) }) })
+	parts := []servePart{{"http", func(ctx context.Context) error {
+		log.Info("listening", "addr", cfg.Listen, "demo", s.g.demo)
+		return srv.Serve(ctx, cfg.Listen)
+	}}}
+	if sl.socket != nil {
+		parts = append(parts, servePart{"slack", sl.socket})
 	}
-	run(func() {
+	if iv := time.Duration(cfg.Sync.Interval); iv > 0 && len(cfg.Connectors) > 0 && !s.g.demo {
+		parts = append(parts, servePart{"sync", func(ctx context.Context) error {
+			syncLoop(ctx, iv, cfg.Connectors, s.inv, s.alog, log, mets.ObserveSync, func() {
+				s.rem.afterSync(ctx, log)
+				recordChanges(ctx, s.rem.changes, s.inv.Index(), log)
+			})
+			return nil
+		}})
+	} else {
+		parts = append(parts, servePart{"remediation tick", func(ctx context.Context) error {
+			tickLoop(ctx, time.Minute, func() { s.rem.afterSync(ctx, log) })
+			return nil
+		}})
+	}
+	parts = append(parts, servePart{"graph refresh", func(ctx context.Context) error {
 		tickLoop(ctx, refreshInterval, func() {
-			if changed, err := inv.RefreshIfChanged(ctx); err != nil {
+			if changed, err := s.inv.RefreshIfChanged(ctx); err != nil {
 				log.Warn("graph refresh failed; serving the previous graph", "err", err)
 			} else if changed {
 				log.Info("graph reloaded: the store changed")
 			}
 		})
-	})
-	// serve's parts run as one group: the first to stop stops the rest.
-	err = <-errc
-	cancel()
-	wg.Wait()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fail(e, "serve", fmt.Errorf("http: %w", err))
+		return nil
+	}})
+	return parts, nil
+}
+
+// runParts runs serve's parts as one group: the first to stop, failed or
+// not, stops the rest, and the first failure, named by its part, is the
+// result (so a dead Slack socket ends serve with a non-zero exit, not a
+// quiet one). A part ending because ctx ended is no failure.
+func runParts(ctx context.Context, parts []servePart) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grp, ctx := errgroup.WithContext(ctx)
+	for _, p := range parts {
+		grp.Go(func() error {
+			defer cancel()
+			if err := p.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			return nil
+		})
 	}
-	return ExitOK
+	return grp.Wait()
 }
 
 // tickLoop calls fn every interval until ctx ends.

@@ -17,39 +17,47 @@ import (
 	"github.com/steward-oss/steward/slackbot"
 )
 
-// buildSlack starts the Slack app when a bot token is configured: Socket
-// Mode (a goroutine under ctx) or HTTP handlers the server mounts. It
-// returns the handlers (nil in socket mode) and a stop function.
+// slackParts is the Slack app as serve runs it: HTTP handlers the server
+// mounts (HTTP mode) or the Socket Mode connection, one of serve's parts
+// (socket mode), and stop.
+type slackParts struct {
+	routes *server.SlackHandlers
+	socket func(ctx context.Context) error
+	stop   func()
+}
+
+// buildSlack builds the Slack app when a bot token is configured.
 // Without a configured bot token Slack is simply off.
 func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *inventory.Inventory, alog *audit.Log,
-	rem *remediationParts, now func() time.Time, log *slog.Logger, run func(func())) (*server.SlackHandlers, func(), error) {
+	rem *remediationParts, now func() time.Time, log *slog.Logger) (slackParts, error) {
+	off := slackParts{stop: func() {}}
 	if cfg.Slack.BotTokenEnv == "" {
-		return nil, func() {}, nil
+		return off, nil
 	}
 	bot := os.Getenv(cfg.Slack.BotTokenEnv)
 	if bot == "" {
-		return nil, nil, fmt.Errorf("slack: %s is empty", cfg.Slack.BotTokenEnv)
+		return off, fmt.Errorf("slack: %s is empty", cfg.Slack.BotTokenEnv)
 	}
 	if rem.executor == nil {
-		return nil, nil, fmt.Errorf("slack: approvals in Slack need actuators: configure actuators[] (with their own credentials)")
+		return off, fmt.Errorf("slack: approvals in Slack need actuators: configure actuators[] (with their own credentials)")
 	}
 	sc := slackbot.Config{BotToken: secret.New(bot), AskerAudits: true, APIURL: cfg.Slack.APIURL, Users: cfg.Slack.Users, ApproverGroup: cfg.Slack.ApproverGroup,
 		Expiry: time.Duration(cfg.Remediation.Expiry), Channel: cfg.Reviews.Channel}
 	switch cfg.Slack.Mode {
 	case "http":
 		if sc.SigningSecret = secret.New(os.Getenv(cfg.Slack.SigningSecretEnv)); sc.SigningSecret.IsZero() {
-			return nil, nil, fmt.Errorf("slack: http mode needs the signing secret in %q", cfg.Slack.SigningSecretEnv)
+			return off, fmt.Errorf("slack: http mode needs the signing secret in %q", cfg.Slack.SigningSecretEnv)
 		}
 	default:
 		if sc.AppToken = secret.New(os.Getenv(cfg.Slack.AppTokenEnv)); sc.AppToken.IsZero() {
-			return nil, nil, fmt.Errorf("slack: socket mode needs the app-level token in %q", cfg.Slack.AppTokenEnv)
+			return off, fmt.Errorf("slack: socket mode needs the app-level token in %q", cfg.Slack.AppTokenEnv)
 		}
 	}
 	asker := chat.New(chat.Options{Agent: ag, Graph: inv, Now: now, Audit: alog, Changes: rem.history, Where: "slack", Logger: log.With("component", "chat")})
 	b, err := slackbot.New(sc, slackbot.Deps{Asker: asker, Approvals: rem.approvals, Executor: rem.executor, Audit: alog,
 		Index: inv, Logger: log.With("component", "slack"), Reviews: rem.reviews.slackReviews()})
 	if err != nil {
-		return nil, nil, err
+		return off, err
 	}
 	if rem.reviews != nil {
 		rem.reviews.notifier.set(b)
@@ -61,12 +69,7 @@ func buildSlack(ctx context.Context, cfg *config.Config, ag *agent.Agent, inv *i
 		log.Warn("slack: resuming interrupted executions failed", "err", err)
 	}
 	if cfg.Slack.Mode == "http" {
-		return b.Handlers(), b.Close, nil
+		return slackParts{routes: b.Handlers(), stop: b.Close}, nil
 	}
-	run(func() {
-		if err := b.RunSocketMode(ctx); err != nil && ctx.Err() == nil {
-			log.Error("slack socket mode stopped", "err", err)
-		}
-	})
-	return nil, b.Close, nil
+	return slackParts{socket: b.RunSocketMode, stop: b.Close}, nil
 }
