@@ -31,6 +31,7 @@ import (
 	"github.com/steward-oss/steward/agent"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/graph"
+	"github.com/steward-oss/steward/internal/publicerr"
 	"github.com/steward-oss/steward/planner"
 	"github.com/steward-oss/steward/query"
 	"github.com/steward-oss/steward/tools"
@@ -120,16 +121,6 @@ func New(o Options) *Service {
 		convs: map[string]*conversation{}}
 }
 
-// userError is an error whose message is meant for the asker.
-type userError struct {
-	msg string
-	err error
-}
-
-func (e *userError) Error() string       { return e.msg }
-func (e *userError) Unwrap() error       { return e.err }
-func (e *userError) UserMessage() string { return e.msg }
-
 // Chat answers message in conversation (a new one when empty).
 func (s *Service) Chat(ctx context.Context, conversation, actor, message string, onStep func(Step)) (*Answer, error) {
 	if conversation == "" {
@@ -161,9 +152,9 @@ func (s *Service) Chat(ctx context.Context, conversation, actor, message string,
 		var be *agent.BudgetError
 		switch {
 		case errors.As(err, &um):
-			return nil, &userError{um.Error(), err}
+			return nil, publicerr.Wrap(um.Error(), err)
 		case errors.As(err, &ee):
-			return nil, &userError{ee.Error(), err}
+			return nil, publicerr.Wrap(ee.Error(), err)
 		case errors.As(err, &be) && ans != nil:
 			// A partial answer is still an answer; it says which budget
 			// stopped it.
@@ -195,7 +186,7 @@ func (s *Service) admit(id, actor string) error {
 		return ErrNotFound
 	}
 	if len(c.turns) >= MaxTurns {
-		return &userError{fmt.Sprintf("this conversation has reached %d turns; start a new one", MaxTurns), ErrConversationFull}
+		return publicerr.Wrap(fmt.Sprintf("this conversation has reached %d turns; start a new one", MaxTurns), ErrConversationFull)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/steward-oss/steward/internal/publicerr"
 )
 
 // Problem is an RFC 9457 problem detail with Steward's code and the
@@ -35,7 +36,8 @@ func problem(status int, code, detail string) error {
 
 // handleError renders every error as problem+json. A 4xx detail is the
 // vetted message; a 5xx detail stays in the log, the client gets the
-// request id.
+// request id and, when the error carries one, its public message
+// (internal/publicerr), never the wrapped detail.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -68,6 +70,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if p.Status >= 500 {
 		s.cfg.Logger.Error("request failed", "request_id", rid, "path", c.Path(), "err", err)
 		p.Detail = ""
+		if msg, ok := publicerr.Message(err); ok && pe == nil {
+			p.Detail = cleanDetail(msg)
+		}
 	}
 	p.Title = http.StatusText(p.Status)
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
+	"github.com/steward-oss/steward/internal/publicerr"
 	"github.com/steward-oss/steward/query"
 )
 
@@ -81,14 +82,12 @@ func (s *Server) chat(c echo.Context) error {
 	return c.JSON(http.StatusOK, ans)
 }
 
-// UserError marks errors whose message is meant for the asker (a question
-// the planner could not map, an unknown identity, a budget exhausted).
-type UserError interface{ UserMessage() string }
-
+// chatError maps a chat error to a problem: a public error (internal/
+// publicerr: a question the planner could not map, an unknown identity, a
+// budget exhausted) shows its public message, never its detail.
 func chatError(err error) error {
-	var ue UserError
-	if errors.As(err, &ue) {
-		return problem(http.StatusUnprocessableEntity, "not_answerable", ue.UserMessage())
+	if msg, ok := publicerr.Message(err); ok {
+		return problem(http.StatusUnprocessableEntity, "not_answerable", msg)
 	}
 	if errors.Is(err, chat.ErrNotFound) {
 		return problem(http.StatusNotFound, "not_found", "no such conversation")
@@ -113,9 +112,8 @@ func (s *Server) chatStream(c echo.Context, req ChatRequest) error {
 	if err != nil {
 		s.metrics.chats.WithLabelValues("error").Inc()
 		p := Problem{Status: http.StatusInternalServerError, Code: "internal", RequestID: requestID(c)}
-		var ue UserError
-		if errors.As(err, &ue) {
-			p.Status, p.Code, p.Detail = http.StatusUnprocessableEntity, "not_answerable", ue.UserMessage()
+		if msg, ok := publicerr.Message(err); ok {
+			p.Status, p.Code, p.Detail = http.StatusUnprocessableEntity, "not_answerable", msg
 		} else {
 			s.cfg.Logger.Error("chat failed", "request_id", p.RequestID, "err", err)
 		}

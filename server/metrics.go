@@ -1,12 +1,12 @@
 package server
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/steward-oss/steward/internal/publicerr"
 )
 
 type metrics struct {
@@ -56,11 +56,11 @@ func statusOf(err error) int {
 
 // question counts one question by the outcome err gives it.
 func (m *metrics) question(err error) {
-	var ue UserError
+	_, public := publicerr.Message(err)
 	switch {
 	case err == nil:
 		m.questions.WithLabelValues("answered").Inc()
-	case errors.As(err, &ue):
+	case public:
 		m.questions.WithLabelValues("refused").Inc()
 	default:
 		m.questions.WithLabelValues("error").Inc()

@@ -14,6 +14,7 @@ import (
 	"github.com/steward-oss/steward/approval"
 	"github.com/steward-oss/steward/audit"
 	"github.com/steward-oss/steward/chat"
+	"github.com/steward-oss/steward/internal/publicerr"
 	"github.com/steward-oss/steward/remediation"
 	"github.com/steward-oss/steward/tools"
 	"github.com/steward-oss/steward/workflow"
@@ -155,7 +156,7 @@ func (b *Bot) ask(ctx context.Context, th thread, user, text string) {
 		}
 	}
 	if ans == nil {
-		b.post(ctx, th, "Sorry, I could not answer that. The details are in Steward's log.")
+		b.post(ctx, th, publicerr.MessageOr(err, "Sorry, I could not answer that. The details are in Steward's log."))
 		return
 	}
 	b.mu.Lock()
@@ -208,7 +209,14 @@ func (b *Bot) remediate(ctx context.Context, th thread, user, args string) {
 	rp, err := workflow.FromAnswer(b.deps.Index, workflow.AnswerRequest{Answer: conv.answer, Question: conv.question, Args: args,
 		Requester: by.ID, Required: b.cfg.Required, Group: b.cfg.ApproverGroup, ExpiresAt: b.deps.Clock.Now().Add(b.cfg.Expiry)})
 	if err != nil {
-		b.post(ctx, th, err.Error())
+		// A refusal is written for the analyst; anything else is an
+		// internal failure whose detail stays in the log.
+		msg, public := publicerr.Message(err)
+		if !public {
+			b.log.Warn("proposal not prepared", attrUser, user, attrErr, err)
+			msg = "I could not prepare the proposal. The details are in Steward's log."
+		}
+		b.post(ctx, th, msg)
 		return
 	}
 	p, err := remediation.Submit(ctx, b.deps.Approvals, rp, by)

@@ -152,6 +152,10 @@ type AnswerRefusal struct{ Message string }
 
 func (r *AnswerRefusal) Error() string { return r.Message }
 
+// UserMessage makes a refusal a public error (internal/publicerr): Slack
+// and HTTP show its text as is.
+func (r *AnswerRefusal) UserMessage() string { return r.Message }
+
 func refuse(format string, args ...any) *AnswerRefusal {
 	return &AnswerRefusal{Message: fmt.Sprintf(format, args...)}
 }
