@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/steward-oss/steward/query"
@@ -32,6 +33,8 @@ var (
 	// changeWords make a question a change question by themselves.
 	changeWords = []string{"changed", "change", "changes", "what's new", "what is new", "anything new", "whats new", "diff", "difference", "differences"}
 	// changeVerbs make it one together with a change type.
+	// generalNew are the change words built on "new".
+	generalNew  = []string{"what's new", "what is new", "anything new", "whats new"}
 	changeVerbs = []string{"new", "newly", "added", "appeared", "removed", "deleted", "disappeared", "gained", "lost", "became"}
 	// lastSyncWords ask for what the latest sync found.
 	lastSyncWords = []string{"since the last sync", "since last sync", "in the last sync", "at the last sync", "since the previous sync",
@@ -68,9 +71,19 @@ var changeTypeRules = []struct {
 	}},
 	{chNewAdmin, func(q string) bool { return has(q, adminish...) }},
 	{chNewCredential, func(q string) bool { return has(q, credentialish...) }},
-	{chGrantAdded, func(q string) bool { return has(q, grantish...) }},
+	// "privilege escalation" names the escalation type, not grants.
+	{chGrantAdded, func(q string) bool {
+		return has(strings.ReplaceAll(q, "privilege escalation", "escalation"), grantish...)
+	}},
 	{chIdentityRemoved, func(q string) bool { return has(q, "removed", "deleted", "disappeared") }},
-	{chIdentityAdded, func(q string) bool { return has(q, "added", "appeared", "new", "newly") }},
+	// "anything new" and "what's new" ask for every change, not only
+	// new identities: their "new" does not name a type.
+	{chIdentityAdded, func(q string) bool {
+		for _, w := range generalNew {
+			q = strings.ReplaceAll(q, w, " ")
+		}
+		return has(q, "added", "appeared", "new", "newly")
+	}},
 }
 
 // hoursRE is "N hours" (durationRE counts in days).
