@@ -238,25 +238,6 @@ func (f *fakeGitHub) instRepo(w http.ResponseWriter, method, instStr, repoStr st
 	}
 }
 
-// writes returns the recorded requests that are not GETs.
-func (f *fakeGitHub) writes() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.requests {
-		if !strings.HasPrefix(r, "GET ") {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (f *fakeGitHub) reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests, f.bodies = nil, nil
-}
-
 func newTestActuator(t *testing.T, url string) *Actuator {
 	t.Helper()
 	files := map[string]string{"/secrets/gh-token": actToken + "\n", "/secrets/gh-user-token": actUserToken}
