@@ -343,30 +343,9 @@ func privilege(kind string, privs []string) graph.Privilege {
 
 // grant makes member(s) members of a role.
 func (p *parser) grant(n *yaml.Node, branch string) error {
-	if n.Kind != yaml.MappingNode {
-		return p.errf(n, "!grant: want a mapping with role and member(s)")
-	}
-	f, _, err := p.fields(n)
+	roles, members, err := p.roleMembers(n, branch, "!grant")
 	if err != nil {
 		return err
-	}
-	rn, ok := f["role"]
-	if !ok {
-		return p.errf(n, "!grant without role")
-	}
-	roles, err := p.refs(rn, branch, "role")
-	if err != nil {
-		return err
-	}
-	var members []ref
-	for _, k := range []string{"member", "members"} {
-		if m, ok := f[k]; ok {
-			ms, err := p.refs(m, branch, k)
-			if err != nil {
-				return err
-			}
-			members = append(members, ms...)
-		}
 	}
 	if len(members) == 0 {
 		return p.errf(n, "!grant without member or members")
@@ -382,33 +361,14 @@ func (p *parser) grant(n *yaml.Node, branch string) error {
 
 // revoke undoes an earlier grant in the same file.
 func (p *parser) revoke(n *yaml.Node, branch string) error {
-	if n.Kind != yaml.MappingNode {
-		return p.errf(n, "!revoke: want a mapping with role and member(s)")
-	}
-	f, _, err := p.fields(n)
-	if err != nil {
-		return err
-	}
-	rn, ok := f["role"]
-	if !ok {
-		return p.errf(n, "!revoke without role")
-	}
-	roles, err := p.refs(rn, branch, "role")
+	roles, members, err := p.roleMembers(n, branch, "!revoke")
 	if err != nil {
 		return err
 	}
 	gone := map[[2]string]bool{}
-	for _, k := range []string{"member", "members"} {
-		if m, ok := f[k]; ok {
-			ms, err := p.refs(m, branch, k)
-			if err != nil {
-				return err
-			}
-			for _, role := range roles {
-				for _, mm := range ms {
-					gone[[2]string{p.nodeID(mm), p.nodeID(role)}] = true
-				}
-			}
+	for _, role := range roles {
+		for _, m := range members {
+			gone[[2]string{p.nodeID(m), p.nodeID(role)}] = true
 		}
 	}
 	if len(gone) == 0 {
@@ -423,6 +383,35 @@ func (p *parser) revoke(n *yaml.Node, branch string) error {
 	}
 	p.sg.Edges = out
 	return nil
+}
+
+// roleMembers reads the role and member(s) of a !grant or !revoke (tag
+// names the record in errors).
+func (p *parser) roleMembers(n *yaml.Node, branch, tag string) (roles, members []ref, err error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, nil, p.errf(n, "%s: want a mapping with role and member(s)", tag)
+	}
+	f, _, err := p.fields(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	rn, ok := f["role"]
+	if !ok {
+		return nil, nil, p.errf(n, "%s without role", tag)
+	}
+	if roles, err = p.refs(rn, branch, "role"); err != nil {
+		return nil, nil, err
+	}
+	for _, k := range []string{"member", "members"} {
+		if m, ok := f[k]; ok {
+			ms, err := p.refs(m, branch, k)
+			if err != nil {
+				return nil, nil, err
+			}
+			members = append(members, ms...)
+		}
+	}
+	return roles, members, nil
 }
 
 // remove handles !delete {record: !kind id}: the record and every edge

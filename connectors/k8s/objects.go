@@ -122,52 +122,28 @@ func (in *inventory) addDocument(path, where string, data []byte, log *slog.Logg
 }
 
 func (in *inventory) addObject(path, where, kind string, data []byte, log *slog.Logger) error {
-	dec := func(v any) error {
-		if err := json.Unmarshal(data, v); err != nil {
-			return jsonError(path, where, err)
-		}
-		return nil
-	}
 	var err error
 	var name string
 	switch kind {
 	case "Namespace":
-		var o corev1.Namespace
-		err = dec(&o)
-		name = o.Name
-		in.namespaces = append(in.namespaces, o)
+		name, err = appendObject(&in.namespaces, path, where, data)
 	case "ServiceAccount":
-		var o corev1.ServiceAccount
-		err = dec(&o)
-		name = o.Name
-		in.serviceAccounts = append(in.serviceAccounts, o)
+		name, err = appendObject(&in.serviceAccounts, path, where, data)
 	case "Secret":
 		var o corev1.Secret
-		err = dec(&o)
+		o, err = decodeObject[corev1.Secret](path, where, data)
 		name = o.Name
 		if o.Type == corev1.SecretTypeServiceAccountToken {
 			in.tokenSecrets = append(in.tokenSecrets, tokenMetadata(o))
 		}
 	case "Role":
-		var o rbacv1.Role
-		err = dec(&o)
-		name = o.Name
-		in.roles = append(in.roles, o)
+		name, err = appendObject(&in.roles, path, where, data)
 	case "ClusterRole":
-		var o rbacv1.ClusterRole
-		err = dec(&o)
-		name = o.Name
-		in.clusterRoles = append(in.clusterRoles, o)
+		name, err = appendObject(&in.clusterRoles, path, where, data)
 	case "RoleBinding":
-		var o rbacv1.RoleBinding
-		err = dec(&o)
-		name = o.Name
-		in.roleBindings = append(in.roleBindings, o)
+		name, err = appendObject(&in.roleBindings, path, where, data)
 	case "ClusterRoleBinding":
-		var o rbacv1.ClusterRoleBinding
-		err = dec(&o)
-		name = o.Name
-		in.clusterRoleBindings = append(in.clusterRoleBindings, o)
+		name, err = appendObject(&in.clusterRoleBindings, path, where, data)
 	default:
 		log.Debug("k8s: ignoring object kind", "file", path, "at", where, "kind", kind)
 		return nil
@@ -179,6 +155,32 @@ func (in *inventory) addObject(path, where, kind string, data []byte, log *slog.
 		return fmt.Errorf("k8s: %s: %s: empty", path, join(where, "metadata.name"))
 	}
 	return nil
+}
+
+// named is a Kubernetes object type whose pointer carries metadata.name.
+type named[T any] interface {
+	*T
+	GetName() string
+}
+
+// appendObject decodes data as one T, appends it to list and returns its
+// metadata.name.
+func appendObject[T any, P named[T]](list *[]T, path, where string, data []byte) (string, error) {
+	o, err := decodeObject[T](path, where, data)
+	if err != nil {
+		return "", err
+	}
+	*list = append(*list, o)
+	return P(&o).GetName(), nil
+}
+
+// decodeObject decodes data as one T, naming the place in errors.
+func decodeObject[T any](path, where string, data []byte) (T, error) {
+	var o T
+	if err := json.Unmarshal(data, &o); err != nil {
+		return o, jsonError(path, where, err)
+	}
+	return o, nil
 }
 
 func join(where, field string) string {
