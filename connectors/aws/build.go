@@ -2,7 +2,8 @@ package aws
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,7 +180,7 @@ func (b *builder) run() ([]*graph.Subgraph, error) {
 	b.emitLiveKeys()
 	b.mergeExtra()
 	out := make([]*graph.Subgraph, 0, len(b.graphs))
-	for _, acct := range sortedKeys(b.graphs) {
+	for _, acct := range slices.Sorted(maps.Keys(b.graphs)) {
 		sg := b.graphs[acct]
 		sg.Normalize()
 		if err := sg.Validate(); err != nil {
@@ -188,15 +189,6 @@ func (b *builder) run() ([]*graph.Subgraph, error) {
 		out = append(out, sg)
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // sg returns the subgraph of account, creating it with its account node.

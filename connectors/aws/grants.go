@@ -1,6 +1,8 @@
 package aws
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +60,7 @@ func (b *builder) emitGrants(principals []*principal) {
 		cache[k] = v
 		return v
 	}
-	for _, arn := range sortedKeys(b.polAccts) {
+	for _, arn := range slices.Sorted(maps.Keys(b.polAccts)) {
 		pol := b.policies[arn]
 		if !pol.resolved {
 			continue

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -93,7 +95,7 @@ func (r *Reader) readLive(ctx context.Context) (*input, error) {
 			users[row.ARN] = row.User
 		}
 	}
-	for _, arn := range sortedKeys(users) {
+	for _, arn := range slices.Sorted(maps.Keys(users)) {
 		keys, err := listKeys(ctx, c, users[arn])
 		var gone *types.NoSuchEntityException
 		if errors.As(err, &gone) {

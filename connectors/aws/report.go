@@ -1,6 +1,8 @@
 package aws
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -71,7 +73,7 @@ func applyReportToUser(n *graph.Node, row reportRow) {
 // signing certificates by slot (the report does not list key ids).
 func (b *builder) emitReport() {
 	rows := b.reportByARN()
-	for _, arn := range sortedKeys(rows) {
+	for _, arn := range slices.Sorted(maps.Keys(rows)) {
 		row := rows[arn]
 		acct, _ := accountOf(arn)
 		var holder, userName string
@@ -154,7 +156,7 @@ func (b *builder) emitKey(acct, holder string, n graph.Node, active bool, create
 
 // emitLiveKeys adds keys the live path listed by id.
 func (b *builder) emitLiveKeys() {
-	for _, arn := range sortedKeys(b.in.liveKeys) {
+	for _, arn := range slices.Sorted(maps.Keys(b.in.liveKeys)) {
 		acct, err := accountOf(arn)
 		if err != nil {
 			continue

@@ -2,7 +2,9 @@ package aws
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -129,7 +131,7 @@ func (b *builder) trustees(acct string, s Statement) []trustee {
 		return []trustee{{node: anyoneNode()}}
 	}
 	var out []trustee
-	for _, typ := range sortedKeys(p.Typed) {
+	for _, typ := range slices.Sorted(maps.Keys(p.Typed)) {
 		for _, v := range p.Typed[typ] {
 			switch strings.ToLower(typ) {
 			case "aws":

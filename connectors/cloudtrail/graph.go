@@ -2,7 +2,8 @@ package cloudtrail
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,16 +170,16 @@ func Build(events []Event, source func(account string) string) []*graph.Subgraph
 			}
 		}
 	}
-	for _, k := range sortedKeys(used) {
+	for _, k := range slices.Sorted(maps.Keys(used)) {
 		a := used[k]
 		graphs[a.account].AddEdge(a.finish())
 	}
-	for _, k := range sortedKeys(created) {
+	for _, k := range slices.Sorted(maps.Keys(created)) {
 		acct, _, _ := strings.Cut(k, "\x00")
 		graphs[acct].AddEdge(created[k])
 	}
 	out := make([]*graph.Subgraph, 0, len(graphs))
-	for _, acct := range sortedKeys(graphs) {
+	for _, acct := range slices.Sorted(maps.Keys(graphs)) {
 		g := graphs[acct]
 		g.Normalize()
 		out = append(out, g)
@@ -283,13 +284,4 @@ func createdEdge(ev *Event, creator, acct string) (graph.Edge, bool) {
 	}
 	return graph.Edge{From: target, To: creator, Kind: graph.EdgeCreatedBy, LastSeen: ev.Time,
 		Attrs: map[string]string{AttrEvent: ev.EventName, AttrEventTime: ev.Time.Format(time.RFC3339)}}, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"strconv"
 	"strings"
@@ -130,7 +132,7 @@ func Build(org string, ex *Export) (*graph.Subgraph, error) {
 			return nil, err
 		}
 	}
-	for _, repo := range sortedKeys(ex.Keys) {
+	for _, repo := range slices.Sorted(maps.Keys(ex.Keys)) {
 		for _, k := range ex.Keys[repo] {
 			if err := b.deployKey(repo, k); err != nil {
 				return nil, err
@@ -237,7 +239,7 @@ func (b *builder) installation(in *gh.Installation) error {
 
 // grants emits one grants edge per permission, on the org account.
 func (b *builder) grants(from string, perms map[string]string, scope string, allRepos bool, via string) {
-	for _, p := range sortedKeys(perms) {
+	for _, p := range slices.Sorted(maps.Keys(perms)) {
 		level := perms[p]
 		b.sg.AddEdge(graph.Edge{From: from, To: b.src, Kind: graph.EdgeGrants, Action: p, Resource: scope,
 			Effect: graph.EffectAllow, Privilege: permPrivilege(p, level, allRepos),

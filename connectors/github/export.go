@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,7 +133,7 @@ func LoadDir(dir string) (*Export, error) {
 		}
 		repos[base] = true
 	}
-	for _, repo := range sortedKeys(repos) {
+	for _, repo := range slices.Sorted(maps.Keys(repos)) {
 		if err := load(filepath.Join(dirKeys, repo+".json"), func(p string, d []byte) error {
 			var keys []*gh.Key
 			if err := appendPage(p, d, &keys); err != nil {
@@ -288,7 +290,7 @@ func badField[T any](raw json.RawMessage) string {
 	if json.Unmarshal(raw, &fields) != nil {
 		return ""
 	}
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
 		var item T
 		if json.Unmarshal(one, &item) != nil {
@@ -329,13 +331,4 @@ func lineCol(data []byte, off int64) (int, int) {
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(off) - bytes.LastIndexByte(before, '\n')
 	return line, col
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

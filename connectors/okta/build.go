@@ -2,9 +2,9 @@ package okta
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
@@ -228,12 +228,12 @@ func build(org string, ex *export) (*graph.Subgraph, error) {
 		}
 		return nil
 	}
-	for _, uid := range sortedKeys(ex.userRoles) {
+	for _, uid := range slices.Sorted(maps.Keys(ex.userRoles)) {
 		if err := roleEdges(userID(uid), ex.userRoles[uid], "users/"+uid+"/roles"); err != nil {
 			return nil, err
 		}
 	}
-	for _, gid := range sortedKeys(ex.groupRoles) {
+	for _, gid := range slices.Sorted(maps.Keys(ex.groupRoles)) {
 		if err := roleEdges(groupID(gid), ex.groupRoles[gid], "groups/"+gid+"/roles"); err != nil {
 			return nil, err
 		}
@@ -288,13 +288,4 @@ func set(m map[string]string, k, v string) {
 	if v != "" {
 		m[k] = v
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ func load(ctx context.Context, b backend) (*export, error) {
 		return nil, err
 	}
 	if auth != nil {
-		for _, p := range sortedKeys(auth.Data) {
+		for _, p := range slices.Sorted(maps.Keys(auth.Data)) {
 			m, ok := auth.Data[p].(map[string]any)
 			if !ok {
 				return nil, fmt.Errorf("vault: %s: data[%q]: want an object, got %T", where(auth, "sys/auth"), p, auth.Data[p])
@@ -475,13 +476,4 @@ func str(v any) string {
 		return s
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
