@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,12 +80,9 @@ func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, 
 	if r.armEndpoint == "" {
 		r.armEndpoint = defaultARM
 	}
-	if v := opts["live"]; v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("entra: option live: %w", err)
-		}
-		r.live = b
+	var err error
+	if r.live, err = opts.Bool("live"); err != nil {
+		return nil, fmt.Errorf("entra: %w", err)
 	}
 	if r.tenant == "" && !r.live && r.from != "" {
 		// A file export names no tenant; its directory does.

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -57,13 +56,11 @@ func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, 
 		r.log = slog.Default()
 	}
 	for name, dst := range map[string]*bool{"live": &r.live, "project-only": &r.projectOnly} {
-		if v := opts[name]; v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return nil, fmt.Errorf("gcp: option %s: %w", name, err)
-			}
-			*dst = b
+		b, err := opts.Bool(name)
+		if err != nil {
+			return nil, fmt.Errorf("gcp: %w", err)
 		}
+		*dst = b
 	}
 	switch {
 	case r.live && r.from != "":

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -56,12 +55,9 @@ func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, 
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	if v := opts["in-cluster"]; v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("k8s: option in-cluster: %w", err)
-		}
-		r.inCluster = b
+	var err error
+	if r.inCluster, err = opts.Bool("in-cluster"); err != nil {
+		return nil, fmt.Errorf("k8s: %w", err)
 	}
 	n := 0
 	for _, set := range []bool{r.from != "", r.kubeconfig != "", r.inCluster} {

@@ -172,10 +172,8 @@ func newFromOptions(opts connectors.Options, env connectors.Env) (connectors.Rea
 		return nil, err
 	}
 	cfg.TLS = tc
-	if v := opts[OptStartTLS]; v != "" {
-		if cfg.StartTLS, err = strconv.ParseBool(v); err != nil {
-			return nil, fmt.Errorf("ldap: option %s: %w", OptStartTLS, err)
-		}
+	if cfg.StartTLS, err = opts.Bool(OptStartTLS); err != nil {
+		return nil, fmt.Errorf("ldap: %w", err)
 	}
 	r, err := NewReader(cfg)
 	if err != nil {
@@ -199,12 +197,9 @@ func newFromOptions(opts connectors.Options, env connectors.Env) (connectors.Rea
 
 func tlsConfig(opts connectors.Options, readFile func(string) ([]byte, error)) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if v := opts[OptInsecureSkipVerify]; v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("ldap: option %s: %w", OptInsecureSkipVerify, err)
-		}
-		tc.InsecureSkipVerify = b
+	var err error
+	if tc.InsecureSkipVerify, err = opts.Bool(OptInsecureSkipVerify); err != nil {
+		return nil, fmt.Errorf("ldap: %w", err)
 	}
 	if f := opts[OptCAFile]; f != "" {
 		pem, err := readFile(f)

@@ -49,16 +49,10 @@ type Reader struct {
 var _ connectors.Reader = (*Reader)(nil)
 
 func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, error) {
-	r := &Reader{Org: strings.ToLower(opts["org"]), Dir: opts["from"], BaseURL: opts["url"], TokenFile: opts["token-file"], env: env}
-	switch strings.ToLower(opts["live"]) {
-	case "", "false", "0":
-	case "true", "1":
-		r.Live = true
-	default:
-		return nil, fmt.Errorf("okta: option live: %q is not a boolean", opts["live"])
-	}
-	if r.Live == (r.Dir != "") {
-		return nil, fmt.Errorf("okta: give exactly one of --from DIR or --live")
+	r := &Reader{Org: strings.ToLower(opts["org"]), BaseURL: opts["url"], TokenFile: opts["token-file"], env: env}
+	var err error
+	if r.Dir, r.Live, err = connectors.FromOrLive("okta", opts); err != nil {
+		return nil, err
 	}
 	if r.Live && r.TokenFile == "" {
 		return nil, fmt.Errorf("okta: --live needs --token-file")

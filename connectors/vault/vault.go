@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 
 	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/graph"
@@ -44,17 +43,11 @@ type Reader struct {
 var _ connectors.Reader = (*Reader)(nil)
 
 func newReader(opts connectors.Options, env connectors.Env) (connectors.Reader, error) {
-	r := &Reader{Scope: opts["org"], Addr: opts["url"], Dir: opts["from"], TokenFile: opts["token-file"],
+	r := &Reader{Scope: opts["org"], Addr: opts["url"], TokenFile: opts["token-file"],
 		Namespace: opts["namespace"], K8sCluster: opts["k8s-cluster"], env: env}
-	switch strings.ToLower(opts["live"]) {
-	case "", "false", "0":
-	case "true", "1":
-		r.Live = true
-	default:
-		return nil, fmt.Errorf("vault: option live: %q is not a boolean", opts["live"])
-	}
-	if r.Live == (r.Dir != "") {
-		return nil, fmt.Errorf("vault: give exactly one of --from DIR or --live")
+	var err error
+	if r.Dir, r.Live, err = connectors.FromOrLive("vault", opts); err != nil {
+		return nil, err
 	}
 	if r.Live && (r.TokenFile == "" || r.Addr == "") {
 		return nil, fmt.Errorf("vault: --live needs --url and --token-file")
