@@ -51,46 +51,24 @@ type PolicySet struct {
 // Conditions are not evaluated (there is no request context); a matching
 // conditional statement makes the result Conditional instead.
 func (ps *PolicySet) Evaluate(action, resource string) Result {
-	var res Result
-	allowed, allowUncond := false, false
-	for _, s := range ps.Identity {
-		if !s.matchesAction(action) || !s.matchesResource(resource) {
-			continue
-		}
-		if !s.allow() {
-			if !s.conditional() {
-				return Result{Decision: ExplicitDeny}
-			}
-			res.Conditional = true
-			continue
-		}
-		allowed = true
-		if !s.conditional() {
-			allowUncond = true
-		}
+	id := match(ps.Identity, action, resource)
+	if id.deny {
+		return Result{Decision: ExplicitDeny}
 	}
+	res := Result{Conditional: id.conditionalDeny}
+	allowed, allowUncond := id.allowed, id.unconditional
 	if ps.HasBoundary {
-		bAllowed, bUncond := false, false
-		for _, s := range ps.Boundary {
-			if !s.matchesAction(action) || !s.matchesResource(resource) {
-				continue
-			}
-			if !s.allow() {
-				if !s.conditional() {
-					return Result{Decision: ExplicitDeny}
-				}
-				res.Conditional = true
-				continue
-			}
-			bAllowed = true
-			if !s.conditional() {
-				bUncond = true
-			}
+		b := match(ps.Boundary, action, resource)
+		if b.deny {
+			return Result{Decision: ExplicitDeny}
 		}
-		if !bAllowed {
+		if b.conditionalDeny {
+			res.Conditional = true
+		}
+		if !b.allowed {
 			allowed = false
 		}
-		if !bUncond {
+		if !b.unconditional {
 			res.Conditional = true
 		}
 	}
@@ -102,6 +80,37 @@ func (ps *PolicySet) Evaluate(action, resource string) Result {
 	}
 	res.Decision = Allowed
 	return res
+}
+
+// matched is what one list of statements says about an action on a
+// resource.
+type matched struct {
+	deny            bool // an unconditional Deny matches
+	conditionalDeny bool // a conditional Deny matches
+	allowed         bool // an Allow matches
+	unconditional   bool // an Allow without conditions matches
+}
+
+// match evaluates stmts alone; it stops at the first unconditional Deny.
+func match(stmts []Statement, action, resource string) matched {
+	var m matched
+	for _, s := range stmts {
+		if !s.matchesAction(action) || !s.matchesResource(resource) {
+			continue
+		}
+		if !s.allow() {
+			if !s.conditional() {
+				return matched{deny: true}
+			}
+			m.conditionalDeny = true
+			continue
+		}
+		m.allowed = true
+		if !s.conditional() {
+			m.unconditional = true
+		}
+	}
+	return m
 }
 
 // Admin reports whether the principal can perform every action on every
