@@ -3,6 +3,8 @@ package entra
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -67,12 +69,7 @@ func build(tenant string, in *inventory) *graph.Subgraph {
 		b.armAssignment(a, defs)
 	}
 
-	ids := make([]string, 0, len(b.nodes))
-	for id := range b.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(b.nodes)) {
 		b.sg.AddNode(*b.nodes[id])
 	}
 	return b.sg

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,12 +61,7 @@ func build(project string, in *inventory, log *slog.Logger) *graph.Subgraph {
 	for _, p := range in.policies {
 		b.policy(p)
 	}
-	ids := make([]string, 0, len(b.nodes))
-	for id := range b.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(b.nodes)) {
 		b.sg.AddNode(*b.nodes[id])
 	}
 	return b.sg

@@ -17,9 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/mail"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,12 +223,7 @@ func Parse(file string, data []byte) (*graph.Subgraph, error) {
 		}
 		sg.AddNode(h)
 	}
-	names := make([]string, 0, len(teams))
-	for n := range teams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(teams)) {
 		sg.AddNode(*teams[n])
 	}
 	if err := sg.Validate(); err != nil {

@@ -3,8 +3,10 @@ package input
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -160,11 +162,7 @@ func (d *Dropped) String() string {
 	if d.Total() == 0 {
 		return ""
 	}
-	reasons := make([]string, 0, len(d.counts))
-	for r := range d.counts {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
+	reasons := slices.Sorted(maps.Keys(d.counts))
 	parts := make([]string, len(reasons))
 	for i, r := range reasons {
 		parts[i] = fmt.Sprintf("%d %s (first: %s)", d.counts[r], r, d.first[r])

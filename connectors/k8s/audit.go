@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,11 +92,7 @@ func readAudit(path string, log *slog.Logger) ([]usageRec, error) {
 			return nil, err
 		}
 	}
-	keys := make([]string, 0, len(agg))
-	for k := range agg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(agg))
 	out := make([]usageRec, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, *agg[k])

@@ -1,7 +1,8 @@
 package k8s
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,12 +111,7 @@ func build(cluster string, in *inventory, usage []usageRec) *graph.Subgraph {
 	}
 	b.expandGroups()
 
-	ids := make([]string, 0, len(b.nodes))
-	for id := range b.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(b.nodes)) {
 		b.sg.AddNode(*b.nodes[id])
 	}
 	return b.sg
@@ -259,12 +255,7 @@ func (b *builder) group(name string) string {
 // expandGroups makes every service account a member of the well-known
 // groups the API server gives it, for the groups that some binding names.
 func (b *builder) expandGroups() {
-	ids := make([]string, 0, len(b.nodes))
-	for id := range b.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(b.nodes)) {
 		n := b.nodes[id]
 		if n.Subtype != "k8s_service_account" {
 			continue

@@ -3,6 +3,8 @@ package ldap
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -305,12 +307,7 @@ func build(baseDN string, entries []*entry, log *slog.Logger) (*graph.Subgraph, 
 		log.Debug("ldap: membership values naming entries outside the read set were skipped",
 			"source", source, "count", unknown)
 	}
-	keys := make([]string, 0, len(edges))
-	for k := range edges {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(edges)) {
 		sg.AddEdge(edges[k])
 	}
 	sg.Normalize()

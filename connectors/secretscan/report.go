@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -242,12 +243,7 @@ func build(src, repo string, fs []finding) *graph.Subgraph {
 		}
 		sg.AddEdge(graph.Edge{From: id, To: fileID, Kind: graph.EdgeLeaked, Attrs: ea})
 	}
-	ids := make([]string, 0, len(files))
-	for k := range files {
-		ids = append(ids, k)
-	}
-	sort.Strings(ids)
-	for _, k := range ids {
+	for _, k := range slices.Sorted(maps.Keys(files)) {
 		sg.AddNode(files[k])
 	}
 	return sg
