@@ -274,30 +274,13 @@ func decodeItems[T any](path, field string, raws []json.RawMessage, dst *[]T) er
 			if errors.As(err, &te) && te.Field != "" {
 				at += "." + te.Field
 			} else {
-				at += badField[T](raw)
+				at += input.BadField[T](raw)
 			}
 			return fmt.Errorf("github: %s: at %s: %w", path, at, err)
 		}
 		*dst = append(*dst, item)
 	}
 	return nil
-}
-
-// badField finds which top-level field of an element fails to decode
-// (go-github's Timestamp errors do not say).
-func badField[T any](raw json.RawMessage) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil {
-		return ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
-		var item T
-		if json.Unmarshal(one, &item) != nil {
-			return "." + k
-		}
-	}
-	return ""
 }
 
 // decode unmarshals data, naming the file and the place of any error.
@@ -315,20 +298,10 @@ func describeJSON(data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		line, col := lineCol(data, se.Offset)
+		line, col := input.LineCol(data, se.Offset)
 		return fmt.Errorf("line %d col %d: %w", line, col, err)
 	case errors.As(err, &te):
 		return fmt.Errorf("at %s: %w", te.Field, err)
 	}
 	return err
-}
-
-func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := int(off) - bytes.LastIndexByte(before, '\n')
-	return line, col
 }

@@ -1,19 +1,16 @@
 package okta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,51 +203,15 @@ func list[T any](ctx context.Context, src source, apiPath string) ([]T, bool, er
 	for _, p := range ps {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(p.data, &raws); err != nil {
-			return nil, false, fmt.Errorf("okta: %s: %w", p.name, describeJSON(p.data, err))
+			return nil, false, fmt.Errorf("okta: %s: %w", p.name, input.DescribeJSON(p.data, err))
 		}
 		for i, raw := range raws {
 			var item T
 			if err := json.Unmarshal(raw, &item); err != nil {
-				return nil, false, fmt.Errorf("okta: %s: [%d]%s: %w", p.name, i, badField[T](raw), describeJSON(raw, err))
+				return nil, false, fmt.Errorf("okta: %s: [%d]%s: %w", p.name, i, input.BadField[T](raw), input.DescribeJSON(raw, err))
 			}
 			out = append(out, item)
 		}
 	}
 	return out, len(ps) > 0, nil
-}
-
-// badField finds which top-level field of an element fails to decode
-// (time.Time's errors do not say), so the error can name it: ".created".
-func badField[T any](raw json.RawMessage) string {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil {
-		return ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
-		var item T
-		if json.Unmarshal(one, &item) != nil {
-			return "." + k
-		}
-	}
-	return ""
-}
-
-// describeJSON names the place of a JSON error without quoting the input.
-func describeJSON(data []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off := min(se.Offset, int64(len(data)))
-		before := data[:off]
-		return fmt.Errorf("line %d col %d: %w", bytes.Count(before, []byte("\n"))+1, int(off)-bytes.LastIndexByte(before, '\n'), err)
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return fmt.Errorf("field %s: want %s, got %s", field, te.Type, te.Value)
-	}
-	return err
 }

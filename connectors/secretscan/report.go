@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors/input"
 	"github.com/steward-oss/steward/graph"
 )
 
@@ -55,13 +55,13 @@ type gitleaksFinding struct {
 func parseGitleaks(file string, data []byte) ([]finding, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("gitleaks: %s: %w", file, describeJSON(data, err))
+		return nil, fmt.Errorf("gitleaks: %s: %w", file, input.DescribeJSON(data, err))
 	}
 	var out []finding
 	for i, r := range raw {
 		var g gitleaksFinding
 		if err := json.Unmarshal(r, &g); err != nil {
-			return nil, fmt.Errorf("gitleaks: %s: [%d]: %w", file, i, describeJSON(r, err))
+			return nil, fmt.Errorf("gitleaks: %s: [%d]: %w", file, i, input.DescribeJSON(r, err))
 		}
 		switch {
 		case g.RuleID == "":
@@ -126,7 +126,7 @@ func parseTrufflehog(file string, data []byte) ([]finding, error) {
 		}
 		var t trufflehogFinding
 		if err := json.Unmarshal(text, &t); err != nil {
-			return nil, fmt.Errorf("trufflehog: %s:%d: %w", file, line, describeJSON(text, err))
+			return nil, fmt.Errorf("trufflehog: %s:%d: %w", file, line, input.DescribeJSON(text, err))
 		}
 		if t.DetectorName == "" {
 			return nil, fmt.Errorf("trufflehog: %s:%d: DetectorName: empty", file, line)
@@ -293,29 +293,4 @@ func parseDate(s string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// describeJSON names the place of a JSON error (line and column) without
-// quoting the input, which may hold a secret.
-func describeJSON(data []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off := se.Offset
-		if off > int64(len(data)) {
-			off = int64(len(data))
-		}
-		before := data[:off]
-		line := bytes.Count(before, []byte("\n")) + 1
-		col := int(off) - bytes.LastIndexByte(before, '\n')
-		return fmt.Errorf("line %d col %d: %w", line, col, err)
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return fmt.Errorf("field %s: want %s, got %s", field, te.Type, te.Value)
-	}
-	return err
 }

@@ -180,9 +180,8 @@ func keys(s *api.Secret, p string) ([]string, error) {
 func describeJSON(data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		off := min(se.Offset, int64(len(data)))
-		before := data[:off]
-		return fmt.Errorf("line %d col %d: %w", bytes.Count(before, []byte("\n"))+1, int(off)-bytes.LastIndexByte(before, '\n'), err)
+		line, col := input.LineCol(data, se.Offset)
+		return fmt.Errorf("line %d col %d: %w", line, col, err)
 	}
 	return err
 }
