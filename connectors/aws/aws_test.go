@@ -88,11 +88,7 @@ func TestFixtureNodes(t *testing.T) {
 			if tc.status != "" && n.Status != tc.status {
 				t.Errorf("status = %q, want %q", n.Status, tc.status)
 			}
-			for k, v := range tc.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tc.attrs)
 		})
 	}
 	t.Run("times", func(t *testing.T) {

@@ -196,11 +196,7 @@ func TestLive(t *testing.T) {
 			if !n.LastUsedAt.Equal(tc.lastUsed) {
 				t.Errorf("last used = %v, want %v", n.LastUsedAt, tc.lastUsed)
 			}
-			for k, v := range tc.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tc.attrs)
 		})
 	}
 	t.Run("key ids never appear in node ids", func(t *testing.T) {

@@ -69,11 +69,7 @@ func TestFixtures(t *testing.T) {
 			if !got[0].LastSeen.Equal(tc.lastSeen) {
 				t.Errorf("last seen = %v, want %v", got[0].LastSeen, tc.lastSeen)
 			}
-			for k, v := range tc.attrs {
-				if got[0].Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, got[0].Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, got[0].Attrs, tc.attrs)
 		})
 	}
 	created := []struct{ name, from string }{

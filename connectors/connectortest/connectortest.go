@@ -284,3 +284,14 @@ func EveryGrantRated(t testing.TB, sgs []*graph.Subgraph) {
 		t.Error("no grants edges")
 	}
 }
+
+// HasAttrs fails t for each key of want that got (a node's or an edge's
+// Attrs) does not hold with the same value; other keys of got may be there.
+func HasAttrs(t testing.TB, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("attrs[%s] = %q, want %q", k, got[k], v)
+		}
+	}
+}

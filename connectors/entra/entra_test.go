@@ -180,11 +180,7 @@ func TestIdentities(t *testing.T) {
 			if n.Kind != tt.kind || n.Subtype != tt.subtype || n.Status != tt.status {
 				t.Errorf("kind %q subtype %q status %q", n.Kind, n.Subtype, n.Status)
 			}
-			for k, v := range tt.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tt.attrs)
 		})
 	}
 	if len(connectortest.Edges(sgs, graph.EdgeCanAssume, src+"app/3f1e6b2a-9c4d-4e8f-a1b2-c3d4e5f60002", src+"sp/9b8a7c6d-2222-4e5f-8a9b-0c1d2e3f4b02")) != 1 {

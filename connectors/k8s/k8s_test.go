@@ -300,11 +300,7 @@ func TestAuditUsage(t *testing.T) {
 			if !e.LastSeen.Equal(tt.last) {
 				t.Errorf("LastSeen %v, want %v", e.LastSeen, tt.last)
 			}
-			for k, v := range tt.attrs {
-				if e.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, e.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, e.Attrs, tt.attrs)
 		})
 	}
 	sa1 := connectortest.Find(t, sgs, p+"sa/ns1/sa1")

@@ -58,11 +58,7 @@ func TestExportDir(t *testing.T) {
 			if n.Kind != tt.kind || n.Subtype != tt.subtype || n.Status != tt.status {
 				t.Errorf("kind/subtype/status = %s/%s/%s", n.Kind, n.Subtype, n.Status)
 			}
-			for k, v := range tt.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tt.attrs)
 		})
 	}
 	edges := []struct {

@@ -178,11 +178,7 @@ func TestPostgres(t *testing.T) {
 			if n.Kind != tt.kind {
 				t.Errorf("kind %s, want %s", n.Kind, tt.kind)
 			}
-			for k, v := range tt.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tt.attrs)
 			if !n.ExpiresAt.Equal(tt.expires) {
 				t.Errorf("expires_at %v, want %v", n.ExpiresAt, tt.expires)
 			}

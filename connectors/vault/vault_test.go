@@ -66,11 +66,7 @@ func TestExportDir(t *testing.T) {
 			if n.Kind != tt.kind || n.Subtype != tt.subtype {
 				t.Errorf("kind/subtype %s/%s", n.Kind, n.Subtype)
 			}
-			for k, v := range tt.attrs {
-				if n.Attrs[k] != v {
-					t.Errorf("attrs[%s] = %q, want %q", k, n.Attrs[k], v)
-				}
-			}
+			connectortest.HasAttrs(t, n.Attrs, tt.attrs)
 		})
 	}
 	grants := []struct {
