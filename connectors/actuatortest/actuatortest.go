@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -311,7 +312,7 @@ func Plans(t *testing.T, s Suite, cases []PlanCase) {
 			if len(steps) != 1 || steps[0].Call != c.Call {
 				t.Fatalf("plan = %q\nwant call %q", steps, c.Call)
 			}
-			if !sameMap(steps[0].Undo, c.Undo) {
+			if !maps.Equal(steps[0].Undo, c.Undo) {
 				t.Fatalf("undo = %v, want %v", steps[0].Undo, c.Undo)
 			}
 			NoSecret(t, s.Secrets, "plan", steps)
@@ -351,16 +352,4 @@ func writes(s Suite, reqs []string) []string {
 		}
 	}
 	return out
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

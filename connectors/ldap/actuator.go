@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -298,7 +299,7 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 	if err != nil {
 		return err
 	}
-	if want := o.undo(); !sameUndo(want, done.Undo) {
+	if want := o.undo(); !maps.Equal(want, done.Undo) {
 		return fmt.Errorf("ldap: rollback %s %q: step undo data %v does not belong to this action", act.Type, act.Target, done.Undo)
 	}
 	s, err := bind(ctx, endpoint{a.cfg.URL, a.cfg.TLS, a.cfg.StartTLS}, a.cfg.BindDN, a.cfg.PasswordFile, a.cfg.ReadFile)
@@ -339,18 +340,6 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 		}
 	}
 	return nil
-}
-
-func sameUndo(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // readUAC reads the live userAccountControl of dn. A missing entry is a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -421,7 +422,7 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 		return err
 	}
 	option := done.Undo[UndoGrantable] == "true" || done.Undo[UndoAdminOption] == "true"
-	if want := o.undo(option); !sameMap(want, done.Undo) {
+	if want := o.undo(option); !maps.Equal(want, done.Undo) {
 		return fmt.Errorf("postgres: rollback %s %q: step undo data %v does not belong to this action", act.Type, act.Target, done.Undo)
 	}
 	conn, err := a.connect(ctx)
@@ -452,16 +453,4 @@ func (a *Actuator) Rollback(ctx context.Context, act connectors.Action, done con
 		return fmt.Errorf("postgres: rollback: %s: commit: %w", stmt, err)
 	}
 	return nil
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
