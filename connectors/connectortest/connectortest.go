@@ -295,3 +295,15 @@ func HasAttrs(t testing.TB, got, want map[string]string) {
 		}
 	}
 }
+
+// Refuses checks, in subtest name, that building connector typ from opts
+// fails with an error that mentions want.
+func Refuses(t *testing.T, name, typ string, opts connectors.Options, env connectors.Env, want string) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		_, err := connectors.New(typ, opts, env)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to mention %q", err, want)
+		}
+	})
+}

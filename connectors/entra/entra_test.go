@@ -300,12 +300,7 @@ func TestOptions(t *testing.T) {
 		{"subscription without arm token", connectors.Options{"tenant": "t", "live": "true", "token-file": "f", "subscription": "s"}, "arm-token-file"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New("entra", tt.opts, connectors.Env{Logger: quiet})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			}
-		})
+		connectortest.Refuses(t, tt.name, "entra", tt.opts, connectors.Env{Logger: quiet}, tt.want)
 	}
 }
 

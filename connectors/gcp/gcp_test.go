@@ -216,12 +216,7 @@ func TestOptions(t *testing.T) {
 		{"bad bool", connectors.Options{"live": "maybe"}, "option live"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New("gcp", tt.opts, quiet)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			}
-		})
+		connectortest.Refuses(t, tt.name, "gcp", tt.opts, quiet, tt.want)
 	}
 }
 

@@ -284,12 +284,7 @@ func TestOptions(t *testing.T) {
 		{"no org", connectors.Options{"from": "x"}, "org"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New("github", tt.opts, connectors.Env{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			}
-		})
+		connectortest.Refuses(t, tt.name, "github", tt.opts, connectors.Env{}, tt.want)
 	}
 }
 

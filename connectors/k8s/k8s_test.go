@@ -349,12 +349,7 @@ func TestOptions(t *testing.T) {
 		{"context alone", connectors.Options{"from": "x", "context": "c"}, "context needs kubeconfig"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New("k8s", tt.opts, quiet)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
-			}
-		})
+		connectortest.Refuses(t, tt.name, "k8s", tt.opts, quiet, tt.want)
 	}
 }
 
