@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -59,23 +60,11 @@ func (r *Reader) readLive(ctx context.Context) (*inventory, string, error) {
 		return nil, "", fmt.Errorf("k8s: client: %w", err)
 	}
 	in := &inventory{}
-	err = pages(ctx, "namespaces", func(o metav1.ListOptions) (string, error) {
-		l, err := cs.CoreV1().Namespaces().List(ctx, o)
-		if err != nil {
-			return "", err
-		}
-		in.namespaces = append(in.namespaces, l.Items...)
-		return l.Continue, nil
-	}, "")
+	err = listAll(ctx, "namespaces", &in.namespaces, cs.CoreV1().Namespaces().List,
+		func(l *corev1.NamespaceList) []corev1.Namespace { return l.Items })
 	if err == nil {
-		err = pages(ctx, "serviceaccounts", func(o metav1.ListOptions) (string, error) {
-			l, err := cs.CoreV1().ServiceAccounts("").List(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			in.serviceAccounts = append(in.serviceAccounts, l.Items...)
-			return l.Continue, nil
-		}, "")
+		err = listAll(ctx, "serviceaccounts", &in.serviceAccounts, cs.CoreV1().ServiceAccounts("").List,
+			func(l *corev1.ServiceAccountList) []corev1.ServiceAccount { return l.Items })
 	}
 	if err == nil {
 		err = pages(ctx, "secrets", func(o metav1.ListOptions) (string, error) {
@@ -93,49 +82,38 @@ func (r *Reader) readLive(ctx context.Context) (*inventory, string, error) {
 		}, "type="+string(corev1.SecretTypeServiceAccountToken))
 	}
 	if err == nil {
-		err = pages(ctx, "roles", func(o metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().Roles("").List(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			in.roles = append(in.roles, l.Items...)
-			return l.Continue, nil
-		}, "")
+		err = listAll(ctx, "roles", &in.roles, cs.RbacV1().Roles("").List,
+			func(l *rbacv1.RoleList) []rbacv1.Role { return l.Items })
 	}
 	if err == nil {
-		err = pages(ctx, "clusterroles", func(o metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoles().List(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			in.clusterRoles = append(in.clusterRoles, l.Items...)
-			return l.Continue, nil
-		}, "")
+		err = listAll(ctx, "clusterroles", &in.clusterRoles, cs.RbacV1().ClusterRoles().List,
+			func(l *rbacv1.ClusterRoleList) []rbacv1.ClusterRole { return l.Items })
 	}
 	if err == nil {
-		err = pages(ctx, "rolebindings", func(o metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().RoleBindings("").List(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			in.roleBindings = append(in.roleBindings, l.Items...)
-			return l.Continue, nil
-		}, "")
+		err = listAll(ctx, "rolebindings", &in.roleBindings, cs.RbacV1().RoleBindings("").List,
+			func(l *rbacv1.RoleBindingList) []rbacv1.RoleBinding { return l.Items })
 	}
 	if err == nil {
-		err = pages(ctx, "clusterrolebindings", func(o metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, o)
-			if err != nil {
-				return "", err
-			}
-			in.clusterRoleBindings = append(in.clusterRoleBindings, l.Items...)
-			return l.Continue, nil
-		}, "")
+		err = listAll(ctx, "clusterrolebindings", &in.clusterRoleBindings, cs.RbacV1().ClusterRoleBindings().List,
+			func(l *rbacv1.ClusterRoleBindingList) []rbacv1.ClusterRoleBinding { return l.Items })
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	return in, name, nil
+}
+
+// listAll pages through list, appending the items of every page to dst.
+func listAll[T any, L metav1.ListInterface](ctx context.Context, what string, dst *[]T,
+	list func(context.Context, metav1.ListOptions) (L, error), items func(L) []T) error {
+	return pages(ctx, what, func(o metav1.ListOptions) (string, error) {
+		l, err := list(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		*dst = append(*dst, items(l)...)
+		return l.GetContinue(), nil
+	}, "")
 }
 
 // pages calls list until the server returns no continue token.
