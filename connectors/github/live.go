@@ -54,97 +54,86 @@ func (r *Reader) fetch(ctx context.Context) (*Export, error) {
 		return nil, fmt.Errorf("github: GET /orgs/%s: %w", org, err)
 	}
 	lo := gh.ListOptions{PerPage: 100}
-	for opt := lo; ; {
-		page, resp, err := c.Organizations.ListInstallations(ctx, org, &opt)
+	inst := lo
+	if ex.Installations, err = allPages(&inst, func() ([]*gh.Installation, *gh.Response, error) {
+		page, resp, err := c.Organizations.ListInstallations(ctx, org, &inst)
 		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/installations: %w", org, err)
+			return nil, resp, err
 		}
-		ex.Installations = append(ex.Installations, page.Installations...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+		return page.Installations, resp, nil
+	}); err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/installations: %w", org, err)
 	}
-	for opt := (gh.RepositoryListByOrgOptions{Type: "all", ListOptions: lo}); ; {
-		page, resp, err := c.Repositories.ListByOrg(ctx, org, &opt)
-		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/repos: %w", org, err)
-		}
-		ex.Repos = append(ex.Repos, page...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+	repos := gh.RepositoryListByOrgOptions{Type: "all", ListOptions: lo}
+	if ex.Repos, err = allPages(&repos.ListOptions, func() ([]*gh.Repository, *gh.Response, error) {
+		return c.Repositories.ListByOrg(ctx, org, &repos)
+	}); err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/repos: %w", org, err)
 	}
 	for _, repo := range ex.Repos {
 		name := repo.GetName()
-		for opt := lo; ; {
-			page, resp, err := c.Repositories.ListKeys(ctx, org, name, &opt)
-			if err != nil {
-				return nil, fmt.Errorf("github: GET /repos/%s/%s/keys: %w", org, name, err)
-			}
-			ex.Keys[name] = append(ex.Keys[name], page...)
-			if resp.NextPage == 0 {
-				break
-			}
-			opt.Page = resp.NextPage
+		keys := lo
+		if ex.Keys[name], err = allPages(&keys, func() ([]*gh.Key, *gh.Response, error) {
+			return c.Repositories.ListKeys(ctx, org, name, &keys)
+		}); err != nil {
+			return nil, fmt.Errorf("github: GET /repos/%s/%s/keys: %w", org, name, err)
 		}
 	}
-	for opt := (gh.ListFineGrainedPATOptions{ListOptions: lo}); ; {
-		page, resp, err := c.Organizations.ListFineGrainedPersonalAccessTokens(ctx, org, &opt)
-		if unavailable(err) {
-			ex.Skipped = append(ex.Skipped, "personal-access-tokens")
-			r.env.Logger.Warn("github: endpoint unavailable to this token, skipped", "endpoint", "personal-access-tokens", "org", org, "status", status(err))
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/personal-access-tokens: %w", org, err)
-		}
-		ex.PATs = append(ex.PATs, page...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+	pats := gh.ListFineGrainedPATOptions{ListOptions: lo}
+	ex.PATs, err = allPages(&pats.ListOptions, func() ([]*gh.PersonalAccessToken, *gh.Response, error) {
+		return c.Organizations.ListFineGrainedPersonalAccessTokens(ctx, org, &pats)
+	})
+	if unavailable(err) {
+		ex.Skipped = append(ex.Skipped, "personal-access-tokens")
+		r.env.Logger.Warn("github: endpoint unavailable to this token, skipped", "endpoint", "personal-access-tokens", "org", org, "status", status(err))
+	} else if err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/personal-access-tokens: %w", org, err)
 	}
-	for opt := (gh.CredentialAuthorizationsListOptions{ListOptions: lo}); ; {
-		page, resp, err := c.Organizations.ListCredentialAuthorizations(ctx, org, &opt)
-		if unavailable(err) {
-			ex.Skipped = append(ex.Skipped, "credential-authorizations")
-			r.env.Logger.Warn("github: endpoint unavailable to this org, skipped", "endpoint", "credential-authorizations", "org", org, "status", status(err))
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/credential-authorizations: %w", org, err)
-		}
-		ex.CredAuths = append(ex.CredAuths, page...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+	auths := gh.CredentialAuthorizationsListOptions{ListOptions: lo}
+	ex.CredAuths, err = allPages(&auths.ListOptions, func() ([]*gh.CredentialAuthorization, *gh.Response, error) {
+		return c.Organizations.ListCredentialAuthorizations(ctx, org, &auths)
+	})
+	if unavailable(err) {
+		ex.Skipped = append(ex.Skipped, "credential-authorizations")
+		r.env.Logger.Warn("github: endpoint unavailable to this org, skipped", "endpoint", "credential-authorizations", "org", org, "status", status(err))
+	} else if err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/credential-authorizations: %w", org, err)
 	}
-	for opt := lo; ; {
-		page, resp, err := c.Actions.ListOrgSecrets(ctx, org, &opt)
+	secrets := lo
+	if ex.Secrets, err = allPages(&secrets, func() ([]*gh.Secret, *gh.Response, error) {
+		page, resp, err := c.Actions.ListOrgSecrets(ctx, org, &secrets)
 		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/actions/secrets: %w", org, err)
+			return nil, resp, err
 		}
-		ex.Secrets = append(ex.Secrets, page.Secrets...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+		return page.Secrets, resp, nil
+	}); err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/actions/secrets: %w", org, err)
 	}
-	for opt := (gh.ListOutsideCollaboratorsOptions{ListOptions: lo}); ; {
-		page, resp, err := c.Organizations.ListOutsideCollaborators(ctx, org, &opt)
-		if err != nil {
-			return nil, fmt.Errorf("github: GET /orgs/%s/outside_collaborators: %w", org, err)
-		}
-		ex.Outside = append(ex.Outside, page...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+	outside := gh.ListOutsideCollaboratorsOptions{ListOptions: lo}
+	if ex.Outside, err = allPages(&outside.ListOptions, func() ([]*gh.User, *gh.Response, error) {
+		return c.Organizations.ListOutsideCollaborators(ctx, org, &outside)
+	}); err != nil {
+		return nil, fmt.Errorf("github: GET /orgs/%s/outside_collaborators: %w", org, err)
 	}
 	return ex, nil
+}
+
+// allPages calls list for the first page and then for every next page
+// GitHub names (setting opt.Page), and returns the items of all of them;
+// on an error, those of the pages read before it.
+func allPages[T any](opt *gh.ListOptions, list func() ([]T, *gh.Response, error)) ([]T, error) {
+	var out []T
+	for {
+		page, resp, err := list()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, page...)
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
 }
 
 // unavailable reports the 403/404 GitHub answers for an endpoint the org
