@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/steward-oss/steward/connectors/input"
@@ -178,42 +175,14 @@ func LoadDir(dir string) (*Export, error) {
 
 var pageRE = regexp.MustCompile(`^(.+)\.page([0-9]+)\.json$`)
 
-// pageFiles returns name and its later pages in page order; a gap in the
-// numbering is an error because a missing page would silently drop data.
+// pageFiles returns name and its later pages in page order (see
+// input.Pages).
 func pageFiles(dir, name string) ([]string, error) {
-	first := filepath.Join(dir, name)
-	if _, err := os.Stat(first); errors.Is(err, fs.ErrNotExist) {
-		if more, _ := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json"); len(more) > 0 {
-			return nil, fmt.Errorf("github: %s: later pages present but page 1 missing", first)
-		}
-		return nil, nil
-	}
-	out := []string{first}
-	more, err := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json")
+	files, err := input.Pages(filepath.Join(dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("github: %w", err)
 	}
-	nums := map[int]string{}
-	for _, m := range more {
-		sm := pageRE.FindStringSubmatch(filepath.Base(m))
-		if sm == nil {
-			continue
-		}
-		n, _ := strconv.Atoi(sm[2])
-		nums[n] = m
-	}
-	keys := make([]int, 0, len(nums))
-	for n := range nums {
-		keys = append(keys, n)
-	}
-	sort.Ints(keys)
-	for i, n := range keys {
-		if n != i+2 {
-			return nil, fmt.Errorf("github: %s: page %d missing before page %d", first, i+2, n)
-		}
-		out = append(out, nums[n])
-	}
-	return out, nil
+	return files, nil
 }
 
 // appendPage decodes a page that is a JSON array, or several arrays back

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,47 +34,19 @@ type source interface {
 // the endpoint was not exported.
 type dirSource string
 
-var pageRE = regexp.MustCompile(`\.page([0-9]+)\.json$`)
-
 func (d dirSource) pages(_ context.Context, apiPath string) ([]page, error) {
 	rel := strings.TrimPrefix(apiPath, "/api/v1/")
-	first := filepath.Join(string(d), filepath.FromSlash(rel)+".json")
-	more, err := filepath.Glob(strings.TrimSuffix(first, ".json") + ".page*.json")
+	files, err := input.Pages(filepath.Join(string(d), filepath.FromSlash(rel)+".json"))
 	if err != nil {
 		return nil, fmt.Errorf("okta: %w", err)
 	}
-	data, err := input.ReadFile(first, input.JSON)
-	if errors.Is(err, fs.ErrNotExist) {
-		if len(more) > 0 {
-			return nil, fmt.Errorf("okta: %s: later pages present but page 1 missing", first)
-		}
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("okta: %w", err)
-	}
-	out := []page{{first, data}}
-	nums := map[int]string{}
-	for _, m := range more {
-		if sm := pageRE.FindStringSubmatch(m); sm != nil {
-			n, _ := strconv.Atoi(sm[1])
-			nums[n] = m
-		}
-	}
-	keys := make([]int, 0, len(nums))
-	for n := range nums {
-		keys = append(keys, n)
-	}
-	sort.Ints(keys)
-	for i, n := range keys {
-		if n != i+2 {
-			return nil, fmt.Errorf("okta: %s: page %d missing before page %d", first, i+2, n)
-		}
-		data, err := input.ReadFile(nums[n], input.JSON)
+	var out []page
+	for _, f := range files {
+		data, err := input.ReadFile(f, input.JSON)
 		if err != nil {
 			return nil, fmt.Errorf("okta: %w", err)
 		}
-		out = append(out, page{nums[n], data})
+		out = append(out, page{f, data})
 	}
 	return out, nil
 }
