@@ -254,15 +254,6 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-func writeTemp(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestBadInput(t *testing.T) {
 	badDoc := `{"UserDetailList":[{"Path":"/","UserName":"u","UserId":"AIDAX","Arn":"arn:aws:iam::111122223333:user/u","CreateDate":"2020-01-01T00:00:00Z",
  "GroupList":[],"AttachedManagedPolicies":[],"UserPolicyList":[{"PolicyName":"p","PolicyDocument":"%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Maybe%22%2C%22Action%22%3A%22%2A%22%7D%5D%7D"}]}]}`
@@ -275,28 +266,28 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"truncated JSON names file and offset", connectors.Options{OptAuthorizationDetails: "testdata/bad-truncated.json"},
 			[]string{"testdata/bad-truncated.json", "page[0]", "offset", "truncated"}},
-		{"wrong type names JSON path", connectors.Options{OptAuthorizationDetails: writeTemp(t, "type.json", badType)},
+		{"wrong type names JSON path", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "type.json", badType)},
 			[]string{"type.json", "$.UserDetailList.UserName", "offset"}},
-		{"bad policy document names its path", connectors.Options{OptAuthorizationDetails: writeTemp(t, "doc.json", badDoc)},
+		{"bad policy document names its path", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "doc.json", badDoc)},
 			[]string{"doc.json", "$.UserDetailList[0].UserPolicyList[0].PolicyDocument", `"p"`, "Maybe"}},
-		{"statement without Action", connectors.Options{OptAuthorizationDetails: writeTemp(t, "noaction.json", noAction)},
+		{"statement without Action", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "noaction.json", noAction)},
 			[]string{"noaction.json", "$.Policies[0].PolicyVersionList[0].Document", "Statement[0]", "neither Action nor NotAction"}},
-		{"role without a name", connectors.Options{OptAuthorizationDetails: writeTemp(t, "noname.json", `{"RoleDetailList":[{"Arn":"arn:aws:iam::111122223333:role/r"}]}`)},
+		{"role without a name", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "noname.json", `{"RoleDetailList":[{"Arn":"arn:aws:iam::111122223333:role/r"}]}`)},
 			[]string{"noname.json", "$.RoleDetailList[0].RoleName", "missing"}},
-		{"user with a malformed ARN", connectors.Options{OptAuthorizationDetails: writeTemp(t, "arn.json", `{"UserDetailList":[{"UserName":"u","Arn":"arn:aws:iam:user/u"}]}`)},
+		{"user with a malformed ARN", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "arn.json", `{"UserDetailList":[{"UserName":"u","Arn":"arn:aws:iam:user/u"}]}`)},
 			[]string{"arn.json", "$.UserDetailList[0].Arn", "malformed ARN"}},
-		{"credential report with a bad ARN", connectors.Options{OptCredentialReport: writeTemp(t, "arn.csv", strings.Join(reportColumns, ",")+"\nu,not-an-arn,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A")},
+		{"credential report with a bad ARN", connectors.Options{OptCredentialReport: connectortest.WriteTemp(t, "arn.csv", strings.Join(reportColumns, ",")+"\nu,not-an-arn,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A")},
 			[]string{"arn.csv", "line 2", `column "arn"`}},
-		{"not JSON at all", connectors.Options{OptAuthorizationDetails: writeTemp(t, "x.json", "user,arn\n")},
+		{"not JSON at all", connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "x.json", "user,arn\n")},
 			[]string{"x.json", "offset 0"}},
 		{"wrong CSV header names file and line", connectors.Options{OptCredentialReport: "testdata/bad-header.csv"},
 			[]string{"testdata/bad-header.csv", "line 1", `"mfa_active"`}},
 		{"bad CSV value names line and column", connectors.Options{OptCredentialReport: "testdata/bad-row.csv"},
 			[]string{"testdata/bad-row.csv", "line 3", `"user_creation_time"`}},
-		{"short CSV row", connectors.Options{OptCredentialReport: writeTemp(t, "short.csv", strings.Join(reportColumns, ",")+"\nu,arn:aws:iam::111122223333:user/u,2020-01-01T00:00:00+00:00\n")},
+		{"short CSV row", connectors.Options{OptCredentialReport: connectortest.WriteTemp(t, "short.csv", strings.Join(reportColumns, ",")+"\nu,arn:aws:iam::111122223333:user/u,2020-01-01T00:00:00+00:00\n")},
 			[]string{"short.csv", "line 2", "3 fields"}},
 		{"missing file", connectors.Options{OptAuthorizationDetails: "testdata/nope.json"}, []string{"testdata/nope.json"}},
-		{"bad CloudTrail file", connectors.Options{OptAuthorizationDetails: "testdata/authz-details.json", OptCloudTrail: writeTemp(t, "trail.json", `{"Records":[{"eventName":"GetObject"}]}`)},
+		{"bad CloudTrail file", connectors.Options{OptAuthorizationDetails: "testdata/authz-details.json", OptCloudTrail: connectortest.WriteTemp(t, "trail.json", `{"Records":[{"eventName":"GetObject"}]}`)},
 			[]string{"trail.json", "$.Records[0]"}},
 	}
 	for _, tc := range tests {
@@ -375,7 +366,7 @@ func TestUnresolvedBoundary(t *testing.T) {
 	doc := `{"UserDetailList":[{"Path":"/","UserName":"u","UserId":"AIDAEXAMPLEU","Arn":"arn:aws:iam::111122223333:user/u","CreateDate":"2020-01-01T00:00:00Z","GroupList":[],
 	"AttachedManagedPolicies":[{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}],
 	"PermissionsBoundary":{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/missing"}}]}`
-	sgs := connectortest.Read(t, newFileReader(t, connectors.Options{OptAuthorizationDetails: writeTemp(t, "b.json", doc)}))
+	sgs := connectortest.Read(t, newFileReader(t, connectors.Options{OptAuthorizationDetails: connectortest.WriteTemp(t, "b.json", doc)}))
 	u := connectortest.Find(t, sgs, id("user/u"))
 	if u.Attrs[attrEffective] != "admin" || u.Attrs[attrBoundaryUnresolved] != "true" {
 		t.Errorf("attrs = %v, want admin with an unresolved boundary", u.Attrs)

@@ -1,8 +1,6 @@
 package conjur
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/steward-oss/steward/connectors"
@@ -153,10 +151,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "bad.yml")
-			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := connectortest.WriteTemp(t, "bad.yml", tt.body)
 			connectortest.Bad(t, reader(t, path, nil), tt.want...)
 		})
 	}

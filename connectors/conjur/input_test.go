@@ -2,7 +2,6 @@ package conjur
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,10 +28,7 @@ func TestTruncatedPolicyRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "root.yml")
-			if err := os.WriteFile(path, []byte(tc.cut), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := connectortest.WriteTemp(t, "root.yml", tc.cut)
 			connectortest.Bad(t, reader(t, path, nil), path, "incomplete")
 		})
 	}

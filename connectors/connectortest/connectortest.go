@@ -307,3 +307,14 @@ func Refuses(t *testing.T, name, typ string, opts connectors.Options, env connec
 		}
 	})
 }
+
+// WriteTemp writes content to a file name in a new temporary directory
+// (a token or password file, a broken export) and returns its path.
+func WriteTemp(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

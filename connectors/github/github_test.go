@@ -194,10 +194,7 @@ func server(t *testing.T, dir, token string, refuse map[string]int) *httptest.Se
 
 func liveReader(t *testing.T, url string) connectors.Reader {
 	t.Helper()
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("ghs_fixturetoken000000000000000000000\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := connectortest.WriteTemp(t, "token", "ghs_fixturetoken000000000000000000000\n")
 	r, err := connectors.New("github", connectors.Options{"org": org, "live": "true", "url": url + "/", "token-file": tokenFile},
 		connectors.Env{ReadFile: os.ReadFile})
 	if err != nil {

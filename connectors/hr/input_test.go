@@ -42,10 +42,7 @@ func TestHugeFieldRefused(t *testing.T) {
 	}
 	lines := strings.SplitN(string(data), "\n", 2)
 	row := strings.Replace(strings.SplitN(lines[1], "\n", 2)[0], "@", strings.Repeat("a", 100<<20)+"@", 1)
-	path := filepath.Join(t.TempDir(), "roster.csv")
-	if err := os.WriteFile(path, []byte(lines[0]+"\n"+row+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := connectortest.WriteTemp(t, "roster.csv", lines[0]+"\n"+row+"\n")
 	connectortest.Bad(t, pathReader(t, path), path, "field too long", ":2 ")
 }
 
@@ -66,10 +63,7 @@ func TestIncompleteOrInvalidRosterRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "roster.csv")
-			if err := os.WriteFile(path, []byte(tc.data), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := connectortest.WriteTemp(t, "roster.csv", tc.data)
 			connectortest.Bad(t, pathReader(t, path), append([]string{path}, tc.want...)...)
 		})
 	}

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -438,10 +436,7 @@ users:
   user:
     token: fake-test-kubeconfig-token
 `, srv.URL, ca)
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := connectortest.WriteTemp(t, "kubeconfig", cfg)
 	return path
 }
 

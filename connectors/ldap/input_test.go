@@ -26,10 +26,7 @@ func TestTruncatedLDIFRefused(t *testing.T) {
 			continue // cut at an entry boundary: the bytes cannot tell
 		}
 		cuts++
-		path := filepath.Join(t.TempDir(), "cut.ldif")
-		if err := os.WriteFile(path, []byte(strings.Join(lines[:k], "")), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		path := connectortest.WriteTemp(t, "cut.ldif", strings.Join(lines[:k], ""))
 		t.Run("cut after line "+lineNo(k), func(t *testing.T) {
 			connectortest.Bad(t, newReader(t, connectors.Options{"from": path}), path, "incomplete")
 		})

@@ -2,7 +2,6 @@ package ldap
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -362,10 +361,7 @@ func TestLDIFBad(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pw := connectortest.WriteTemp(t, "pw", "x")
 	tests := []struct {
 		name string
 		opts connectors.Options

@@ -2,8 +2,6 @@ package ldap
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -158,10 +156,7 @@ func fakeDirectory(first fakeAttr, ranges map[string]fakeEntry) *fakeDC {
 }
 
 func TestRangedRetrieval(t *testing.T) {
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("fake-dc-password"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pw := connectortest.WriteTemp(t, "pw", "fake-dc-password")
 	opts := func(url string) connectors.Options {
 		return connectors.Options{"url": url, "base-dn": "dc=example,dc=com", "bind-dn": "cn=reader,dc=example,dc=com", "password-file": pw}
 	}

@@ -163,10 +163,7 @@ func server(t *testing.T, dir, token string, fail map[string]int) *httptest.Serv
 
 func liveReader(t *testing.T, url, token string) connectors.Reader {
 	t.Helper()
-	tf := filepath.Join(t.TempDir(), "okta-token")
-	if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tf := connectortest.WriteTemp(t, "okta-token", token+"\n")
 	return connectortest.New(t, "okta", connectors.Options{"org": org, "live": "true", "url": url, "token-file": tf}, connectors.Env{ReadFile: os.ReadFile})
 }
 

@@ -294,10 +294,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "report.json")
-			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := connectortest.WriteTemp(t, "report.json", tt.body)
 			r := reader(t, tt.tool, path, nil)
 			connectortest.Bad(t, r, tt.want...)
 			if _, err := r.Read(context.Background()); err != nil && strings.Contains(err.Error(), secret) {

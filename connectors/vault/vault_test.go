@@ -201,10 +201,7 @@ func server(t *testing.T, dir, token string) *httptest.Server {
 
 func liveReader(t *testing.T, url, token string) connectors.Reader {
 	t.Helper()
-	tf := filepath.Join(t.TempDir(), "vault-token")
-	if err := os.WriteFile(tf, []byte(token), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tf := connectortest.WriteTemp(t, "vault-token", token)
 	r, err := connectors.New("vault", connectors.Options{"url": url, "org": scope, "live": "true", "token-file": tf, "k8s-cluster": "prod"},
 		connectors.Env{ReadFile: os.ReadFile})
 	if err != nil {
