@@ -209,15 +209,23 @@ func (p *parser) record(n *yaml.Node, tag, branch string) error {
 	}
 	p.sg.AddNode(node)
 	p.sg.AddEdge(graph.Edge{From: nodeID, To: p.src, Kind: graph.EdgeInAccount})
-	if o, ok := f["owner"]; ok {
-		owners, err := p.refs(o, branch, "owner")
-		if err != nil {
-			return err
-		}
-		for _, ow := range owners {
-			p.sg.AddEdge(graph.Edge{From: p.nodeID(ow), To: nodeID, Kind: graph.EdgeGrants, Action: "owner", Resource: r.id,
-				Effect: graph.EffectAllow, Privilege: graph.PrivWrite, Attrs: map[string]string{graph.AttrVia: fmt.Sprintf("owner, %s:%d", p.file, o.Line)}})
-		}
+	return p.owners(f, branch, nodeID, r.id, "owner")
+}
+
+// owners adds the grants edges of a record's owner field (if any): each
+// owner may write resource; via names the field in the edge's provenance.
+func (p *parser) owners(f map[string]*yaml.Node, branch, nodeID, resource, via string) error {
+	o, ok := f["owner"]
+	if !ok {
+		return nil
+	}
+	owners, err := p.refs(o, branch, "owner")
+	if err != nil {
+		return err
+	}
+	for _, ow := range owners {
+		p.sg.AddEdge(graph.Edge{From: p.nodeID(ow), To: nodeID, Kind: graph.EdgeGrants, Action: "owner", Resource: resource,
+			Effect: graph.EffectAllow, Privilege: graph.PrivWrite, Attrs: map[string]string{graph.AttrVia: fmt.Sprintf("%s, %s:%d", via, p.file, o.Line)}})
 	}
 	return nil
 }
@@ -246,16 +254,9 @@ func (p *parser) policy(n *yaml.Node, branch string) error {
 	}
 	p.sg.AddNode(node)
 	p.sg.AddEdge(graph.Edge{From: nodeID, To: p.src, Kind: graph.EdgeInAccount})
-	if o, ok := f["owner"]; ok {
-		owners, err := p.refs(o, branch, "owner")
-		if err != nil {
-			return err
-		}
-		for _, ow := range owners {
-			// Owning a policy is every privilege on everything in it.
-			p.sg.AddEdge(graph.Edge{From: p.nodeID(ow), To: nodeID, Kind: graph.EdgeGrants, Action: "owner", Resource: full + "/*",
-				Effect: graph.EffectAllow, Privilege: graph.PrivWrite, Attrs: map[string]string{graph.AttrVia: fmt.Sprintf("policy owner, %s:%d", p.file, o.Line)}})
-		}
+	// Owning a policy is every privilege on everything in it.
+	if err := p.owners(f, branch, nodeID, full+"/*", "policy owner"); err != nil {
+		return err
 	}
 	if b, ok := f["body"]; ok {
 		if b.Kind != yaml.SequenceNode {
