@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/steward-oss/steward/graph"
@@ -204,22 +205,9 @@ func (ps *PolicySet) boundaryNarrow(a, r string) []string {
 
 func (s Statement) resourceOverlaps(r string) bool {
 	if s.NotResource != nil {
-		for _, p := range s.NotResource {
-			if glob.Covers(p, r, false) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(s.NotResource, func(p string) bool { return glob.Covers(p, r, false) })
 	}
-	if s.Resource == nil {
-		return true
-	}
-	for _, p := range s.Resource {
-		if glob.Overlaps(p, r, false) {
-			return true
-		}
-	}
-	return false
+	return s.Resource == nil || slices.ContainsFunc(s.Resource, func(p string) bool { return glob.Overlaps(p, r, false) })
 }
 
 // grantPrivilege is the privilege an Allow of action pattern a (or, when

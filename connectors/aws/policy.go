@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -223,42 +224,21 @@ func normAction(a string) string {
 // matchesAction reports whether the statement's Action/NotAction element
 // matches a concrete action.
 func (s Statement) matchesAction(action string) bool {
+	match := func(p string) bool { return glob.Match(normAction(p), action, true) }
 	if s.NotAction != nil {
-		for _, p := range s.NotAction {
-			if glob.Match(normAction(p), action, true) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(s.NotAction, match)
 	}
-	for _, p := range s.Action {
-		if glob.Match(normAction(p), action, true) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Action, match)
 }
 
 // matchesResource reports whether the Resource/NotResource element matches
 // a concrete resource. A statement with neither (trust policies) matches.
 func (s Statement) matchesResource(res string) bool {
+	match := func(p string) bool { return glob.Match(p, res, false) }
 	if s.NotResource != nil {
-		for _, p := range s.NotResource {
-			if glob.Match(p, res, false) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(s.NotResource, match)
 	}
-	if s.Resource == nil {
-		return true
-	}
-	for _, p := range s.Resource {
-		if glob.Match(p, res, false) {
-			return true
-		}
-	}
-	return false
+	return s.Resource == nil || slices.ContainsFunc(s.Resource, match)
 }
 
 // coversAction reports whether the statement's action element matches
@@ -266,40 +246,17 @@ func (s Statement) matchesResource(res string) bool {
 func (s Statement) coversAction(a string) bool {
 	a = normAction(a)
 	if s.NotAction != nil {
-		for _, p := range s.NotAction {
-			if glob.Overlaps(normAction(p), a, true) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(s.NotAction, func(p string) bool { return glob.Overlaps(normAction(p), a, true) })
 	}
-	for _, p := range s.Action {
-		if glob.Covers(normAction(p), a, true) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Action, func(p string) bool { return glob.Covers(normAction(p), a, true) })
 }
 
 // coversResource is coversAction for resources.
 func (s Statement) coversResource(r string) bool {
 	if s.NotResource != nil {
-		for _, p := range s.NotResource {
-			if glob.Overlaps(p, r, false) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(s.NotResource, func(p string) bool { return glob.Overlaps(p, r, false) })
 	}
-	if s.Resource == nil {
-		return true
-	}
-	for _, p := range s.Resource {
-		if glob.Covers(p, r, false) {
-			return true
-		}
-	}
-	return false
+	return s.Resource == nil || slices.ContainsFunc(s.Resource, func(p string) bool { return glob.Covers(p, r, false) })
 }
 
 // allowsEverything reports whether s is an Allow of every action on every
