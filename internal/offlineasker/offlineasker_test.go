@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	// The planner knows source names ("aws") from the connectors'
+	// registrations, as in every binary.
+	_ "github.com/steward-oss/steward/connectors/all"
 	"github.com/steward-oss/steward/internal/testgraph"
 )
 
