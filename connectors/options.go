@@ -39,3 +39,18 @@ func FromOrLive(source string, opts Options) (dir string, live bool, err error) 
 	}
 	return dir, live, nil
 }
+
+// ReadToken reads a file holding one API token, trimming the white space
+// around it. Errors name the file, never its content ("read token file:
+// ...", "token file F is empty"); the caller prefixes its source.
+func ReadToken(readFile func(path string) ([]byte, error), path string) (string, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read token file: %w", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	return tok, nil
+}

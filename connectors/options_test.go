@@ -1,6 +1,9 @@
 package connectors
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestOptionsBool(t *testing.T) {
 	for _, c := range []struct {
@@ -51,6 +54,24 @@ func TestFromOrLive(t *testing.T) {
 		}
 		if err != nil || dir != c.wantDir || live != c.wantLive {
 			t.Errorf("FromOrLive(%v) = %q, %v, %v; want %q, %v", c.opts, dir, live, err, c.wantDir, c.wantLive)
+		}
+	}
+}
+
+func TestReadToken(t *testing.T) {
+	files := map[string]string{"tok": "  abc\n", "blank": " \n"}
+	read := func(p string) ([]byte, error) {
+		if v, ok := files[p]; ok {
+			return []byte(v), nil
+		}
+		return nil, errors.New("open " + p + ": no such file")
+	}
+	if got, err := ReadToken(read, "tok"); err != nil || got != "abc" {
+		t.Errorf("ReadToken(tok) = %q, %v", got, err)
+	}
+	for path, want := range map[string]string{"blank": "token file blank is empty", "nope": "read token file: open nope: no such file"} {
+		if _, err := ReadToken(read, path); err == nil || err.Error() != want {
+			t.Errorf("ReadToken(%s): err %v, want %q", path, err, want)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/steward-oss/steward/connectors"
 )
 
 // maxPage bounds one response body; Graph pages are at most a few MB.
@@ -59,13 +61,9 @@ func (r *Reader) readLive(ctx context.Context) (*inventory, error) {
 }
 
 func (r *Reader) token(path string) (string, error) {
-	b, err := r.readFile(path)
+	t, err := connectors.ReadToken(r.readFile, path)
 	if err != nil {
-		return "", fmt.Errorf("entra: read token file: %w", err)
-	}
-	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return "", fmt.Errorf("entra: token file %s is empty", path)
+		return "", fmt.Errorf("entra: %w", err)
 	}
 	return t, nil
 }

@@ -146,13 +146,9 @@ func NewActuator(cfg ActuatorConfig) (*Actuator, error) {
 // client builds a go-github client with the token in file. The token goes
 // to go-github only; errors name the file, never its content.
 func (a *Actuator) client(file string) (*gh.Client, error) {
-	raw, err := a.cfg.ReadFile(file)
+	token, err := connectors.ReadToken(a.cfg.ReadFile, file)
 	if err != nil {
-		return nil, fmt.Errorf("github: actuator: read token file: %w", err)
-	}
-	token := strings.TrimSpace(string(raw))
-	if token == "" {
-		return nil, fmt.Errorf("github: actuator: token file %s is empty", file)
+		return nil, fmt.Errorf("github: actuator: %w", err)
 	}
 	c := gh.NewClient(a.cfg.HTTPClient).WithAuthToken(token)
 	if a.base != nil {

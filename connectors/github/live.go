@@ -10,18 +10,16 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v82/github"
+
+	"github.com/steward-oss/steward/connectors"
 )
 
 // client builds a go-github client for the configured base URL and token.
 // The token is only ever handed to go-github; it is never logged.
 func (r *Reader) client() (*gh.Client, error) {
-	raw, err := r.env.ReadFile(r.TokenFile)
+	token, err := connectors.ReadToken(r.env.ReadFile, r.TokenFile)
 	if err != nil {
-		return nil, fmt.Errorf("github: read token file: %w", err)
-	}
-	token := strings.TrimSpace(string(raw))
-	if token == "" {
-		return nil, fmt.Errorf("github: token file %s is empty", r.TokenFile)
+		return nil, fmt.Errorf("github: %w", err)
 	}
 	// A stalled connection must not hang a sync whose context has no deadline.
 	c := gh.NewClient(&http.Client{Timeout: 60 * time.Second}).WithAuthToken(token)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/input"
 	"github.com/steward-oss/steward/internal/secret"
 )
@@ -63,13 +64,9 @@ func (r *Reader) client() (*client, error) {
 	if r.env.ReadFile == nil {
 		return nil, errors.New("okta: no ReadFile in connector env")
 	}
-	raw, err := r.env.ReadFile(r.TokenFile)
+	tok, err := connectors.ReadToken(r.env.ReadFile, r.TokenFile)
 	if err != nil {
-		return nil, fmt.Errorf("okta: read token file: %w", err)
-	}
-	tok := strings.TrimSpace(string(raw))
-	if tok == "" {
-		return nil, fmt.Errorf("okta: token file %s is empty", r.TokenFile)
+		return nil, fmt.Errorf("okta: %w", err)
 	}
 	u, err := url.Parse(r.BaseURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {

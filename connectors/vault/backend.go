@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/steward-oss/steward/connectors"
 	"github.com/steward-oss/steward/connectors/input"
 	"github.com/steward-oss/steward/internal/secret"
 
@@ -75,13 +76,9 @@ func (r *Reader) client() (*liveBackend, error) {
 	if r.env.ReadFile == nil {
 		return nil, errors.New("vault: no ReadFile in connector env")
 	}
-	raw, err := r.env.ReadFile(r.TokenFile)
+	tok, err := connectors.ReadToken(r.env.ReadFile, r.TokenFile)
 	if err != nil {
-		return nil, fmt.Errorf("vault: read token file: %w", err)
-	}
-	tok := strings.TrimSpace(string(raw))
-	if tok == "" {
-		return nil, fmt.Errorf("vault: token file %s is empty", r.TokenFile)
+		return nil, fmt.Errorf("vault: %w", err)
 	}
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
