@@ -318,3 +318,14 @@ func WriteTemp(t testing.TB, name, content string) string {
 	}
 	return p
 }
+
+// SameGraphs fails t, showing both as JSON, unless a live read and a read
+// of the recorded export of the same source gave the same subgraphs.
+func SameGraphs(t testing.TB, live, files []*graph.Subgraph) {
+	t.Helper()
+	if !reflect.DeepEqual(live, files) {
+		a, _ := json.MarshalIndent(live, "", " ")
+		b, _ := json.MarshalIndent(files, "", " ")
+		t.Fatalf("live and file graphs differ:\nlive %s\nfile %s", a, b)
+	}
+}

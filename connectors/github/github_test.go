@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,11 +208,7 @@ func TestLive(t *testing.T) {
 		srv := server(t, "testdata/org", token, nil)
 		live := connectortest.Suite(t, func() connectors.Reader { return liveReader(t, srv.URL) }, []string{token})
 		files := connectortest.Read(t, fileReader(t, "testdata/org"))
-		if !reflect.DeepEqual(live, files) {
-			a, _ := json.MarshalIndent(live, "", " ")
-			b, _ := json.MarshalIndent(files, "", " ")
-			t.Fatalf("live and file graphs differ:\nlive %s\nfile %s", a, b)
-		}
+		connectortest.SameGraphs(t, live, files)
 	})
 	t.Run("unavailable optional endpoints are skipped and recorded", func(t *testing.T) {
 		srv := server(t, "testdata/org", token, map[string]int{

@@ -1,13 +1,11 @@
 package okta
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,11 +171,7 @@ func TestLive(t *testing.T) {
 		srv := server(t, "testdata/org", token, nil)
 		live := connectortest.Suite(t, func() connectors.Reader { return liveReader(t, srv.URL, token) }, []string{token})
 		files := connectortest.Read(t, fileReader(t, "testdata/org"))
-		if !reflect.DeepEqual(live, files) {
-			a, _ := json.Marshal(live)
-			b, _ := json.Marshal(files)
-			t.Fatalf("live and file graphs differ:\n%s\n%s", a, b)
-		}
+		connectortest.SameGraphs(t, live, files)
 	})
 	t.Run("rate limit fails the read", func(t *testing.T) {
 		srv := server(t, "testdata/org", token, map[string]int{"/api/v1/users/00u2svcci0aBcDeFgH2/roles": http.StatusTooManyRequests})

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -218,11 +217,7 @@ func TestLive(t *testing.T) {
 		srv := server(t, "testdata/cluster", token)
 		live := connectortest.Suite(t, func() connectors.Reader { return liveReader(t, srv.URL, token) }, append([]string{token}, accessors...))
 		files := connectortest.Read(t, fileReader(t, "testdata/cluster", connectors.Options{"k8s-cluster": "prod"}))
-		if !reflect.DeepEqual(live, files) {
-			a, _ := json.Marshal(live)
-			b, _ := json.Marshal(files)
-			t.Fatalf("live and file graphs differ:\n%s\n%s", a, b)
-		}
+		connectortest.SameGraphs(t, live, files)
 	})
 	t.Run("expired accessor is skipped", func(t *testing.T) {
 		dir := connectortest.CopyDir(t, "testdata/cluster")
