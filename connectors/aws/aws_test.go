@@ -342,12 +342,7 @@ func TestCloudTrailOption(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []graph.Edge
-			for _, e := range connectortest.Edges(sgs, tc.kind, tc.from, tc.to) {
-				if e.Action == tc.act {
-					got = append(got, e)
-				}
-			}
+			got := connectortest.ActionEdges(sgs, tc.kind, tc.from, tc.to, tc.act)
 			if len(got) != 1 || got[0].Attrs[graph.AttrSourceIP] != tc.wantAttrSource {
 				t.Fatalf("want one %s edge %s -> %s %s from %q, got %+v", tc.kind, tc.from, tc.to, tc.act, tc.wantAttrSource, got)
 			}

@@ -57,12 +57,7 @@ func TestFixtures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []graph.Edge
-			for _, e := range connectortest.Edges(sgs, graph.EdgeUsed, tc.from, tc.to) {
-				if e.Action == tc.action {
-					got = append(got, e)
-				}
-			}
+			got := connectortest.ActionEdges(sgs, graph.EdgeUsed, tc.from, tc.to, tc.action)
 			if len(got) != 1 {
 				t.Fatalf("want one used edge %s -> %s %s, got %d", tc.from, tc.to, tc.action, len(got))
 			}

@@ -142,6 +142,18 @@ func Edges(sgs []*graph.Subgraph, kind graph.EdgeKind, from, to string) []graph.
 	return out
 }
 
+// ActionEdges returns the edges of kind from -> to across sgs whose
+// action is action.
+func ActionEdges(sgs []*graph.Subgraph, kind graph.EdgeKind, from, to, action string) []graph.Edge {
+	var out []graph.Edge
+	for _, e := range Edges(sgs, kind, from, to) {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // CopyDir copies the tree of regular files under src into a new
 // temporary directory and returns it, so a test can add or break one file
 // of a real export without touching testdata.

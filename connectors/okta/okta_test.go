@@ -79,12 +79,7 @@ func TestExportDir(t *testing.T) {
 	}
 	for _, tt := range edges {
 		t.Run(tt.name, func(t *testing.T) {
-			var hit []graph.Edge
-			for _, e := range connectortest.Edges(sgs, tt.kind, tt.from, tt.to) {
-				if e.Action == tt.action {
-					hit = append(hit, e)
-				}
-			}
+			hit := connectortest.ActionEdges(sgs, tt.kind, tt.from, tt.to, tt.action)
 			if len(hit) != 1 || hit[0].Privilege != tt.priv {
 				t.Fatalf("got %+v", hit)
 			}

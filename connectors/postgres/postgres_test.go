@@ -239,12 +239,7 @@ func TestPostgres(t *testing.T) {
 	}
 	for _, tt := range edges {
 		t.Run("edge "+tt.name, func(t *testing.T) {
-			var match []graph.Edge
-			for _, e := range connectortest.Edges(sgs, tt.kind, tt.from, tt.to) {
-				if e.Action == tt.action {
-					match = append(match, e)
-				}
-			}
+			match := connectortest.ActionEdges(sgs, tt.kind, tt.from, tt.to, tt.action)
 			if len(match) != 1 {
 				t.Fatalf("%d %s edges %s -> %s action %q, want 1", len(match), tt.kind, tt.from, tt.to, tt.action)
 			}
