@@ -415,16 +415,3 @@ func (a *analyzer) trustedBy(r int32, service string) (int32, bool) {
 	}
 	return 0, false
 }
-
-func sortedKeys(m map[int32][]int32) []int32 {
-	out := make([]int32, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}

@@ -11,6 +11,9 @@
 package escalation
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -342,4 +345,9 @@ func (a *analyzer) memberships(i int32) ([]int32, map[int32][]int32) {
 		}
 	}
 	return order, via
+}
+
+// sortedKeys returns the keys of m in ascending order.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -148,7 +148,7 @@ func (a *analyzer) k8s(i int32) []Path {
 		out = append(out, Path{Identity: i, Class: class, Target: target, Evidence: all})
 	}
 	sas := a.k8sAdminSAs(src)
-	for _, ns := range sortedNS(sas) {
+	for _, ns := range sortedKeys(sas) {
 		for _, sa := range sas[ns] {
 			if sa == i {
 				continue
@@ -218,17 +218,4 @@ func (a *analyzer) saToken(sa int32) (int32, bool) {
 		}
 	}
 	return 0, false
-}
-
-func sortedNS(m map[string][]int32) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
