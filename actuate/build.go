@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ func buildOne(c config.Actuator, env Env) (connectors.Actuator, error) {
 		return nil, fmt.Errorf("source: required")
 	}
 	for k := range c.Options {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			return nil, fmt.Errorf("options.%s: unknown option for %s (known: %s)", k, c.Type, strings.Join(known, ", "))
 		}
 	}
@@ -126,13 +127,4 @@ func buildOne(c config.Actuator, env Env) (connectors.Actuator, error) {
 		wc.Client = &cl
 	}
 	return NewWebhook(wc)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

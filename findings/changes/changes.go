@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -155,7 +156,7 @@ func Diff(prev, cur *Snapshot) []Change {
 			add(id, c, NewAdmin, "")
 		}
 		for _, cl := range c.Escalation {
-			if !contains(p.Escalation, cl) {
+			if !slices.Contains(p.Escalation, cl) {
 				add(id, c, NewEscalationPath, cl)
 			}
 		}
@@ -176,7 +177,7 @@ func Diff(prev, cur *Snapshot) []Change {
 				add(id, c, OwnerLost, "")
 			}
 			for _, g := range c.Grants {
-				if !contains(p.Grants, g) {
+				if !slices.Contains(p.Grants, g) {
 					add(id, c, GrantAdded, g)
 				}
 			}
@@ -203,15 +204,6 @@ func Diff(prev, cur *Snapshot) []Change {
 	return out
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
 // Notifier posts an alert message to a channel (the Slack bot).
 type Notifier interface {
 	Alert(ctx context.Context, channel, text string) error
@@ -233,7 +225,7 @@ type Tracker struct {
 // ValidateAlerts checks alert rule names.
 func ValidateAlerts(types []string) error {
 	for _, t := range types {
-		if !contains(Types, t) {
+		if !slices.Contains(Types, t) {
 			return fmt.Errorf("changes: unknown alert type %q (known: %s)", t, strings.Join(Types, ", "))
 		}
 	}
@@ -283,7 +275,7 @@ func (t *Tracker) alert(ctx context.Context, diff []Change) error {
 	}
 	var lines []string
 	for _, c := range diff {
-		if contains(rules, c.Type) {
+		if slices.Contains(rules, c.Type) {
 			l := fmt.Sprintf("• %s: %s (%s)", c.Type, c.Name, c.Identity)
 			if c.Detail != "" {
 				l += " — " + c.Detail

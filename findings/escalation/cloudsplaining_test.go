@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func TestCloudsplainingSample(t *testing.T) {
 				if c == "" {
 					dropped = append(dropped, p.PolicyName+":"+pe.Type)
 				}
-				if c != "" && !contains(want, c) {
+				if c != "" && !slices.Contains(want, c) {
 					want = append(want, c)
 				}
 			}
@@ -235,7 +236,7 @@ func policyGrants(ix *graph.Index) map[string][]int32 {
 func diff(a, b []string) string {
 	var out []string
 	for _, x := range a {
-		if !contains(b, x) {
+		if !slices.Contains(b, x) {
 			out = append(out, x)
 		}
 	}

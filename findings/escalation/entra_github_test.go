@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func pathsByName(t *testing.T, ix *graph.Index, r *Result, name string) ([]strin
 		var classes []string
 		ps := r.Paths(int32(i))
 		for _, p := range ps {
-			if !contains(classes, p.Class) {
+			if !slices.Contains(classes, p.Class) {
 				classes = append(classes, p.Class)
 			}
 		}

@@ -3,6 +3,7 @@ package escalation
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func classesByName(ix *graph.Index, r *Result) map[string][]string {
 	out := map[string][]string{}
 	for _, p := range r.All() {
 		n := ix.NodeName(p.Identity)
-		if !contains(out[n], p.Class) {
+		if !slices.Contains(out[n], p.Class) {
 			out[n] = append(out[n], p.Class)
 		}
 	}
@@ -46,15 +47,6 @@ func classesByName(ix *graph.Index, r *Result) map[string][]string {
 		sort.Strings(v)
 	}
 	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // evidenceString renders a path's edges as "from -kind-> to [action]".

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ func TestK8sClasses(t *testing.T) {
 			}
 			var classes []string
 			for _, p := range ps {
-				if !contains(classes, p.Class) {
+				if !slices.Contains(classes, p.Class) {
 					classes = append(classes, p.Class)
 				}
 			}

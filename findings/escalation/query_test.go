@@ -3,6 +3,7 @@ package escalation_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -47,16 +48,7 @@ func TestQueryFilter(t *testing.T) {
 			want = append(want, n)
 		}
 	}
-	if len(want) != 19 || len(names) != 20 || !contains(names, "hop-role") {
+	if len(want) != 19 || len(names) != 20 || !slices.Contains(names, "hop-role") {
 		t.Fatalf("admin_via_escalation rows = %v", names)
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

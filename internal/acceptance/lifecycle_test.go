@@ -2,6 +2,7 @@ package acceptance
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestOwnerCorrectionSurvivesReload(t *testing.T) {
 		}
 		return ids(t, a)
 	}
-	if !contains(unowned(), etl) {
+	if !slices.Contains(unowned(), etl) {
 		t.Fatalf("before the correction %s should have no owner (it has no owner tag)", etl)
 	}
 
@@ -40,7 +41,7 @@ func TestOwnerCorrectionSurvivesReload(t *testing.T) {
 
 	check := func(stage string) {
 		t.Helper()
-		if contains(unowned(), etl) {
+		if slices.Contains(unowned(), etl) {
 			t.Errorf("%s: %s is still listed without an owner", stage, etl)
 		}
 		a := e.query("aws-etl.json")
@@ -71,7 +72,7 @@ func TestOwnerCorrectionSurvivesReload(t *testing.T) {
 	// The correction is the only thing that moved etl: without the
 	// corrections file it is unowned again.
 	code, out, errs := e.run("ask", "--graph", e.db, "--owners", filepath.Join(e.dir, "none.json"), "--now", now, "--format", "json", "service accounts with no owner")
-	if code != cli.ExitOK || !contains(ids(t, decodeAnswer(t, out)), etl) {
+	if code != cli.ExitOK || !slices.Contains(ids(t, decodeAnswer(t, out)), etl) {
 		t.Errorf("without corrections %s should be unowned again (exit %d, %s)", etl, code, errs)
 	}
 }

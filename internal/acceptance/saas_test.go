@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,7 +328,7 @@ func (q knownBugQuestion) run(t *testing.T, e *env, x exported) {
 	got := ids(t, a)
 	var buggy []string
 	for _, w := range q.want {
-		if !contains(q.bugMissing, w) {
+		if !slices.Contains(q.bugMissing, w) {
 			buggy = append(buggy, w)
 		}
 	}
@@ -342,19 +343,10 @@ func (q knownBugQuestion) run(t *testing.T, e *env, x exported) {
 	}
 	checkEvidenceExported(t, a, x)
 	for r := range a.Rows {
-		if q.check != nil && !contains(q.bugExtra, cell(t, a, r, "id")) {
+		if q.check != nil && !slices.Contains(q.bugExtra, cell(t, a, r, "id")) {
 			q.check(t, a, r)
 		}
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func equalSets(a, b []string) bool {
