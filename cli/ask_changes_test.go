@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,25 +65,9 @@ func TestAskChangesDemo(t *testing.T) {
 // a baseline alone says so; after the second sync, exactly the known
 // difference of the two test syncs.
 func TestAskChangesSynced(t *testing.T) {
-	dir := t.TempDir()
-	export := filepath.Join(dir, "export.jsonl")
-	cfg := filepath.Join(dir, "steward.yaml")
-	yaml := "graph: " + filepath.Join(dir, "graph.db") + "\naudit_log: " + filepath.Join(dir, "audit.log") +
-		"\nconnectors:\n  - type: graph\n    options: {from: " + export + "}\nchanges:\n  dir: " + filepath.Join(dir, "changes") + "\n"
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, syncFrom := syncSetup(t)
 	for i, f := range []string{"sync1.jsonl", "sync2.jsonl"} {
-		b, err := os.ReadFile("../findings/changes/testdata/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(export, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if code, _, errs := run(t, "sync", "--config", cfg); code != ExitOK {
-			t.Fatalf("sync %s: exit %d %s", f, code, errs)
-		}
+		syncFrom(f)
 		a := askChanges(t, "--config", cfg, "what changed since the last sync")
 		switch i {
 		case 0:
