@@ -46,13 +46,7 @@ func runAsk(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	if err := g.validate(); err != nil {
-		return usageErr(e, "ask", err.Error())
-	}
-	if err := out.validate(); err != nil {
-		return usageErr(e, "ask", err.Error())
-	}
-	if err := lim.validate(); err != nil {
+	if err := validateFlags(&g, &out, &lim); err != nil {
 		return usageErr(e, "ask", err.Error())
 	}
 	if msg, ok := noGraph(e, &g); ok {
@@ -209,13 +203,7 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	if *planFile == "" {
 		return usageErr(e, "query", "--plan FILE.json is required")
 	}
-	if err := g.validate(); err != nil {
-		return usageErr(e, "query", err.Error())
-	}
-	if err := out.validate(); err != nil {
-		return usageErr(e, "query", err.Error())
-	}
-	if err := lim.validate(); err != nil {
+	if err := validateFlags(&g, &out, &lim); err != nil {
 		return usageErr(e, "query", err.Error())
 	}
 	if msg, ok := noGraph(e, &g); ok {

@@ -33,10 +33,7 @@ func runFindings(ctx context.Context, e *env, args []string) int {
 	if len(pos) != 0 {
 		return usageErr(e, "findings", "takes no arguments")
 	}
-	if err := g.validate(); err != nil {
-		return usageErr(e, "findings", err.Error())
-	}
-	if err := o.validate(); err != nil {
+	if err := validateFlags(&g, &o); err != nil {
 		return usageErr(e, "findings", err.Error())
 	}
 	var opts findings.Options

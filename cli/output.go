@@ -227,3 +227,16 @@ func wrapAt(s, sep string, width int) string {
 	}
 	return strings.ReplaceAll(b.String(), " \n", "\n")
 }
+
+// validator is a group of flags that checks its own values.
+type validator interface{ validate() error }
+
+// validateFlags checks flag groups in order and returns the first error.
+func validateFlags(vs ...validator) error {
+	for _, v := range vs {
+		if err := v.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
