@@ -115,14 +115,24 @@ func (b *Bot) events(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-func (b *Bot) interactivity(c echo.Context) error {
+// verifiedForm reads a signed form body; when ok is false, err is what the
+// handler returns.
+func (b *Bot) verifiedForm(c echo.Context) (form url.Values, ok bool, err error) {
 	body, ok, err := b.verify(c)
 	if err != nil || !ok {
-		return err
+		return nil, false, err
 	}
-	form, err := url.ParseQuery(string(body))
+	form, err = url.ParseQuery(string(body))
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "not a form body")
+		return nil, false, echo.NewHTTPError(http.StatusBadRequest, "not a form body")
+	}
+	return form, true, nil
+}
+
+func (b *Bot) interactivity(c echo.Context) error {
+	form, ok, err := b.verifiedForm(c)
+	if !ok {
+		return err
 	}
 	var ic slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
@@ -133,13 +143,9 @@ func (b *Bot) interactivity(c echo.Context) error {
 }
 
 func (b *Bot) commands(c echo.Context) error {
-	body, ok, err := b.verify(c)
-	if err != nil || !ok {
+	form, ok, err := b.verifiedForm(c)
+	if !ok {
 		return err
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "not a form body")
 	}
 	b.dispatchCommand(slack.SlashCommand{
 		Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
